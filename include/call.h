@@ -1,0 +1,146 @@
+/*
+ * call - one HTTP request and its response, as plain data.
+ *
+ * The HTTP module (the only one that knows libmicrohttpd) fills a call from the
+ * wire and sends back what a handler put in it.  Handlers see nothing else, so
+ * unit tests build a call by hand, run a handler against a real store, and read
+ * the response without a socket.
+ *
+ * A handler that must write waits for the store's single writer.  Instead of
+ * blocking an HTTP thread it "defers": it hands a store operation to the call's
+ * transport and names a finish function; the transport runs the operation
+ * (asynchronously over HTTP, synchronously in tests) and then calls finish,
+ * which fills the response.
+ */
+#ifndef TAGD_CALL_H
+#define TAGD_CALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct store_op;
+
+enum call_method {
+	CALL_GET,
+	CALL_HEAD,
+	CALL_POST,
+	CALL_PUT,
+	CALL_PATCH,
+	CALL_DELETE,
+	CALL_OPTIONS,
+	CALL_OTHER,
+};
+
+#define CALL_MAX_HEADERS   64
+#define CALL_MAX_QUERY     32
+#define CALL_MAX_PARAMS    4
+#define CALL_MAX_RESP_HDRS 6
+
+struct call_pair {
+	const char *name;
+	const char *value;
+};
+
+struct call;
+
+/* How a deferred store operation is run; set by whoever owns the call. */
+struct call_transport {
+	/*
+	 * Run op on the store's writer; when it has committed or failed, call
+	 * call->finish(call, op) on a thread where responding is allowed.
+	 */
+	void (*defer)(struct call *call, struct store_op *op);
+};
+
+typedef void (*call_finish_fn)(struct call *call, struct store_op *op);
+
+struct call {
+	/* Request: all strings are borrowed from the transport and live as long as the call. */
+	enum call_method method;
+	const char *method_name;
+	const char *path; /* raw, still percent-encoded, without the query */
+	struct call_pair headers[CALL_MAX_HEADERS];
+	size_t nheaders;
+	struct call_pair query[CALL_MAX_QUERY]; /* raw, still percent-encoded */
+	size_t nquery;
+	const char *body;
+	size_t body_len;
+	const char *request_id;
+
+	/* Filled by the router: decoded path parameters, owned by the call. */
+	char *params[CALL_MAX_PARAMS];
+	size_t nparams;
+	const char *route; /* the matched route template, for logs and metrics */
+
+	/* Filled by authentication. */
+	int64_t org_id;
+	char *org_name;
+
+	/* Response: body is owned by the call until the transport takes it. */
+	int status;
+	char *resp_body;
+	size_t resp_len;
+	const char *resp_type;                             /* Content-Type; static string */
+	struct call_pair resp_headers[CALL_MAX_RESP_HDRS]; /* values owned by the call */
+	size_t nresp_headers;
+
+	/* Deferred work. */
+	struct store *store;
+	const struct call_transport *transport;
+	void *transport_ctx;
+	call_finish_fn finish;
+	void *handler_ctx; /* handler's state between start and finish; freed with free() */
+};
+
+/* Zero a call and set its store and transport. */
+void call_init(struct call *c, struct store *store, const struct call_transport *transport,
+               void *transport_ctx);
+
+/* Free what the call owns (params, response body and headers, handler state). */
+void call_release(struct call *c);
+
+/* Map a method name to its enum; unknown names give CALL_OTHER. */
+enum call_method call_method_parse(const char *name);
+const char *call_method_name(enum call_method m);
+
+/* Case-insensitive header lookup; NULL when absent. */
+const char *call_header(const struct call *c, const char *name);
+
+/*
+ * Decoded value of query parameter name ('+' is a space, %XX decoded), as a
+ * new string the caller frees; NULL when absent.  *bad is set when the value
+ * is present but not valid percent-encoding or contains a NUL byte.
+ */
+char *call_query_take(const struct call *c, const char *name, bool *bad);
+
+/* Path parameter i, decoded; NULL when out of range. */
+const char *call_param(const struct call *c, size_t i);
+
+/*
+ * Set the response: status, body taken over (may be NULL for none) and a
+ * static content type.  Replaces an earlier body.
+ */
+void call_respond_take(struct call *c, int status, char *body, size_t len, const char *type);
+
+/* Add a response header; value is copied.  Returns false when full or out of memory. */
+bool call_add_header(struct call *c, const char *name, const char *value);
+
+/*
+ * Defer op to the store writer; finish is called once it completes.  The
+ * caller must not touch the response until finish runs.
+ */
+void call_defer(struct call *c, struct store_op *op, call_finish_fn finish);
+
+/* True when a handler has deferred and finish has not run yet. */
+bool call_is_deferred(const struct call *c);
+
+/*
+ * Percent-decode src[0..len) into a new string.  Returns NULL on bad
+ * encoding, on an encoded NUL byte, or when out of memory.  plus_is_space
+ * decodes '+' as ' ' (query strings).
+ */
+char *call_percent_decode(const char *src, size_t len, bool plus_is_space);
+
+#endif

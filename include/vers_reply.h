@@ -1,0 +1,52 @@
+/*
+ * vers_reply - the Vers dialect's wire shapes: its error envelope
+ * {"success": false, "error": "..."}, request body reading with the real
+ * server's statuses (415, 400), and the JSON of its schemas (RepositoryInfo,
+ * RepoTagInfo, CommitInfo...), with optional fields present as null.
+ */
+#ifndef TAGD_VERS_REPLY_H
+#define TAGD_VERS_REPLY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "body.h"
+#include "call.h"
+#include "store.h"
+#include "store_vers.h"
+
+/* Answer status with the Vers error envelope. */
+void vers_error(struct call *c, int status, const char *msg);
+
+/* Answer status with obj as the body; steals the reference.  NULL obj answers 500. */
+void vers_json(struct call *c, int status, json_t *obj);
+
+/* Answer with no body (204). */
+void vers_no_content(struct call *c);
+
+/*
+ * Answer a store failure that is not part of an operation's contract: full
+ * disk (507), read-only database (503), anything else (500).
+ */
+void vers_store_error(struct call *c, enum store_status st);
+
+/*
+ * Read the request body as JSON into fields.  On success returns the parsed
+ * value (the caller json_decref()s it once done with the fields' strings).
+ * On failure answers 415 or 400 and returns NULL.
+ */
+json_t *vers_read_body(struct call *c, struct body_field *fields, size_t n);
+
+/* JSON of the spec's schemas.  NULL when out of memory. */
+json_t *vers_commit_json(const struct vers_commit *cm);
+json_t *vers_repo_json(const struct vers_repo *r);
+json_t *vers_public_repo_json(const struct vers_repo *r);
+json_t *vers_repo_tag_json(const struct vers_tag *t, const char *repo_name);
+
+/* A nullable string as JSON: null for NULL. */
+json_t *vers_nullable(const char *s);
+
+/* An RFC 3339 time as a JSON string. */
+json_t *vers_time(int64_t us);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * call.c - the plain request/response.  See call.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "call.h"
+
+void call_init(struct call *c, struct store *store, const struct call_transport *transport,
+               void *transport_ctx)
+{
+	memset(c, 0, sizeof(*c));
+	c->store = store;
+	c->transport = transport;
+	c->transport_ctx = transport_ctx;
+	c->org_id = -1;
+}
+
+void call_release(struct call *c)
+{
+	for (size_t i = 0; i < c->nparams; i++)
+		free(c->params[i]);
+	c->nparams = 0;
+	for (size_t i = 0; i < c->nresp_headers; i++)
+		free((char *)c->resp_headers[i].value);
+	c->nresp_headers = 0;
+	free(c->resp_body);
+	c->resp_body = NULL;
+	free(c->org_name);
+	c->org_name = NULL;
+	free(c->handler_ctx);
+	c->handler_ctx = NULL;
+}
+
+static const char *const method_names[] = {
+        [CALL_GET] = "GET",         [CALL_HEAD] = "HEAD",   [CALL_POST] = "POST",
+        [CALL_PUT] = "PUT",         [CALL_PATCH] = "PATCH", [CALL_DELETE] = "DELETE",
+        [CALL_OPTIONS] = "OPTIONS", [CALL_OTHER] = "OTHER",
+};
+
+enum call_method call_method_parse(const char *name)
+{
+	for (size_t i = 0; i < CALL_OTHER; i++)
+		if (strcmp(name, method_names[i]) == 0)
+			return (enum call_method)i;
+	return CALL_OTHER;
+}
+
+const char *call_method_name(enum call_method m)
+{
+	return method_names[m <= CALL_OTHER ? m : CALL_OTHER];
+}
+
+const char *call_header(const struct call *c, const char *name)
+{
+	for (size_t i = 0; i < c->nheaders; i++)
+		if (strcasecmp(c->headers[i].name, name) == 0)
+			return c->headers[i].value;
+	return NULL;
+}
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+char *call_percent_decode(const char *src, size_t len, bool plus_is_space)
+{
+	char *out = malloc(len + 1);
+	size_t o = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		char ch = src[i];
+		if (ch == '%') {
+			if (len - i < 3) {
+				free(out);
+				return NULL;
+			}
+			int hi = hexval((unsigned char)src[i + 1]);
+			int lo = hexval((unsigned char)src[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+				free(out);
+				return NULL;
+			}
+			out[o++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else if (ch == '+' && plus_is_space) {
+			out[o++] = ' ';
+		} else if (ch == '\0') {
+			free(out);
+			return NULL;
+		} else {
+			out[o++] = ch;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+char *call_query_take(const struct call *c, const char *name, bool *bad)
+{
+	*bad = false;
+	for (size_t i = 0; i < c->nquery; i++) {
+		if (strcmp(c->query[i].name, name) != 0)
+			continue;
+		const char *v = c->query[i].value ? c->query[i].value : "";
+		char *out = call_percent_decode(v, strlen(v), true);
+		if (out == NULL)
+			*bad = true;
+		return out;
+	}
+	return NULL;
+}
+
+const char *call_param(const struct call *c, size_t i)
+{
+	return i < c->nparams ? c->params[i] : NULL;
+}
+
+void call_respond_take(struct call *c, int status, char *body, size_t len, const char *type)
+{
+	free(c->resp_body);
+	c->status = status;
+	c->resp_body = body;
+	c->resp_len = body ? len : 0;
+	c->resp_type = type;
+}
+
+bool call_add_header(struct call *c, const char *name, const char *value)
+{
+	if (c->nresp_headers >= CALL_MAX_RESP_HDRS)
+		return false;
+	char *copy = strdup(value);
+	if (copy == NULL)
+		return false;
+	c->resp_headers[c->nresp_headers].name = name;
+	c->resp_headers[c->nresp_headers].value = copy;
+	c->nresp_headers++;
+	return true;
+}
+
+void call_defer(struct call *c, struct store_op *op, call_finish_fn finish)
+{
+	c->finish = finish;
+	c->transport->defer(c, op);
+}
+
+bool call_is_deferred(const struct call *c)
+{
+	return c->finish != NULL;
+}

@@ -1,0 +1,358 @@
+/*
+ * cli.c - the operator's subcommands.  See cli.h.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "cli.h"
+#include "clock.h"
+#include "names.h"
+#include "serve.h"
+#include "store.h"
+#include "store_org.h"
+#include "store_vers.h"
+#include "version.h"
+
+#define ORG_NAME_MAX 64
+
+const char *cli_db_path(const char *flag)
+{
+	if (flag != NULL)
+		return flag;
+	const char *env = getenv("TAGD_DB");
+	return env && *env ? env : CLI_DEFAULT_DB;
+}
+
+/* One subcommand: its name, its usage text, its options and its body. */
+struct command {
+	const char *group;
+	const char *verb;
+	const char *usage;
+	int (*run)(struct store *s, int argc, char **argv, const char **opts);
+	const char *const *options; /* long option names taking a value */
+	const char *const *flags;   /* long option names taking none */
+	int nargs;                  /* positional arguments required */
+};
+
+enum { MAX_OPTS = 8 };
+
+static int fail(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "tagd %s: %s\n", cmd, msg);
+	return 1;
+}
+
+static int fail_store(const char *cmd, enum store_status st)
+{
+	return fail(cmd, store_status_str(st));
+}
+
+static bool valid_org_name(const char *name)
+{
+	size_t len = strlen(name);
+	if (len < 1 || len > ORG_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+/* ---- org ---- */
+
+static int org_create(struct store *s, int argc, char **argv, const char **opts)
+{
+	struct org_create_op o;
+	const char *name = argv[0];
+
+	if (!valid_org_name(name))
+		return fail("org create", "organization names are 1-64 characters of letters, "
+		                          "digits, '-', '_' and '.'");
+	if (opts[0] != NULL &&
+	    (strlen(opts[0]) < 1 || strlen(opts[0]) > 128 || strchr(opts[0], '/') != NULL))
+		return fail("org create", "--project-id takes 1-128 characters without '/'");
+	org_create_op_init(&o);
+	o.name = name;
+	o.project_id = opts[0];
+	enum store_status st = store_execute(s, &o.op);
+	if (st == STORE_CONFLICT)
+		return fail("org create", "an organization with that name or project id exists");
+	if (st != STORE_OK)
+		return fail_store("org create", st);
+	printf("%s\n", o.uuid);
+	return 0;
+}
+
+/* ---- token ---- */
+
+static int token_create(struct store *s, int argc, char **argv, const char **opts)
+{
+	struct auth_token t;
+	struct token_create_op o;
+
+	if (!auth_token_generate(&t))
+		return fail("token create", "no randomness available from the kernel");
+	token_create_op_init(&o);
+	o.org_name = opts[0];
+	o.public_id = t.public_id;
+	memcpy(o.digest, t.digest, sizeof(o.digest));
+	o.label = opts[1];
+	enum store_status st = store_execute(s, &o.op);
+	if (st == STORE_ORG_NOT_FOUND)
+		return fail("token create", "no such organization");
+	if (st != STORE_OK)
+		return fail_store("token create", st);
+	printf("%s\n", t.text);
+	explicit_bzero(&t, sizeof(t));
+	return 0;
+}
+
+static void print_time(int64_t us)
+{
+	char buf[CLOCK_RFC3339_LEN];
+	if (us == 0) {
+		printf("  %-27s", "-");
+		return;
+	}
+	clock_format_rfc3339(us, buf);
+	printf("  %-27s", buf);
+}
+
+static int token_list(struct store *s, int argc, char **argv, const char **opts)
+{
+	struct token_info *list;
+	size_t n;
+	enum store_status st = store_token_list(s, opts[0], &list, &n);
+
+	if (st == STORE_ORG_NOT_FOUND)
+		return fail("token list", "no such organization");
+	if (st != STORE_OK)
+		return fail_store("token list", st);
+	printf("%-16s  %-7s  %-27s  %-27s  %-27s  %s\n", "ID", "STATUS", "CREATED", "EXPIRES",
+	       "LAST USED", "LABEL");
+	int64_t now = clock_now_us();
+	for (size_t i = 0; i < n; i++) {
+		const struct token_info *t = &list[i];
+		const char *status = t->revoked_at                           ? "revoked"
+		                     : t->expires_at && t->expires_at <= now ? "expired"
+		                                                             : "active";
+		printf("%-16s  %-7s", t->public_id, status);
+		print_time(t->created_at);
+		print_time(t->expires_at);
+		print_time(t->last_used_at);
+		printf("  %s\n", t->label ? t->label : "");
+	}
+	token_list_free(list, n);
+	return 0;
+}
+
+static int token_revoke(struct store *s, int argc, char **argv, const char **opts)
+{
+	struct token_revoke_op o;
+	char id[AUTH_PUBLIC_ID_LEN + 1];
+	const char *arg = argv[0];
+
+	/* Take the public id, or a whole token (from which the public id is cut). */
+	if (strncmp(arg, AUTH_PREFIX, 5) == 0 && strlen(arg) >= 5 + AUTH_PUBLIC_ID_LEN)
+		arg += 5;
+	if (strlen(arg) < AUTH_PUBLIC_ID_LEN)
+		return fail("token revoke", "give the token's ID as 'tagd token list' shows it");
+	memcpy(id, arg, AUTH_PUBLIC_ID_LEN);
+	id[AUTH_PUBLIC_ID_LEN] = '\0';
+	token_revoke_op_init(&o);
+	o.org_name = opts[0];
+	o.public_id = id;
+	enum store_status st = store_execute(s, &o.op);
+	if (st == STORE_ORG_NOT_FOUND)
+		return fail("token revoke", "no such organization");
+	if (st == STORE_NOT_FOUND)
+		return fail("token revoke", "no live token with that ID in this organization");
+	if (st != STORE_OK)
+		return fail_store("token revoke", st);
+	fprintf(stderr, "revoked %s\n", id);
+	return 0;
+}
+
+/* ---- commit ---- */
+
+static int commit_create(struct store *s, int argc, char **argv, const char **opts)
+{
+	struct vers_commit_create_op o;
+	struct org org;
+
+	vers_commit_create_op_init(&o);
+	if (opts[1] != NULL && !names_uuid_normalize(opts[1], o.commit_id))
+		return fail("commit create", "--id takes a UUID");
+	enum store_status st = store_org_by_name(s, opts[0], &org);
+	if (st == STORE_ORG_NOT_FOUND)
+		return fail("commit create", "no such organization");
+	if (st != STORE_OK)
+		return fail_store("commit create", st);
+	o.org_id = org.id;
+	o.name = opts[2];
+	o.description = opts[3];
+	o.is_public = opts[4] != NULL;
+	st = store_execute(s, &o.op);
+	org_release(&org);
+	if (st == STORE_CONFLICT)
+		return fail("commit create", "a commit with that id exists");
+	if (st != STORE_OK)
+		return fail_store("commit create", st);
+	printf("%s\n", o.out.commit_id);
+	vers_commit_release(&o.out);
+	return 0;
+}
+
+/* ---- dispatch ---- */
+
+static const char *const no_opts[] = {NULL};
+static const char *const org_create_opts[] = {"project-id", NULL};
+static const char *const org_opt[] = {"org", NULL};
+static const char *const token_create_opts[] = {"org", "name", NULL};
+static const char *const commit_create_opts[] = {"org", "id", "name", "description", NULL};
+static const char *const commit_create_flags[] = {"public", NULL};
+
+static const struct command commands[] = {
+        {"org", "create",
+         "tagd org create NAME [--project-id ID] [--db PATH]\n"
+         "Create an organization (ID: its ServiceStage project id). "
+         "Prints its UUID.",
+         org_create, org_create_opts, no_opts, 1},
+        {"token", "create",
+         "tagd token create --org NAME [--name LABEL] [--db PATH]\n"
+         "Create an API token; prints it alone on stdout (it is shown only once).",
+         token_create, token_create_opts, no_opts, 0},
+        {"token", "list",
+         "tagd token list --org NAME [--db PATH]\n"
+         "List an organization's tokens (never their secrets).",
+         token_list, org_opt, no_opts, 0},
+        {"token", "revoke",
+         "tagd token revoke --org NAME ID [--db PATH]\n"
+         "Revoke a token by the ID 'tagd token list' shows; it stops working at once.",
+         token_revoke, org_opt, no_opts, 1},
+        {"commit", "create",
+         "tagd commit create --org NAME [--id UUID] [--name N] "
+         "[--description D] [--public] [--db PATH]\n"
+         "Register a commit so that it can be tagged; prints its UUID.",
+         commit_create, commit_create_opts, commit_create_flags, 0},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tagd COMMAND [ARGS]\n\n"
+	           "  tagd serve [--listen HOST:PORT] [--db PATH]   run the daemon\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *u = commands[i].usage;
+		fprintf(f, "  %.*s\n", (int)strcspn(u, "\n"), u);
+	}
+	fprintf(f,
+	        "  tagd version\n\nEach command takes --help.  The database is --db PATH, "
+	        "else $TAGD_DB, else %s.\n",
+	        CLI_DEFAULT_DB);
+}
+
+static size_t count(const char *const *names)
+{
+	size_t n = 0;
+	while (names[n] != NULL)
+		n++;
+	return n;
+}
+
+static int run_command(const struct command *cmd, int argc, char **argv)
+{
+	struct option longopts[2 * MAX_OPTS + 3];
+	const char *values[MAX_OPTS + 1] = {NULL};
+	const char *flagvals[MAX_OPTS + 1] = {NULL};
+	size_t nopt = count(cmd->options), nflag = count(cmd->flags), k = 0;
+	const char *db_flag = NULL;
+	char label[32];
+	int opt;
+
+	snprintf(label, sizeof(label), "%s %s", cmd->group, cmd->verb);
+	for (size_t i = 0; i < nopt; i++)
+		longopts[k++] =
+		        (struct option){cmd->options[i], required_argument, NULL, (int)(i + 1)};
+	for (size_t i = 0; i < nflag; i++)
+		longopts[k++] = (struct option){cmd->flags[i], no_argument, NULL, (int)(100 + i)};
+	longopts[k++] = (struct option){"db", required_argument, NULL, 'd'};
+	longopts[k++] = (struct option){"help", no_argument, NULL, 'h'};
+	longopts[k] = (struct option){NULL, 0, NULL, 0};
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			printf("usage: %s\n", cmd->usage);
+			return 0;
+		} else if (opt == 'd') {
+			db_flag = optarg;
+		} else if (opt >= 1 && opt <= (int)nopt) {
+			values[opt - 1] = optarg;
+		} else if (opt >= 100 && opt < 100 + (int)nflag) {
+			flagvals[opt - 100] = "1";
+		} else {
+			fprintf(stderr, "usage: %.*s\n", (int)strcspn(cmd->usage, "\n"),
+			        cmd->usage);
+			return 2;
+		}
+	}
+	if (argc - optind != cmd->nargs) {
+		fprintf(stderr, "usage: %.*s\n", (int)strcspn(cmd->usage, "\n"), cmd->usage);
+		return 2;
+	}
+	for (size_t i = 0; i < nopt; i++) {
+		if (strcmp(cmd->options[i], "org") == 0 && values[i] == NULL)
+			return fail(label, "--org NAME is required");
+	}
+	/* Flags follow the valued options in the run function's opts array. */
+	const char *opts[2 * MAX_OPTS + 2] = {NULL};
+	for (size_t i = 0; i < nopt; i++)
+		opts[i] = values[i];
+	for (size_t i = 0; i < nflag; i++)
+		opts[nopt + i] = flagvals[i];
+
+	char *err = NULL;
+	struct store *s = store_open(cli_db_path(db_flag), NULL, &err);
+	if (s == NULL) {
+		fprintf(stderr, "tagd %s: %s\n", label, err);
+		free(err);
+		return 1;
+	}
+	int rc = cmd->run(s, argc - optind, argv + optind, opts);
+	store_close(&s);
+	return rc;
+}
+
+int cli_main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "serve") == 0)
+		return serve_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("tagd %s\n", TAGD_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *cmd = &commands[i];
+		if (strcmp(argv[1], cmd->group) != 0)
+			continue;
+		if (argc < 3) {
+			fprintf(stderr, "tagd %s: which one? (see 'tagd help')\n", cmd->group);
+			return 2;
+		}
+		if (strcmp(argv[2], cmd->verb) == 0)
+			return run_command(cmd, argc - 2, argv + 2);
+	}
+	fprintf(stderr, "tagd: unknown command '%s%s%s' (see 'tagd help')\n", argv[1],
+	        argc > 2 ? " " : "", argc > 2 ? argv[2] : "");
+	return 2;
+}

@@ -1,0 +1,640 @@
+/*
+ * store.c - opening the database, migrations, the connection pool, the
+ * statement cache and the group-committing writer.  See store.h.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "log.h"
+#include "migrations.h"
+#include "store_internal.h"
+
+#define DEFAULT_MAX_BATCH    256
+#define DEFAULT_BUSY_TIMEOUT 5000
+
+struct store {
+	char *path;
+	struct store_options opts;
+	int schema_version;
+
+	/* Readers: a free list of idle connections. */
+	pthread_mutex_t pool_lock;
+	struct store_conn *pool;
+
+	/* The writer: its connection, its queue and its thread. */
+	struct store_conn *wconn;
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t queue_lock;
+	pthread_cond_t queue_cond;
+	struct store_op *queue_head;
+	struct store_op *queue_tail;
+	bool stopping;
+
+	uint64_t stat_batches; /* under queue_lock */
+	uint64_t stat_ops;
+};
+
+const char *store_status_str(enum store_status st)
+{
+	switch (st) {
+	case STORE_OK:
+		return "ok";
+	case STORE_NOT_FOUND:
+		return "not found";
+	case STORE_REPO_NOT_FOUND:
+		return "repository not found";
+	case STORE_TAG_NOT_FOUND:
+		return "tag not found";
+	case STORE_COMMIT_NOT_FOUND:
+		return "commit not found";
+	case STORE_ORG_NOT_FOUND:
+		return "organization not found";
+	case STORE_FORBIDDEN:
+		return "forbidden";
+	case STORE_CONFLICT:
+		return "already exists";
+	case STORE_INVALID:
+		return "invalid";
+	case STORE_FULL:
+		return "database or disk is full";
+	case STORE_READONLY:
+		return "database is read-only";
+	case STORE_CORRUPT:
+		return "database is corrupt";
+	case STORE_NOMEM:
+		return "out of memory";
+	case STORE_ERROR:
+		break;
+	}
+	return "database error";
+}
+
+enum store_status store_status_from_sqlite(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return STORE_OK;
+	case SQLITE_CONSTRAINT:
+		return STORE_CONFLICT;
+	case SQLITE_FULL:
+		return STORE_FULL;
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+		return STORE_READONLY;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return STORE_CORRUPT;
+	case SQLITE_NOMEM:
+		return STORE_NOMEM;
+	case SQLITE_IOERR:
+		/* A write that fails for want of space surfaces as an I/O error. */
+		if (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC ||
+		    rc == SQLITE_IOERR_SHMSIZE || rc == SQLITE_IOERR_TRUNCATE)
+			return STORE_FULL;
+		return STORE_ERROR;
+	default:
+		return STORE_ERROR;
+	}
+}
+
+/* ---- statements ---- */
+
+static size_t slot_of(const char *sql)
+{
+	uintptr_t p = (uintptr_t)sql;
+	return (size_t)((p >> 3) ^ (p >> 11)) % STORE_STMT_SLOTS;
+}
+
+sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql)
+{
+	size_t i = slot_of(sql);
+
+	for (size_t probes = 0; probes < STORE_STMT_SLOTS; probes++) {
+		if (c->stmt_sql[i] == sql) {
+			sqlite3_stmt *st = c->stmt[i];
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+		if (c->stmt_sql[i] == NULL) {
+			sqlite3_stmt *st = NULL;
+			int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+			                            NULL);
+			if (rc != SQLITE_OK) {
+				log_msg(LOG_ERROR, "prepare failed", "error=\"%s\"",
+				        sqlite3_errmsg(c->db));
+				return NULL;
+			}
+			c->stmt_sql[i] = sql;
+			c->stmt[i] = st;
+			return st;
+		}
+		i = (i + 1) % STORE_STMT_SLOTS;
+	}
+	log_msg(LOG_ERROR, "statement cache full", NULL);
+	return NULL;
+}
+
+enum store_status store_step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	enum store_status ret = STORE_OK;
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = store_status_from_sqlite(sqlite3_extended_errcode(sqlite3_db_handle(st)));
+	sqlite3_reset(st);
+	return ret;
+}
+
+int store_bind_text(sqlite3_stmt *st, int idx, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(st, idx);
+	return sqlite3_bind_text(st, idx, v, -1, SQLITE_STATIC);
+}
+
+char *store_column_dup(sqlite3_stmt *st, int col, bool *oom)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	if (t == NULL)
+		return NULL;
+	char *copy = strdup((const char *)t);
+	if (copy == NULL)
+		*oom = true;
+	return copy;
+}
+
+void store_column_copy(sqlite3_stmt *st, int col, char *buf, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	buf[0] = '\0';
+	if (t != NULL)
+		snprintf(buf, cap, "%s", (const char *)t);
+}
+
+void store_new_uuid(char buf[37])
+{
+	uuid_t u;
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, buf);
+}
+
+static const char SQL_BEGIN[] = "BEGIN";
+static const char SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+static const char SQL_SAVEPOINT[] = "SAVEPOINT op";
+static const char SQL_RELEASE[] = "RELEASE op";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO op";
+
+static enum store_status exec_cached(struct store_conn *c, const char *sql)
+{
+	sqlite3_stmt *st = store_stmt(c, sql);
+	if (st == NULL)
+		return store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+	return store_step_done(st);
+}
+
+enum store_status store_read_begin(struct store_conn *c)
+{
+	return exec_cached(c, SQL_BEGIN);
+}
+
+void store_read_end(struct store_conn *c)
+{
+	/* A read transaction has nothing to keep: COMMIT of a reader cannot lose data. */
+	if (!sqlite3_get_autocommit(c->db))
+		exec_cached(c, SQL_COMMIT);
+}
+
+/* ---- connections ---- */
+
+static void conn_close(struct store_conn *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < STORE_STMT_SLOTS; i++)
+		sqlite3_finalize(c->stmt[i]);
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
+static char *fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt_err(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+static int exec_simple(sqlite3 *db, const char *sql, char **err, const char *path)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK && err != NULL && *err == NULL)
+		*err = fmt_err("%s: %s", path, msg ? msg : sqlite3_errstr(rc));
+	sqlite3_free(msg);
+	return rc;
+}
+
+/* Open one connection with tagd's settings.  create: may create the file. */
+static struct store_conn *conn_open(struct store *s, bool create, bool writer, char **err)
+{
+	struct store_conn *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		if (err)
+			*err = fmt_err("out of memory");
+		return NULL;
+	}
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	int rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		if (err)
+			*err = fmt_err("%s: cannot open database: %s", s->path,
+			               c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		conn_close(c);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, (int)s->opts.busy_timeout_ms);
+
+	char pragmas[256];
+	snprintf(pragmas, sizeof(pragmas),
+	         "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; PRAGMA temp_store=MEMORY;%s",
+	         s->opts.synchronous_normal ? "NORMAL" : "FULL",
+	         writer ? "" : " PRAGMA query_only=ON;");
+	if (exec_simple(c->db, pragmas, err, s->path) != SQLITE_OK) {
+		conn_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct store_conn *store_reader(struct store *s)
+{
+	pthread_mutex_lock(&s->pool_lock);
+	struct store_conn *c = s->pool;
+	if (c != NULL)
+		s->pool = c->next_free;
+	pthread_mutex_unlock(&s->pool_lock);
+	if (c != NULL)
+		return c;
+	char *err = NULL;
+	c = conn_open(s, false, false, &err);
+	if (c == NULL) {
+		log_msg(LOG_ERROR, "cannot open read connection", "error=\"%s\"",
+		        err ? err : "out of memory");
+		free(err);
+	}
+	return c;
+}
+
+void store_reader_release(struct store *s, struct store_conn *c)
+{
+	if (c == NULL)
+		return;
+	store_read_end(c);
+	pthread_mutex_lock(&s->pool_lock);
+	c->next_free = s->pool;
+	s->pool = c;
+	pthread_mutex_unlock(&s->pool_lock);
+}
+
+/* ---- migrations ---- */
+
+int store_known_version(void)
+{
+	return migrations[migrations_count - 1].version;
+}
+
+int store_schema_version(struct store *s)
+{
+	return s->schema_version;
+}
+
+static int read_user_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*version = sqlite3_column_int(st, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Apply every migration newer than the database, all in one transaction. */
+static bool migrate(struct store *s, sqlite3 *db, char **err)
+{
+	int current = 0;
+	int rc = read_user_version(db, &current);
+
+	if (rc != SQLITE_OK) {
+		*err = fmt_err("%s: cannot read schema version: %s", s->path, sqlite3_errstr(rc));
+		return false;
+	}
+	if (current > store_known_version()) {
+		*err = fmt_err("%s: database schema version %d was written by a newer tagd "
+		               "(this one knows up to %d); refusing to open it",
+		               s->path, current, store_known_version());
+		return false;
+	}
+	s->schema_version = current;
+	if (current == store_known_version())
+		return true;
+
+	if (exec_simple(db, "BEGIN IMMEDIATE", err, s->path) != SQLITE_OK)
+		return false;
+	for (size_t i = 0; i < migrations_count; i++) {
+		const struct migration *m = &migrations[i];
+		if (m->version <= current)
+			continue;
+		char *msg = NULL;
+		rc = sqlite3_exec(db, m->sql, NULL, NULL, &msg);
+		if (rc != SQLITE_OK) {
+			*err = fmt_err("%s: migration %04d_%s failed: %s", s->path, m->version,
+			               m->name, msg ? msg : sqlite3_errstr(rc));
+			sqlite3_free(msg);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return false;
+		}
+		char record[160];
+		snprintf(record, sizeof(record),
+		         "INSERT INTO schema_migrations(version, name, applied_at) "
+		         "VALUES (%d, '%s', strftime('%%s','now')); PRAGMA user_version=%d;",
+		         m->version, m->name, m->version);
+		if (exec_simple(db, record, err, s->path) != SQLITE_OK) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return false;
+		}
+		s->schema_version = m->version;
+	}
+	if (exec_simple(db, "COMMIT", err, s->path) != SQLITE_OK) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		s->schema_version = current;
+		return false;
+	}
+	log_msg(LOG_INFO, "database migrated", "from=%d to=%d", current, s->schema_version);
+	return true;
+}
+
+/* ---- the writer ---- */
+
+static void run_batch(struct store *s, struct store_op *batch)
+{
+	struct store_conn *c = s->wconn;
+	enum store_status begin = exec_cached(c, SQL_BEGIN_IMMEDIATE);
+	size_t n = 0;
+
+	for (struct store_op *op = batch; op != NULL; op = op->next) {
+		n++;
+		if (begin != STORE_OK) {
+			op->status = begin;
+			continue;
+		}
+		enum store_status st = exec_cached(c, SQL_SAVEPOINT);
+		if (st == STORE_OK) {
+			st = op->run(c, op);
+			if (st != STORE_OK)
+				exec_cached(c, SQL_ROLLBACK_TO);
+			enum store_status rel = exec_cached(c, SQL_RELEASE);
+			if (st == STORE_OK)
+				st = rel;
+		}
+		op->status = st;
+	}
+
+	if (begin == STORE_OK) {
+		enum store_status commit = exec_cached(c, SQL_COMMIT);
+		if (commit != STORE_OK) {
+			log_msg(LOG_ERROR, "commit failed", "ops=%zu error=\"%s\"", n,
+			        sqlite3_errmsg(c->db));
+			if (!sqlite3_get_autocommit(c->db))
+				exec_cached(c, SQL_ROLLBACK);
+			for (struct store_op *op = batch; op != NULL; op = op->next)
+				if (op->status == STORE_OK)
+					op->status = commit;
+		}
+	} else {
+		log_msg(LOG_ERROR, "cannot begin write transaction", "error=\"%s\"",
+		        sqlite3_errmsg(c->db));
+	}
+
+	pthread_mutex_lock(&s->queue_lock);
+	s->stat_batches++;
+	s->stat_ops += n;
+	pthread_mutex_unlock(&s->queue_lock);
+
+	for (struct store_op *op = batch, *next; op != NULL; op = next) {
+		next = op->next; /* done() may free op */
+		op->next = NULL;
+		op->done(op);
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct store *s = arg;
+
+	pthread_mutex_lock(&s->queue_lock);
+	for (;;) {
+		while (s->queue_head == NULL && !s->stopping)
+			pthread_cond_wait(&s->queue_cond, &s->queue_lock);
+		if (s->queue_head == NULL && s->stopping)
+			break;
+		/* Take up to max_batch operations off the queue. */
+		struct store_op *batch = s->queue_head, *last = batch;
+		unsigned n = 1;
+		while (last->next != NULL && n < s->opts.max_batch) {
+			last = last->next;
+			n++;
+		}
+		s->queue_head = last->next;
+		if (s->queue_head == NULL)
+			s->queue_tail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&s->queue_lock);
+		run_batch(s, batch);
+		pthread_mutex_lock(&s->queue_lock);
+	}
+	pthread_mutex_unlock(&s->queue_lock);
+	return NULL;
+}
+
+void store_submit(struct store *s, struct store_op *op)
+{
+	op->next = NULL;
+	op->status = STORE_ERROR;
+	pthread_mutex_lock(&s->queue_lock);
+	if (s->queue_tail != NULL)
+		s->queue_tail->next = op;
+	else
+		s->queue_head = op;
+	s->queue_tail = op;
+	pthread_cond_signal(&s->queue_cond);
+	pthread_mutex_unlock(&s->queue_lock);
+}
+
+struct waiter {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+};
+
+static void waiter_done(struct store_op *op)
+{
+	struct waiter *w = op->done_arg;
+	pthread_mutex_lock(&w->lock);
+	w->done = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+enum store_status store_execute(struct store *s, struct store_op *op)
+{
+	struct waiter w = {.done = false};
+
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_cond_init(&w.cond, NULL);
+	op->done = waiter_done;
+	op->done_arg = &w;
+	store_submit(s, op);
+	pthread_mutex_lock(&w.lock);
+	while (!w.done)
+		pthread_cond_wait(&w.cond, &w.lock);
+	pthread_mutex_unlock(&w.lock);
+	pthread_cond_destroy(&w.cond);
+	pthread_mutex_destroy(&w.lock);
+	op->done = NULL;
+	return op->status;
+}
+
+void store_write_stats(struct store *s, uint64_t *batches, uint64_t *ops)
+{
+	pthread_mutex_lock(&s->queue_lock);
+	*batches = s->stat_batches;
+	*ops = s->stat_ops;
+	pthread_mutex_unlock(&s->queue_lock);
+}
+
+/* ---- open and close ---- */
+
+static void store_free(struct store *s)
+{
+	while (s->pool != NULL) {
+		struct store_conn *c = s->pool;
+		s->pool = c->next_free;
+		conn_close(c);
+	}
+	conn_close(s->wconn);
+	pthread_mutex_destroy(&s->pool_lock);
+	pthread_mutex_destroy(&s->queue_lock);
+	pthread_cond_destroy(&s->queue_cond);
+	free(s->path);
+	free(s);
+}
+
+struct store *store_open(const char *path, const struct store_options *opts, char **err)
+{
+	char *dummy = NULL;
+	if (err == NULL)
+		err = &dummy;
+	*err = NULL;
+
+	struct store *s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->path = strdup(path)) == NULL) {
+		free(s);
+		*err = fmt_err("out of memory");
+		return NULL;
+	}
+	if (opts != NULL)
+		s->opts = *opts;
+	if (s->opts.max_batch == 0)
+		s->opts.max_batch = DEFAULT_MAX_BATCH;
+	if (s->opts.busy_timeout_ms == 0)
+		s->opts.busy_timeout_ms = DEFAULT_BUSY_TIMEOUT;
+	pthread_mutex_init(&s->pool_lock, NULL);
+	pthread_mutex_init(&s->queue_lock, NULL);
+	pthread_cond_init(&s->queue_cond, NULL);
+
+	s->wconn = conn_open(s, true, true, err);
+	if (s->wconn == NULL)
+		goto fail;
+
+	/* WAL is a property of the file: set once here, every later connection uses it. */
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->wconn->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		*err = fmt_err("%s: cannot use this file as a database: %s", path,
+		               sqlite3_errmsg(s->wconn->db));
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	if (strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
+		*err = fmt_err("%s: cannot switch the database to WAL mode", path);
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	sqlite3_finalize(st);
+
+	if (!migrate(s, s->wconn->db, err))
+		goto fail;
+
+	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+		*err = fmt_err("cannot start the writer thread: %s", strerror(errno));
+		goto fail;
+	}
+	s->writer_started = true;
+	free(dummy);
+	return s;
+
+fail:
+	if (*err == NULL)
+		*err = fmt_err("%s: cannot open database", path);
+	if (err == &dummy)
+		free(dummy);
+	store_free(s);
+	return NULL;
+}
+
+void store_close(struct store **sp)
+{
+	struct store *s = *sp;
+	if (s == NULL)
+		return;
+	if (s->writer_started) {
+		pthread_mutex_lock(&s->queue_lock);
+		s->stopping = true;
+		pthread_cond_signal(&s->queue_cond);
+		pthread_mutex_unlock(&s->queue_lock);
+		pthread_join(s->writer, NULL);
+	}
+	/* Fold the WAL back into the database so the file stands alone after a clean stop. */
+	if (s->wconn != NULL)
+		sqlite3_wal_checkpoint_v2(s->wconn->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+		                          NULL);
+	store_free(s);
+	*sp = NULL;
+}

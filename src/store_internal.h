@@ -1,0 +1,48 @@
+/*
+ * Private to the store modules: connections, the statement cache and small
+ * helpers around sqlite3_stmt.  Nothing outside src/store*.c includes this.
+ */
+#ifndef TAGD_STORE_INTERNAL_H
+#define TAGD_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STORE_STMT_SLOTS 128
+
+struct store_conn {
+	sqlite3 *db;
+	/* Prepared statements keyed by the address of their (static) SQL text. */
+	const char *stmt_sql[STORE_STMT_SLOTS];
+	sqlite3_stmt *stmt[STORE_STMT_SLOTS];
+	struct store_conn *next_free;
+};
+
+/*
+ * The prepared statement for sql (a static string: its address is the key),
+ * reset and with bindings cleared, ready to bind.  NULL when preparing fails;
+ * the reason is in sqlite3_errmsg(c->db).
+ */
+sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql);
+
+/* Step a statement expected to return no row or to be done; returns a status. */
+enum store_status store_step_done(sqlite3_stmt *st);
+
+/* Bind text, or NULL when v is NULL.  Returns the SQLite result code. */
+int store_bind_text(sqlite3_stmt *st, int idx, const char *v);
+
+/* Copy of a text column, or NULL for SQL NULL.  *oom is set when allocation fails. */
+char *store_column_dup(sqlite3_stmt *st, int col, bool *oom);
+
+/* Copy a text column of at most cap-1 bytes into buf (UUIDs); empty for NULL. */
+void store_column_copy(sqlite3_stmt *st, int col, char *buf, size_t cap);
+
+/* Start and end a read transaction, so that several statements see one snapshot. */
+enum store_status store_read_begin(struct store_conn *c);
+void store_read_end(struct store_conn *c);
+
+/* Fill buf (37 bytes) with a new random lower-case UUID. */
+void store_new_uuid(char buf[37]);
+
+#endif

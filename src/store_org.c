@@ -1,0 +1,305 @@
+/*
+ * store_org.c - organizations and tokens.  See store_org.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "clock.h"
+#include "store_internal.h"
+#include "store_org.h"
+
+void org_release(struct org *o)
+{
+	free(o->name);
+	free(o->project_id);
+	o->name = o->project_id = NULL;
+}
+
+static const char SQL_ORG_INSERT[] =
+        "INSERT INTO orgs(uuid, name, project_id, created_at) VALUES (?1, ?2, ?3, ?4)";
+
+static enum store_status org_create_run(struct store_conn *c, struct store_op *op)
+{
+	struct org_create_op *o = (struct org_create_op *)op;
+	sqlite3_stmt *st = store_stmt(c, SQL_ORG_INSERT);
+	if (st == NULL)
+		return STORE_ERROR;
+	store_new_uuid(o->uuid);
+	store_bind_text(st, 1, o->uuid);
+	store_bind_text(st, 2, o->name);
+	store_bind_text(st, 3, o->project_id);
+	sqlite3_bind_int64(st, 4, clock_now_us());
+	enum store_status ret = store_step_done(st);
+	if (ret == STORE_OK)
+		o->org_id = sqlite3_last_insert_rowid(c->db);
+	return ret;
+}
+
+void org_create_op_init(struct org_create_op *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->op.run = org_create_run;
+}
+
+static const char SQL_ORG_BY_NAME[] =
+        "SELECT id, uuid, name, project_id, created_at FROM orgs WHERE name = ?1";
+static const char SQL_ORG_BY_PROJECT[] =
+        "SELECT id, uuid, name, project_id, created_at FROM orgs WHERE project_id = ?1";
+
+static enum store_status org_lookup(struct store *s, const char *sql, const char *key,
+                                    struct org *out)
+{
+	struct store_conn *c = store_reader(s);
+	enum store_status ret = STORE_ERROR;
+	bool oom = false;
+
+	memset(out, 0, sizeof(*out));
+	if (c == NULL)
+		return STORE_ERROR;
+	sqlite3_stmt *st = store_stmt(c, sql);
+	if (st == NULL)
+		goto out;
+	store_bind_text(st, 1, key);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		store_column_copy(st, 1, out->uuid, sizeof(out->uuid));
+		out->name = store_column_dup(st, 2, &oom);
+		out->project_id = store_column_dup(st, 3, &oom);
+		out->created_at = sqlite3_column_int64(st, 4);
+		ret = oom ? STORE_NOMEM : STORE_OK;
+		if (oom)
+			org_release(out);
+	} else if (rc == SQLITE_DONE) {
+		ret = STORE_ORG_NOT_FOUND;
+	} else {
+		ret = store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+	}
+	sqlite3_reset(st);
+out:
+	store_reader_release(s, c);
+	return ret;
+}
+
+enum store_status store_org_by_name(struct store *s, const char *name, struct org *out)
+{
+	return org_lookup(s, SQL_ORG_BY_NAME, name, out);
+}
+
+enum store_status store_org_by_project(struct store *s, const char *project_id, struct org *out)
+{
+	return org_lookup(s, SQL_ORG_BY_PROJECT, project_id, out);
+}
+
+static const char SQL_ORG_COUNT[] = "SELECT count(*) FROM orgs";
+
+enum store_status store_org_count(struct store *s, int64_t *out)
+{
+	struct store_conn *c = store_reader(s);
+	enum store_status ret = STORE_ERROR;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	sqlite3_stmt *st = store_stmt(c, SQL_ORG_COUNT);
+	if (st != NULL) {
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*out = sqlite3_column_int64(st, 0);
+			ret = STORE_OK;
+		} else {
+			ret = store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+		}
+		sqlite3_reset(st);
+	}
+	store_reader_release(s, c);
+	return ret;
+}
+
+static const char SQL_ORG_ID[] = "SELECT id FROM orgs WHERE name = ?1";
+
+/* The id of org name on the writer's connection; STORE_ORG_NOT_FOUND when absent. */
+static enum store_status org_id_of(struct store_conn *c, const char *name, int64_t *id)
+{
+	sqlite3_stmt *st = store_stmt(c, SQL_ORG_ID);
+	if (st == NULL)
+		return STORE_ERROR;
+	store_bind_text(st, 1, name);
+	int rc = sqlite3_step(st);
+	enum store_status ret = STORE_ORG_NOT_FOUND;
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		ret = STORE_OK;
+	} else if (rc != SQLITE_DONE) {
+		ret = store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+static const char SQL_TOKEN_INSERT[] =
+        "INSERT INTO tokens(org_id, public_id, digest, label, created_at, expires_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+static enum store_status token_create_run(struct store_conn *c, struct store_op *op)
+{
+	struct token_create_op *o = (struct token_create_op *)op;
+	int64_t org_id = 0;
+	enum store_status ret = org_id_of(c, o->org_name, &org_id);
+	if (ret != STORE_OK)
+		return ret;
+	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_INSERT);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, org_id);
+	store_bind_text(st, 2, o->public_id);
+	sqlite3_bind_blob(st, 3, o->digest, STORE_DIGEST_LEN, SQLITE_STATIC);
+	store_bind_text(st, 4, o->label);
+	sqlite3_bind_int64(st, 5, clock_now_us());
+	if (o->expires_at > 0)
+		sqlite3_bind_int64(st, 6, o->expires_at);
+	return store_step_done(st);
+}
+
+void token_create_op_init(struct token_create_op *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->op.run = token_create_run;
+}
+
+static const char SQL_TOKEN_REVOKE[] =
+        "UPDATE tokens SET revoked_at = ?3 WHERE public_id = ?2 AND revoked_at IS NULL "
+        "AND org_id = ?1";
+
+static enum store_status token_revoke_run(struct store_conn *c, struct store_op *op)
+{
+	struct token_revoke_op *o = (struct token_revoke_op *)op;
+	int64_t org_id = 0;
+	enum store_status ret = org_id_of(c, o->org_name, &org_id);
+	if (ret != STORE_OK)
+		return ret;
+	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_REVOKE);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, org_id);
+	store_bind_text(st, 2, o->public_id);
+	sqlite3_bind_int64(st, 3, clock_now_us());
+	ret = store_step_done(st);
+	if (ret == STORE_OK && sqlite3_changes(c->db) == 0)
+		ret = STORE_NOT_FOUND;
+	return ret;
+}
+
+void token_revoke_op_init(struct token_revoke_op *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->op.run = token_revoke_run;
+}
+
+static const char SQL_TOKEN_LIST[] =
+        "SELECT t.public_id, t.label, t.created_at, t.expires_at, t.last_used_at, t.revoked_at "
+        "FROM tokens t JOIN orgs o ON o.id = t.org_id WHERE o.name = ?1 ORDER BY t.id";
+
+void token_list_free(struct token_info *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i].label);
+	free(list);
+}
+
+enum store_status store_token_list(struct store *s, const char *org_name, struct token_info **out,
+                                   size_t *n)
+{
+	struct org org;
+	enum store_status ret = store_org_by_name(s, org_name, &org);
+	if (ret != STORE_OK)
+		return ret;
+	org_release(&org);
+
+	struct store_conn *c = store_reader(s);
+	struct token_info *list = NULL;
+	size_t count = 0, cap = 0;
+	bool oom = false;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_LIST);
+	if (st == NULL) {
+		store_reader_release(s, c);
+		return STORE_ERROR;
+	}
+	store_bind_text(st, 1, org_name);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct token_info *grown = realloc(list, ncap * sizeof(*list));
+			if (grown == NULL) {
+				oom = true;
+				break;
+			}
+			list = grown, cap = ncap;
+		}
+		struct token_info *t = &list[count++];
+		memset(t, 0, sizeof(*t));
+		store_column_copy(st, 0, t->public_id, sizeof(t->public_id));
+		t->label = store_column_dup(st, 1, &oom);
+		t->created_at = sqlite3_column_int64(st, 2);
+		t->expires_at = sqlite3_column_int64(st, 3);
+		t->last_used_at = sqlite3_column_int64(st, 4);
+		t->revoked_at = sqlite3_column_int64(st, 5);
+	}
+	if (!oom && rc != SQLITE_DONE)
+		ret = store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+	sqlite3_reset(st);
+	store_reader_release(s, c);
+	if (oom)
+		ret = STORE_NOMEM;
+	if (ret != STORE_OK) {
+		token_list_free(list, count);
+		return ret;
+	}
+	*out = list;
+	*n = count;
+	return STORE_OK;
+}
+
+static const char SQL_TOKEN_VERIFY[] =
+        "SELECT t.digest, t.org_id, o.name, t.expires_at FROM tokens t "
+        "JOIN orgs o ON o.id = t.org_id WHERE t.public_id = ?1 AND t.revoked_at IS NULL";
+
+enum store_status store_token_verify(struct store *s, const char *public_id,
+                                     const uint8_t digest[STORE_DIGEST_LEN], int64_t *org_id,
+                                     char **org_name)
+{
+	struct store_conn *c = store_reader(s);
+	enum store_status ret = STORE_NOT_FOUND;
+	bool oom = false;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_VERIFY);
+	if (st == NULL) {
+		store_reader_release(s, c);
+		return STORE_ERROR;
+	}
+	store_bind_text(st, 1, public_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const void *stored = sqlite3_column_blob(st, 0);
+		int64_t expires = sqlite3_column_int64(st, 3);
+		bool live = expires == 0 || expires > clock_now_us();
+		if (stored != NULL && sqlite3_column_bytes(st, 0) == STORE_DIGEST_LEN &&
+		    auth_digest_equal(stored, digest) && live) {
+			*org_id = sqlite3_column_int64(st, 1);
+			*org_name = store_column_dup(st, 2, &oom);
+			ret = oom ? STORE_NOMEM : STORE_OK;
+		}
+	} else if (rc != SQLITE_DONE) {
+		ret = store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+	}
+	sqlite3_reset(st);
+	store_reader_release(s, c);
+	return ret;
+}

@@ -1,0 +1,195 @@
+"""Harness for tagd's integration tests: the real binary, a fresh database in
+a temporary folder, a free port chosen by the kernel, HTTP over loopback.
+
+Each test class gets its own server (setUpClass); TagdCase sets up two
+organizations, "acme" and "other", each with a token.  Servers are stopped by
+their PID; nothing binds anything but 127.0.0.1.
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+TAGD_BIN = os.environ.get("TAGD_BIN", os.path.join(os.path.dirname(__file__), "../../build/tagd"))
+START_TIMEOUT = 20.0
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # lower-case name -> value
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.body[:300]!r}>"
+
+
+class Tagd:
+    """One tagd server process on a database of its own."""
+
+    def __init__(self, workdir=None, extra_args=(), env=None):
+        self.own_dir = workdir is None
+        self.dir = workdir or tempfile.mkdtemp(prefix="tagd-it-")
+        self.db = os.path.join(self.dir, "tagd.db")
+        self.extra_args = list(extra_args)
+        self.env = dict(os.environ, **(env or {}))
+        self.env.pop("TAGD_DB", None)
+        self.proc = None
+        self.port = None
+        self.log_lines = []
+        self._log_lock = threading.Lock()
+
+    # -- process --
+    def start(self):
+        args = [TAGD_BIN, "serve", "--listen", "127.0.0.1:0", "--db", self.db] + self.extra_args
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, env=self.env)
+        ready = threading.Event()
+
+        def pump():
+            for raw in self.proc.stderr:
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                with self._log_lock:
+                    self.log_lines.append(line)
+                m = re.search(r'msg="listening" addr=\S*:(\d+)', line)
+                if m and not ready.is_set():
+                    self.port = int(m.group(1))
+                    ready.set()
+            ready.set()  # the process ended: do not wait any longer
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not ready.wait(START_TIMEOUT) or self.port is None:
+            self.kill()
+            raise RuntimeError("tagd did not start:\n" + "\n".join(self.log_lines))
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Signal the server and wait; returns its exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout)
+        self.proc = None
+        return rc
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def cleanup(self):
+        self.kill()
+        if self.own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log(self):
+        with self._log_lock:
+            return "\n".join(self.log_lines)
+
+    # -- command line --
+    def cli(self, *args, check=True):
+        r = subprocess.run([TAGD_BIN] + list(args) + ["--db", self.db], capture_output=True,
+                           text=True, stdin=subprocess.DEVNULL, timeout=60)
+        if check and r.returncode != 0:
+            raise AssertionError(f"tagd {' '.join(args)} failed ({r.returncode}): {r.stderr}")
+        return r
+
+    def new_org(self, name, project_id=None):
+        """Create an organization and a token for it; returns the token."""
+        args = ["org", "create", name] + (["--project-id", project_id] if project_id else [])
+        self.cli(*args)
+        return self.cli("token", "create", "--org", name).stdout.strip()
+
+    def new_commit(self, org, **kw):
+        args = ["commit", "create", "--org", org]
+        for k, v in kw.items():
+            args += [f"--{k}", v]
+        return self.cli(*args).stdout.strip()
+
+    # -- HTTP --
+    def request(self, method, path, body=None, headers=None, token=None, raw=None,
+                content_type="application/json", conn=None):
+        """One request.  body is JSON-encoded; raw is sent as is (bytes or str)."""
+        h = {}
+        if body is not None or raw is not None:
+            if content_type is not None:
+                h["Content-Type"] = content_type
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        h.update(headers or {})
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        own = conn is None
+        c = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            c.request(method, path, body=data, headers=h)
+            r = c.getresponse()
+            payload = r.read()
+            return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, payload)
+        finally:
+            if own:
+                c.close()
+
+
+class TagdCase(unittest.TestCase):
+    """A server shared by the tests of one class, with two organizations."""
+
+    server_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tagd = Tagd(extra_args=cls.server_args)
+        try:
+            cls.token = cls.tagd.new_org("acme", project_id="proj-acme")
+            cls.other_token = cls.tagd.new_org("other", project_id="proj-other")
+            cls.tagd.start()
+        except Exception:
+            cls.tagd.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.tagd.stop()
+        cls.tagd.cleanup()
+        if rc not in (0, None):
+            raise AssertionError(f"tagd exited with {rc}")
+
+    # -- helpers --
+    def req(self, method, path, body=None, token="default", **kw):
+        tok = self.token if token == "default" else token
+        return self.tagd.request(method, path, body=body, token=tok, **kw)
+
+    def unique(self, prefix="n"):
+        TagdCase._counter = getattr(TagdCase, "_counter", 0) + 1
+        return f"{prefix}{TagdCase._counter}-{int(time.time() * 1000) % 100000}"
+
+    def assertVersError(self, r, status, message=None):
+        self.assertEqual(r.status, status, r)
+        self.assertEqual(r.header("content-type"), "application/json", r)
+        doc = r.json()
+        self.assertEqual(set(doc), {"success", "error"}, doc)
+        self.assertIs(doc["success"], False)
+        self.assertIsInstance(doc["error"], str)
+        if message is not None:
+            self.assertEqual(doc["error"], message)
+        return doc
