@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# tagd's benchmark, one command:  bench/run.sh [SECONDS_PER_SCENARIO]
+# Builds a Release tagd and the libmicrohttpd baseline, seeds a 1 thousand and
+# a 1 million tag database, and drives tagd, the baseline and nginx with wrk
+# (1 thread) on loopback.  Prints the table; bench/RESULTS.md records one run.
+# Run it on a quiet machine: every figure is only as good as the idle cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+
+scripts/deps.sh
+need=()
+for p in wrk nginx-light sqlite3 python3; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=(); [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+build=build/bench
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTAGD_TESTS=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+cc -O2 -Wall -o "$build/baseline_mhd" bench/baseline_mhd.c $(pkg-config --cflags --libs libmicrohttpd)
+
+work=$(mktemp -d /var/tmp/tagd-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+echo "seeding 1k and 1M tags in $work ..." >&2
+small=$(bench/seed.sh "$build/tagd" "$work/small.db" 10 100 2>/dev/null)
+large=$(bench/seed.sh "$build/tagd" "$work/large.db" 10000 100 2>/dev/null)
+
+python3 bench/bench.py --tagd "$build/tagd" --baseline "$build/baseline_mhd" \
+  --small-db "$work/small.db" --large-db "$work/large.db" \
+  --small-creds "$small" --large-creds "$large" --seconds "$seconds" \
+  --out "$build/last-run.md"
