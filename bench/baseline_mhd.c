@@ -17,8 +17,8 @@ static char *body;
 static size_t body_len;
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-				 const char *method, const char *version, const char *upload,
-				 size_t *upload_size, void **con_cls)
+                                 const char *method, const char *version, const char *upload,
+                                 size_t *upload_size, void **con_cls)
 {
 	static int first_call_marker;
 	if (*con_cls == NULL) {
@@ -30,7 +30,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	}
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(body_len, body, MHD_RESPMEM_PERSISTENT);
+	        MHD_create_response_from_buffer(body_len, body, MHD_RESPMEM_PERSISTENT);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
@@ -53,11 +53,12 @@ int main(int argc, char **argv)
 	memcpy(body + body_len - 2, "\"}", 2);
 
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)atoi(argv[1]), NULL,
-		NULL, on_access, NULL, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cores > 0 ? cores : 1),
-		MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 4096u,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+	struct MHD_Daemon *d =
+	        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
+	                         (uint16_t)atoi(argv[1]), NULL, NULL, on_access, NULL,
+	                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cores > 0 ? cores : 1),
+	                         MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
+	                         4096u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
 	if (d == NULL) {
 		fprintf(stderr, "baseline_mhd: cannot start\n");
 		return 1;
