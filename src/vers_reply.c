@@ -179,8 +179,9 @@ void vers_list_raw(struct vers_list *l, const char *text)
 
 static void list_dump(struct vers_list *l, json_t *v)
 {
-	if (v == NULL) {
+	if (v == NULL || l->failed) {
 		l->failed = true;
+		json_decref(v);
 		return;
 	}
 	size_t room = l->cap > l->len ? l->cap - l->len - 1 : 0;
