@@ -92,21 +92,38 @@ static const char *parse_i64(const char *text, int64_t *out)
 }
 
 /*
- * Query parameter name as an integer into *out (unchanged when absent).
- * A value that is not one answers 400 in the words of axum's Query
- * extractor and returns false.
+ * Read the page parameters of the query into *limit and *offset (left as
+ * they are when absent).  Pairs are taken in the order of the query string,
+ * as serde_urlencoded does, so the first bad one is the one reported; a
+ * repeated key is an error, unknown keys are ignored.  On an error answers
+ * 400 in the words of axum's Query extractor and returns false.
  */
-static bool query_int(struct call *c, const char *name, int64_t *out)
+static bool query_page(struct call *c, int64_t *limit, int64_t *offset)
 {
-	bool bad = false;
-	char *text = call_query_take(c, name, &bad);
-	const char *why = NULL;
+	bool seen_limit = false, seen_offset = false;
 	char msg[256];
+	const char *why = NULL;
 
-	if (text == NULL && !bad)
-		return true;
-	why = bad ? "invalid percent-encoding" : parse_i64(text, out);
-	free(text);
+	for (size_t i = 0; i < c->nquery && why == NULL; i++) {
+		const char *raw = c->query[i].name;
+		char *name = call_percent_decode(raw, strlen(raw), true);
+		bool is_limit = name != NULL && strcmp(name, "limit") == 0;
+		bool is_offset = name != NULL && strcmp(name, "offset") == 0;
+		free(name);
+		if (!is_limit && !is_offset)
+			continue;
+		bool *seen = is_limit ? &seen_limit : &seen_offset;
+		if (*seen) {
+			why = is_limit ? "duplicate field `limit`" : "duplicate field `offset`";
+			break;
+		}
+		*seen = true;
+		const char *v = c->query[i].value ? c->query[i].value : "";
+		char *text = call_percent_decode(v, strlen(v), true);
+		why = text == NULL ? "invalid digit found in string"
+		                   : parse_i64(text, is_limit ? limit : offset);
+		free(text);
+	}
 	if (why == NULL)
 		return true;
 	snprintf(msg, sizeof(msg), "Failed to deserialize query string: %s", why);
@@ -127,7 +144,7 @@ static void commit_list_answer(struct call *c, bool public_all)
 	char tail[128];
 	struct vers_list l;
 
-	if (!query_int(c, "limit", &limit) || !query_int(c, "offset", &offset))
+	if (!query_page(c, &limit, &offset))
 		return;
 	limit = limit < 1 ? 1 : limit > PAGE_MAX ? PAGE_MAX : limit;
 	offset = offset < 0 ? 0 : offset;

@@ -58,11 +58,21 @@ class CommitListTest(VersCase):
                            ("?offset=x", "invalid digit found in string"),
                            ("?limit=", "cannot parse integer from empty string"),
                            ("?limit=99999999999999999999",
-                            "number too large to fit in target type")):
+                            "number too large to fit in target type"),
+                           ("?limit=%zz", "invalid digit found in string"),
+                           ("?limit=1&limit=2", "duplicate field `limit`"),
+                           ("?offset=1&x=1&offset=1", "duplicate field `offset`"),
+                           # the first bad pair of the query string is the one reported
+                           ("?offset=&limit=x", "cannot parse integer from empty string"),
+                           ("?limit=x&offset=", "invalid digit found in string")):
             r = self.req("GET", "/api/v1/commits" + query, token=self.org_token)
             self.assertVersError(r, 400, "Failed to deserialize query string: " + why)
             r = self.req("GET", "/api/v1/commits/public" + query, token=self.org_token)
             self.assertVersError(r, 400, "Failed to deserialize query string: " + why)
+
+    def test_unknown_keys_ignored(self):
+        doc = self.page("?limit=2&page=abc&sort=asc")
+        self.assertEqual((doc["limit"], len(doc["commits"])), (2, 2))
 
     def test_isolated(self):
         ids = {c["commit_id"] for c in self.page("?limit=100", token=self.token)["commits"]}
