@@ -95,4 +95,177 @@ struct vers_tag_create_op {
 };
 void vers_tag_create_op_init(struct vers_tag_create_op *o);
 
+/* How a PATCH changes an optional description. */
+enum vers_desc_change {
+	VERS_DESC_KEEP,  /* key absent: unchanged */
+	VERS_DESC_CLEAR, /* null: cleared */
+	VERS_DESC_SET,   /* a string: set */
+};
+
+/* Delete repository name of org and its tags.  STORE_REPO_NOT_FOUND. */
+struct vers_repo_delete_op {
+	struct store_op op;
+	int64_t org_id;
+	const char *name;
+};
+void vers_repo_delete_op_init(struct vers_repo_delete_op *o);
+
+/* Make repository name of org public or private.  STORE_REPO_NOT_FOUND. */
+struct vers_repo_visibility_op {
+	struct store_op op;
+	int64_t org_id;
+	const char *name;
+	bool is_public;
+};
+void vers_repo_visibility_op_init(struct vers_repo_visibility_op *o);
+
+/*
+ * Change a repository tag: move it to commit_id (when move) and change its
+ * description as desc says; updated_at becomes now.  Checks in order:
+ * STORE_REPO_NOT_FOUND, STORE_TAG_NOT_FOUND, then (when moving) the commit
+ * checks of create: STORE_COMMIT_NOT_FOUND, STORE_FORBIDDEN.
+ */
+struct vers_tag_update_op {
+	struct store_op op;
+	int64_t org_id;
+	const char *repo_name;
+	const char *tag_name;
+	bool move;
+	char commit_id[STORE_UUID_LEN + 1];
+	enum vers_desc_change desc;
+	const char *description; /* VERS_DESC_SET only */
+};
+void vers_tag_update_op_init(struct vers_tag_update_op *o);
+
+/* Delete a repository tag.  STORE_REPO_NOT_FOUND, STORE_TAG_NOT_FOUND. */
+struct vers_tag_delete_op {
+	struct store_op op;
+	int64_t org_id;
+	const char *repo_name;
+	const char *tag_name;
+};
+void vers_tag_delete_op_init(struct vers_tag_delete_op *o);
+
+/*
+ * Change a commit of org: is_public always, name and description when not
+ * NULL.  STORE_COMMIT_NOT_FOUND (absent or deleted), STORE_FORBIDDEN
+ * (another org's).  Out: the whole commit after the change (release it).
+ */
+struct vers_commit_update_op {
+	struct store_op op;
+	int64_t org_id;
+	char commit_id[STORE_UUID_LEN + 1];
+	bool is_public;
+	const char *name;        /* NULL: unchanged */
+	const char *description; /* NULL: unchanged */
+	struct vers_commit out;
+};
+void vers_commit_update_op_init(struct vers_commit_update_op *o);
+
+/*
+ * Soft-delete a commit of org: it leaves every list and can no longer be
+ * tagged, updated or deleted; tags already naming it keep naming it.
+ * STORE_COMMIT_NOT_FOUND (absent or deleted), STORE_FORBIDDEN.
+ */
+struct vers_commit_delete_op {
+	struct store_op op;
+	int64_t org_id;
+	char commit_id[STORE_UUID_LEN + 1];
+};
+void vers_commit_delete_op_init(struct vers_commit_delete_op *o);
+
+/*
+ * Legacy commit tag (unique per organization): create.  Checks in order:
+ * STORE_COMMIT_NOT_FOUND, STORE_FORBIDDEN, STORE_CONFLICT.  Out: tag_id.
+ */
+struct vers_commit_tag_create_op {
+	struct store_op op;
+	int64_t org_id;
+	const char *tag_name;
+	char commit_id[STORE_UUID_LEN + 1];
+	const char *description;
+	char tag_id[STORE_UUID_LEN + 1];
+};
+void vers_commit_tag_create_op_init(struct vers_commit_tag_create_op *o);
+
+/*
+ * Legacy commit tag: update, as vers_tag_update_op without the repository.
+ * STORE_TAG_NOT_FOUND, then STORE_COMMIT_NOT_FOUND, STORE_FORBIDDEN.
+ */
+struct vers_commit_tag_update_op {
+	struct store_op op;
+	int64_t org_id;
+	const char *tag_name;
+	bool move;
+	char commit_id[STORE_UUID_LEN + 1];
+	enum vers_desc_change desc;
+	const char *description;
+};
+void vers_commit_tag_update_op_init(struct vers_commit_tag_update_op *o);
+
+/* Legacy commit tag: delete.  STORE_TAG_NOT_FOUND. */
+struct vers_commit_tag_delete_op {
+	struct store_op op;
+	int64_t org_id;
+	const char *tag_name;
+};
+void vers_commit_tag_delete_op_init(struct vers_commit_tag_delete_op *o);
+
+/* --- reads (store_vers_read.c) ---
+ *
+ * A list read calls fn once per row with a view whose strings are borrowed
+ * from the database and valid only during that call.  fn returns false to
+ * stop (it ran out of memory): the read then returns STORE_NOMEM.  A read of
+ * several statements sees one snapshot.
+ */
+typedef bool (*vers_repo_fn)(void *ctx, const struct vers_repo *r);
+typedef bool (*vers_tag_fn)(void *ctx, const struct vers_tag *t);
+typedef bool (*vers_commit_fn)(void *ctx, const struct vers_commit *c);
+
+/*
+ * Which repository a read means.  org_name NULL: repository name of the
+ * organization org_id (private routes).  Otherwise the public repository
+ * org_name/name; a private one is STORE_REPO_NOT_FOUND.
+ */
+struct vers_repo_key {
+	int64_t org_id;
+	const char *org_name;
+	const char *name;
+};
+
+/* The repositories of org, by name (byte order).  r->org_name is NULL. */
+enum store_status store_vers_repos(struct store *s, int64_t org_id, vers_repo_fn fn, void *ctx);
+
+/* Every public repository, by name and then organization name. */
+enum store_status store_vers_public_repos(struct store *s, vers_repo_fn fn, void *ctx);
+
+/* One repository into *out (owned; vers_repo_release).  STORE_REPO_NOT_FOUND. */
+enum store_status store_vers_repo_get(struct store *s, const struct vers_repo_key *key,
+                                      struct vers_repo *out);
+
+/* The tags of a repository, by tag name.  STORE_REPO_NOT_FOUND. */
+enum store_status store_vers_repo_tags(struct store *s, const struct vers_repo_key *key,
+                                       vers_tag_fn fn, void *ctx);
+
+/* One tag of a repository into *out (owned).  STORE_REPO_NOT_FOUND, STORE_TAG_NOT_FOUND. */
+enum store_status store_vers_repo_tag_get(struct store *s, const struct vers_repo_key *key,
+                                          const char *tag_name, struct vers_tag *out);
+
+/*
+ * A page of live commits, newest first (created_at, then insertion order):
+ * org's own, or with public_all every organization's public ones.  *total is
+ * the number of such commits.  limit and offset must be >= 0.
+ */
+enum store_status store_vers_commits(struct store *s, int64_t org_id, bool public_all,
+                                     int64_t limit, int64_t offset, int64_t *total,
+                                     vers_commit_fn fn, void *ctx);
+
+/* The legacy commit tags of org, by name. */
+enum store_status store_vers_commit_tags(struct store *s, int64_t org_id, vers_tag_fn fn,
+                                         void *ctx);
+
+/* One legacy commit tag of org into *out (owned).  STORE_TAG_NOT_FOUND. */
+enum store_status store_vers_commit_tag_get(struct store *s, int64_t org_id, const char *name,
+                                            struct vers_tag *out);
+
 #endif

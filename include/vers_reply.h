@@ -43,6 +43,41 @@ json_t *vers_repo_json(const struct vers_repo *r);
 json_t *vers_public_repo_json(const struct vers_repo *r);
 json_t *vers_repo_tag_json(const struct vers_tag *t, const char *repo_name);
 
+/* JSON of a legacy commit tag (TagInfo). */
+json_t *vers_commit_tag_json(const struct vers_tag *t);
+
+/*
+ * A list answer built as text, one element at a time, so that a list of a
+ * million rows never exists as a tree of JSON values.  Start with
+ * vers_list_init(), append raw text and values, then vers_list_respond() or
+ * vers_list_release().  Errors stick: after one, appends do nothing and
+ * vers_list_respond() answers 500.  The text is bounded by VERS_LIST_MAX.
+ */
+#define VERS_LIST_MAX ((size_t)1 << 30)
+
+struct vers_list {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+	bool need_comma; /* an element was added since the last vers_list_raw() */
+};
+
+void vers_list_init(struct vers_list *l);
+
+/* Append raw JSON text (punctuation, keys); the next value starts a new array. */
+void vers_list_raw(struct vers_list *l, const char *text);
+
+/* Append v (stolen) as an array element, with a comma when not the first. */
+void vers_list_value(struct vers_list *l, json_t *v);
+
+/* Append v (stolen) as a JSON value after a raw key: no comma. */
+void vers_list_scalar(struct vers_list *l, json_t *v);
+
+/* Answer status with the text (taken over), or 500 after an error. */
+void vers_list_respond(struct call *c, int status, struct vers_list *l);
+
+void vers_list_release(struct vers_list *l);
+
 /* A nullable string as JSON: null for NULL. */
 json_t *vers_nullable(const char *s);
 

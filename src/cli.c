@@ -265,6 +265,9 @@ static size_t count(const char *const *names)
 	return n;
 }
 
+/* getopt values of flags: above every char, so that none is taken for 'd' or 'h'. */
+#define FLAG_BASE 256
+
 static int run_command(const struct command *cmd, int argc, char **argv)
 {
 	struct option longopts[2 * MAX_OPTS + 3];
@@ -280,7 +283,8 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 		longopts[k++] =
 		        (struct option){cmd->options[i], required_argument, NULL, (int)(i + 1)};
 	for (size_t i = 0; i < nflag; i++)
-		longopts[k++] = (struct option){cmd->flags[i], no_argument, NULL, (int)(100 + i)};
+		longopts[k++] =
+		        (struct option){cmd->flags[i], no_argument, NULL, FLAG_BASE + (int)i};
 	longopts[k++] = (struct option){"db", required_argument, NULL, 'd'};
 	longopts[k++] = (struct option){"help", no_argument, NULL, 'h'};
 	longopts[k] = (struct option){NULL, 0, NULL, 0};
@@ -294,8 +298,8 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 			db_flag = optarg;
 		} else if (opt >= 1 && opt <= (int)nopt) {
 			values[opt - 1] = optarg;
-		} else if (opt >= 100 && opt < 100 + (int)nflag) {
-			flagvals[opt - 100] = "1";
+		} else if (opt >= FLAG_BASE && opt < FLAG_BASE + (int)nflag) {
+			flagvals[opt - FLAG_BASE] = "1";
 		} else {
 			fprintf(stderr, "usage: %.*s\n", (int)strcspn(cmd->usage, "\n"),
 			        cmd->usage);

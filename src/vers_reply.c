@@ -2,6 +2,7 @@
  * vers_reply.c - Vers envelopes, body reading and schema JSON.  See vers_reply.h.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
@@ -120,4 +121,115 @@ json_t *vers_repo_tag_json(const struct vers_tag *t, const char *repo_name)
 	                 t->name, "reference", ref, "commit_id", t->commit_id, "description",
 	                 vers_nullable(t->description), "created_at", vers_time(t->created_at),
 	                 "updated_at", vers_time(t->updated_at));
+}
+
+json_t *vers_commit_tag_json(const struct vers_tag *t)
+{
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "tag_id", t->tag_id, "tag_name", t->name,
+	                 "commit_id", t->commit_id, "description", vers_nullable(t->description),
+	                 "created_at", vers_time(t->created_at), "updated_at",
+	                 vers_time(t->updated_at));
+}
+
+/* ---- list answers ---- */
+
+void vers_list_init(struct vers_list *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+/* Make room for need more bytes (plus a NUL). */
+static bool list_reserve(struct vers_list *l, size_t need)
+{
+	if (l->failed)
+		return false;
+	if (need > VERS_LIST_MAX - l->len - 1) {
+		l->failed = true;
+		return false;
+	}
+	if (l->len + need + 1 <= l->cap)
+		return true;
+	size_t cap = l->cap ? l->cap : 4096;
+	while (cap < l->len + need + 1)
+		cap = cap > VERS_LIST_MAX / 2 ? VERS_LIST_MAX : cap * 2;
+	char *b = realloc(l->buf, cap);
+	if (b == NULL) {
+		l->failed = true;
+		return false;
+	}
+	l->buf = b;
+	l->cap = cap;
+	return true;
+}
+
+static void list_append(struct vers_list *l, const char *text, size_t n)
+{
+	if (!list_reserve(l, n))
+		return;
+	memcpy(l->buf + l->len, text, n);
+	l->len += n;
+	l->buf[l->len] = '\0';
+}
+
+void vers_list_raw(struct vers_list *l, const char *text)
+{
+	list_append(l, text, strlen(text));
+	l->need_comma = false;
+}
+
+static void list_dump(struct vers_list *l, json_t *v)
+{
+	if (v == NULL || l->failed) {
+		l->failed = true;
+		json_decref(v);
+		return;
+	}
+	size_t room = l->cap > l->len ? l->cap - l->len - 1 : 0;
+	size_t n = json_dumpb(v, l->buf ? l->buf + l->len : NULL, room,
+	                      JSON_COMPACT | JSON_ENCODE_ANY);
+	if (n == 0) {
+		l->failed = true;
+	} else if (n > room) {
+		if (list_reserve(l, n))
+			n = json_dumpb(v, l->buf + l->len, l->cap - l->len - 1,
+			               JSON_COMPACT | JSON_ENCODE_ANY);
+		else
+			n = 0;
+	}
+	if (!l->failed) {
+		l->len += n;
+		l->buf[l->len] = '\0';
+	}
+	json_decref(v);
+}
+
+void vers_list_value(struct vers_list *l, json_t *v)
+{
+	if (l->need_comma)
+		list_append(l, ",", 1);
+	list_dump(l, v);
+	l->need_comma = true;
+}
+
+void vers_list_scalar(struct vers_list *l, json_t *v)
+{
+	list_dump(l, v);
+}
+
+void vers_list_respond(struct call *c, int status, struct vers_list *l)
+{
+	if (l->failed) {
+		vers_list_release(l);
+		vers_error(c, 500, "internal server error");
+		return;
+	}
+	call_respond_take(c, status, l->buf, l->len, JSON_TYPE);
+	l->buf = NULL;
+	vers_list_release(l);
+}
+
+void vers_list_release(struct vers_list *l)
+{
+	free(l->buf);
+	memset(l, 0, sizeof(*l));
 }

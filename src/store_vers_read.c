@@ -1,0 +1,386 @@
+/*
+ * store_vers_read.c - Vers reads: repositories, repository tags, commits and
+ * legacy commit tags.  See store_vers.h.
+ *
+ * Every list walks an index in the order it answers (see 0001_initial.sql),
+ * so a list never sorts in memory, and rows reach the caller's callback as
+ * views of SQLite's own buffers: no copy per row.  Reads of more than one
+ * statement run in one read transaction, so they see one snapshot.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+#include "store_vers.h"
+
+/* Status of a step that did not give a row. */
+static enum store_status step_status(struct store_conn *c, int rc, enum store_status done)
+{
+	if (rc == SQLITE_DONE)
+		return done;
+	return store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+}
+
+/* A text column as a borrowed string (NULL for SQL NULL). */
+static char *col_text(sqlite3_stmt *st, int col)
+{
+	return (char *)sqlite3_column_text(st, col);
+}
+
+/* ---- repositories ---- */
+
+#define REPO_COLS "r.id, r.uuid, r.name, r.description, r.is_public, r.created_at, o.name "
+
+static const char SQL_REPOS[] = "SELECT " REPO_COLS "FROM repos r JOIN orgs o ON o.id = r.org_id "
+                                "WHERE r.org_id = ?1 ORDER BY r.name";
+static const char SQL_PUBLIC_REPOS[] =
+        "SELECT " REPO_COLS "FROM repos r JOIN orgs o ON o.id = r.org_id "
+        "WHERE r.is_public ORDER BY r.name, o.name";
+static const char SQL_REPO_PRIVATE[] =
+        "SELECT " REPO_COLS "FROM repos r JOIN orgs o ON o.id = r.org_id "
+        "WHERE r.org_id = ?1 AND r.name = ?2";
+static const char SQL_REPO_PUBLIC[] =
+        "SELECT " REPO_COLS "FROM orgs o JOIN repos r ON r.org_id = o.id "
+        "WHERE o.name = ?1 AND r.name = ?2 AND r.is_public";
+
+/* A borrowed view of the current row of a REPO_COLS statement; returns the row id. */
+static int64_t repo_view(sqlite3_stmt *st, struct vers_repo *r, bool with_org)
+{
+	store_column_copy(st, 1, r->repo_id, sizeof(r->repo_id));
+	r->name = col_text(st, 2);
+	r->description = col_text(st, 3);
+	r->is_public = sqlite3_column_int(st, 4) != 0;
+	r->created_at = sqlite3_column_int64(st, 5);
+	r->org_name = with_org ? col_text(st, 6) : NULL;
+	return sqlite3_column_int64(st, 0);
+}
+
+/* Run a repository list statement (already bound) through fn. */
+static enum store_status repo_walk(struct store_conn *c, sqlite3_stmt *st, bool with_org,
+                                   vers_repo_fn fn, void *ctx)
+{
+	enum store_status ret = STORE_OK;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vers_repo r;
+		repo_view(st, &r, with_org);
+		if (r.name == NULL || !fn(ctx, &r)) {
+			ret = STORE_NOMEM;
+			break;
+		}
+	}
+	if (ret == STORE_OK)
+		ret = step_status(c, rc, STORE_OK);
+	sqlite3_reset(st);
+	return ret;
+}
+
+enum store_status store_vers_repos(struct store *s, int64_t org_id, vers_repo_fn fn, void *ctx)
+{
+	struct store_conn *c = store_reader(s);
+	enum store_status ret = STORE_ERROR;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	sqlite3_stmt *st = store_stmt(c, SQL_REPOS);
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, org_id);
+		ret = repo_walk(c, st, false, fn, ctx);
+	}
+	store_reader_release(s, c);
+	return ret;
+}
+
+enum store_status store_vers_public_repos(struct store *s, vers_repo_fn fn, void *ctx)
+{
+	struct store_conn *c = store_reader(s);
+	enum store_status ret = STORE_ERROR;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	sqlite3_stmt *st = store_stmt(c, SQL_PUBLIC_REPOS);
+	if (st != NULL)
+		ret = repo_walk(c, st, true, fn, ctx);
+	store_reader_release(s, c);
+	return ret;
+}
+
+/*
+ * Find the repository key names on c.  With out, copy it there (owned).
+ * *row gets its row id.  STORE_REPO_NOT_FOUND when there is none.
+ */
+static enum store_status repo_find(struct store_conn *c, const struct vers_repo_key *key,
+                                   int64_t *row, struct vers_repo *out)
+{
+	bool public = key->org_name != NULL;
+	sqlite3_stmt *st = store_stmt(c, public ? SQL_REPO_PUBLIC : SQL_REPO_PRIVATE);
+	if (st == NULL)
+		return STORE_ERROR;
+	if (public)
+		store_bind_text(st, 1, key->org_name);
+	else
+		sqlite3_bind_int64(st, 1, key->org_id);
+	store_bind_text(st, 2, key->name);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		enum store_status ret = step_status(c, rc, STORE_REPO_NOT_FOUND);
+		sqlite3_reset(st);
+		return ret;
+	}
+	struct vers_repo view;
+	*row = repo_view(st, &view, true);
+	enum store_status ret = STORE_OK;
+	if (out != NULL) {
+		bool oom = false;
+		*out = view;
+		out->name = store_column_dup(st, 2, &oom);
+		out->description = store_column_dup(st, 3, &oom);
+		out->org_name = store_column_dup(st, 6, &oom);
+		if (oom) {
+			vers_repo_release(out);
+			ret = STORE_NOMEM;
+		}
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+enum store_status store_vers_repo_get(struct store *s, const struct vers_repo_key *key,
+                                      struct vers_repo *out)
+{
+	struct store_conn *c = store_reader(s);
+	int64_t row = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = repo_find(c, key, &row, out);
+	store_reader_release(s, c);
+	return ret;
+}
+
+/* ---- tags (repository tags and legacy commit tags share one shape) ---- */
+
+#define TAG_COLS "t.uuid, t.name, c.uuid, t.description, t.created_at, t.updated_at "
+
+static const char SQL_REPO_TAGS[] =
+        "SELECT " TAG_COLS "FROM repo_tags t JOIN commits c ON c.id = t.commit_id "
+        "WHERE t.repo_id = ?1 ORDER BY t.name";
+static const char SQL_REPO_TAG[] =
+        "SELECT " TAG_COLS "FROM repo_tags t JOIN commits c ON c.id = t.commit_id "
+        "WHERE t.repo_id = ?1 AND t.name = ?2";
+static const char SQL_COMMIT_TAGS[] =
+        "SELECT " TAG_COLS "FROM commit_tags t JOIN commits c ON c.id = t.commit_id "
+        "WHERE t.org_id = ?1 ORDER BY t.name";
+static const char SQL_COMMIT_TAG[] =
+        "SELECT " TAG_COLS "FROM commit_tags t JOIN commits c ON c.id = t.commit_id "
+        "WHERE t.org_id = ?1 AND t.name = ?2";
+
+static void tag_view(sqlite3_stmt *st, struct vers_tag *t)
+{
+	store_column_copy(st, 0, t->tag_id, sizeof(t->tag_id));
+	t->name = col_text(st, 1);
+	store_column_copy(st, 2, t->commit_id, sizeof(t->commit_id));
+	t->description = col_text(st, 3);
+	t->created_at = sqlite3_column_int64(st, 4);
+	t->updated_at = sqlite3_column_int64(st, 5);
+}
+
+/* Run a tag list statement keyed by ?1 = key through fn. */
+static enum store_status tag_walk(struct store_conn *c, const char *sql, int64_t key,
+                                  vers_tag_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(c, sql);
+	enum store_status ret = STORE_OK;
+	int rc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, key);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vers_tag t;
+		tag_view(st, &t);
+		if (t.name == NULL || !fn(ctx, &t)) {
+			ret = STORE_NOMEM;
+			break;
+		}
+	}
+	if (ret == STORE_OK)
+		ret = step_status(c, rc, STORE_OK);
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* One tag row of sql keyed by (?1 = key, ?2 = name) into *out (owned). */
+static enum store_status tag_one(struct store_conn *c, const char *sql, int64_t key,
+                                 const char *name, struct vers_tag *out)
+{
+	sqlite3_stmt *st = store_stmt(c, sql);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, key);
+	store_bind_text(st, 2, name);
+	int rc = sqlite3_step(st);
+	enum store_status ret = STORE_OK;
+	if (rc == SQLITE_ROW) {
+		bool oom = false;
+		tag_view(st, out);
+		out->name = store_column_dup(st, 1, &oom);
+		out->description = store_column_dup(st, 3, &oom);
+		if (oom) {
+			vers_tag_release(out);
+			ret = STORE_NOMEM;
+		}
+	} else {
+		ret = step_status(c, rc, STORE_TAG_NOT_FOUND);
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+enum store_status store_vers_repo_tags(struct store *s, const struct vers_repo_key *key,
+                                       vers_tag_fn fn, void *ctx)
+{
+	struct store_conn *c = store_reader(s);
+	int64_t row = 0;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = store_read_begin(c);
+	if (ret == STORE_OK)
+		ret = repo_find(c, key, &row, NULL);
+	if (ret == STORE_OK)
+		ret = tag_walk(c, SQL_REPO_TAGS, row, fn, ctx);
+	store_reader_release(s, c); /* ends the read transaction */
+	return ret;
+}
+
+enum store_status store_vers_repo_tag_get(struct store *s, const struct vers_repo_key *key,
+                                          const char *tag_name, struct vers_tag *out)
+{
+	struct store_conn *c = store_reader(s);
+	int64_t row = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = store_read_begin(c);
+	if (ret == STORE_OK)
+		ret = repo_find(c, key, &row, NULL);
+	if (ret == STORE_OK)
+		ret = tag_one(c, SQL_REPO_TAG, row, tag_name, out);
+	store_reader_release(s, c);
+	return ret;
+}
+
+enum store_status store_vers_commit_tags(struct store *s, int64_t org_id, vers_tag_fn fn, void *ctx)
+{
+	struct store_conn *c = store_reader(s);
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = tag_walk(c, SQL_COMMIT_TAGS, org_id, fn, ctx);
+	store_reader_release(s, c);
+	return ret;
+}
+
+enum store_status store_vers_commit_tag_get(struct store *s, int64_t org_id, const char *name,
+                                            struct vers_tag *out)
+{
+	struct store_conn *c = store_reader(s);
+	memset(out, 0, sizeof(*out));
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = tag_one(c, SQL_COMMIT_TAG, org_id, name, out);
+	store_reader_release(s, c);
+	return ret;
+}
+
+/* ---- commits ---- */
+
+#define COMMIT_COLS                                                                                \
+	"c.uuid, o.uuid, c.name, c.description, c.parent_vm_id, c.grandparent_commit_id, "         \
+	"c.is_public, c.created_at "
+
+/* The WHERE clauses repeat the partial indexes' conditions so that the planner uses them. */
+static const char SQL_COMMITS_ORG[] =
+        "SELECT " COMMIT_COLS "FROM commits c JOIN orgs o ON o.id = c.org_id "
+        "WHERE c.org_id = ?1 AND c.deleted_at IS NULL "
+        "ORDER BY c.created_at DESC, c.id DESC LIMIT ?2 OFFSET ?3";
+static const char SQL_COMMITS_PUBLIC[] =
+        "SELECT " COMMIT_COLS "FROM commits c JOIN orgs o ON o.id = c.org_id "
+        "WHERE c.deleted_at IS NULL AND c.is_public "
+        "ORDER BY c.created_at DESC, c.id DESC LIMIT ?2 OFFSET ?3";
+static const char SQL_COMMITS_ORG_COUNT[] =
+        "SELECT count(*) FROM commits WHERE org_id = ?1 AND deleted_at IS NULL";
+static const char SQL_COMMITS_PUBLIC_COUNT[] =
+        "SELECT count(*) FROM commits WHERE deleted_at IS NULL AND is_public";
+
+static enum store_status commit_count(struct store_conn *c, const char *sql, int64_t org_id,
+                                      bool bind_org, int64_t *total)
+{
+	sqlite3_stmt *st = store_stmt(c, sql);
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind_org)
+		sqlite3_bind_int64(st, 1, org_id);
+	int rc = sqlite3_step(st);
+	enum store_status ret = STORE_OK;
+	if (rc == SQLITE_ROW)
+		*total = sqlite3_column_int64(st, 0);
+	else
+		ret = step_status(c, rc, STORE_ERROR);
+	sqlite3_reset(st);
+	return ret;
+}
+
+static enum store_status commit_walk(struct store_conn *c, const char *sql, int64_t org_id,
+                                     int64_t limit, int64_t offset, vers_commit_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(c, sql);
+	enum store_status ret = STORE_OK;
+	int rc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, org_id);
+	sqlite3_bind_int64(st, 2, limit);
+	sqlite3_bind_int64(st, 3, offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vers_commit cm;
+		store_column_copy(st, 0, cm.commit_id, sizeof(cm.commit_id));
+		store_column_copy(st, 1, cm.owner_id, sizeof(cm.owner_id));
+		cm.name = col_text(st, 2);
+		cm.description = col_text(st, 3);
+		cm.parent_vm_id = col_text(st, 4);
+		cm.grandparent_commit_id = col_text(st, 5);
+		cm.is_public = sqlite3_column_int(st, 6) != 0;
+		cm.created_at = sqlite3_column_int64(st, 7);
+		if (cm.name == NULL || !fn(ctx, &cm)) {
+			ret = STORE_NOMEM;
+			break;
+		}
+	}
+	if (ret == STORE_OK)
+		ret = step_status(c, rc, STORE_OK);
+	sqlite3_reset(st);
+	return ret;
+}
+
+enum store_status store_vers_commits(struct store *s, int64_t org_id, bool public_all,
+                                     int64_t limit, int64_t offset, int64_t *total,
+                                     vers_commit_fn fn, void *ctx)
+{
+	struct store_conn *c = store_reader(s);
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = store_read_begin(c);
+	if (ret == STORE_OK)
+		ret = commit_count(c, public_all ? SQL_COMMITS_PUBLIC_COUNT : SQL_COMMITS_ORG_COUNT,
+		                   org_id, !public_all, total);
+	if (ret == STORE_OK)
+		ret = commit_walk(c, public_all ? SQL_COMMITS_PUBLIC : SQL_COMMITS_ORG, org_id,
+		                  limit, offset, fn, ctx);
+	store_reader_release(s, c);
+	return ret;
+}

@@ -1,0 +1,207 @@
+/*
+ * vers_tags.c - Vers repository tags: create, list, get, update, delete,
+ * and their public list and get.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "names.h"
+#include "store_vers.h"
+#include "vers_handlers.h"
+#include "vers_reply.h"
+
+/* ---- POST /api/v1/repositories/{repo_name}/tags ---- */
+
+static void tag_create_finish(struct call *c, struct store_op *op)
+{
+	struct vers_tag_create_op *o = &vers_deferred_of(c)->u.tag_create;
+	char ref[512];
+
+	if (op->status == STORE_OK) {
+		snprintf(ref, sizeof(ref), "%s:%s", o->repo_name, o->tag_name);
+		vers_json(c, 201,
+		          json_pack("{s:s, s:s, s:s}", "tag_id", o->tag_id, "reference", ref,
+		                    "commit_id", o->commit_id));
+	} else if (op->status == STORE_CONFLICT) {
+		vers_error(c, 409, "tag already exists in repository");
+	} else {
+		vers_status_error(c, op->status);
+	}
+	vers_deferred_end(c);
+}
+
+void vers_tag_create(struct call *c)
+{
+	struct body_field f[] = {
+	        {.name = "tag_name", .kind = BODY_STRING, .required = true},
+	        {.name = "commit_id", .kind = BODY_UUID, .required = true},
+	        {.name = "description", .kind = BODY_STRING, .nullable = true},
+	};
+	json_t *body = vers_read_body(c, f, 3);
+	if (body == NULL)
+		return;
+	const char *why = names_vers_tag(f[0].str);
+	if (why != NULL) {
+		json_decref(body);
+		vers_invalid(c, "invalid tag name", why);
+		return;
+	}
+	struct vers_deferred *d = vers_deferred_new(c, body);
+	if (d == NULL)
+		return;
+	struct vers_tag_create_op *o = &d->u.tag_create;
+	vers_tag_create_op_init(o);
+	o->org_id = c->org_id;
+	o->repo_name = call_param(c, 0);
+	o->tag_name = f[0].str;
+	memcpy(o->commit_id, f[1].uuid, sizeof(o->commit_id));
+	o->description = f[2].str;
+	call_defer(c, &o->op, tag_create_finish);
+}
+
+/* ---- GET .../tags (private and public) ---- */
+
+struct tag_list_ctx {
+	struct vers_list list;
+	const char *repo_name; /* the bare name: references are always repo:tag */
+};
+
+static bool add_tag(void *ctx, const struct vers_tag *t)
+{
+	struct tag_list_ctx *x = ctx;
+	vers_list_value(&x->list, vers_repo_tag_json(t, x->repo_name));
+	return !x->list.failed;
+}
+
+static void tag_list_answer(struct call *c, const struct vers_repo_key *key)
+{
+	struct tag_list_ctx x = {.repo_name = key->name};
+	char full[512];
+	const char *shown = key->name;
+
+	/* Public lists name the repository org/repo; private ones by its bare name. */
+	if (key->org_name != NULL) {
+		if ((size_t)snprintf(full, sizeof(full), "%s/%s", key->org_name, key->name) >=
+		    sizeof(full)) {
+			vers_error(c, 404, "repository not found");
+			return;
+		}
+		shown = full;
+	}
+	vers_list_init(&x.list);
+	vers_list_raw(&x.list, "{\"repository\":");
+	vers_list_scalar(&x.list, json_string(shown));
+	vers_list_raw(&x.list, ",\"tags\":[");
+	enum store_status st = store_vers_repo_tags(c->store, key, add_tag, &x);
+	if (st != STORE_OK && st != STORE_NOMEM) {
+		vers_list_release(&x.list);
+		vers_status_error(c, st);
+		return;
+	}
+	if (st == STORE_NOMEM)
+		x.list.failed = true;
+	vers_list_raw(&x.list, "]}");
+	vers_list_respond(c, 200, &x.list);
+}
+
+void vers_tag_list(struct call *c)
+{
+	struct vers_repo_key key = {.org_id = c->org_id, .name = call_param(c, 0)};
+	tag_list_answer(c, &key);
+}
+
+void vers_public_tag_list(struct call *c)
+{
+	struct vers_repo_key key = {.org_name = call_param(c, 0), .name = call_param(c, 1)};
+	tag_list_answer(c, &key);
+}
+
+/* ---- GET .../tags/{tag_name} (private and public) ---- */
+
+static void tag_get_answer(struct call *c, const struct vers_repo_key *key, const char *tag)
+{
+	struct vers_tag t;
+	enum store_status st = store_vers_repo_tag_get(c->store, key, tag, &t);
+	if (st != STORE_OK) {
+		vers_status_error(c, st);
+		return;
+	}
+	vers_json(c, 200, vers_repo_tag_json(&t, key->name));
+	vers_tag_release(&t);
+}
+
+void vers_tag_get(struct call *c)
+{
+	struct vers_repo_key key = {.org_id = c->org_id, .name = call_param(c, 0)};
+	tag_get_answer(c, &key, call_param(c, 1));
+}
+
+void vers_public_tag_get(struct call *c)
+{
+	struct vers_repo_key key = {.org_name = call_param(c, 0), .name = call_param(c, 1)};
+	tag_get_answer(c, &key, call_param(c, 2));
+}
+
+/* ---- PATCH .../tags/{tag_name} ---- */
+
+json_t *vers_tag_patch_read(struct call *c, bool *move, char commit_id[STORE_UUID_LEN + 1],
+                            enum vers_desc_change *desc, const char **description)
+{
+	struct body_field f[] = {
+	        {.name = "commit_id", .kind = BODY_UUID, .nullable = true},
+	        {.name = "description", .kind = BODY_STRING, .nullable = true},
+	};
+	json_t *body = vers_read_body(c, f, 2);
+	if (body == NULL)
+		return NULL;
+	*move = !f[0].is_null;
+	memcpy(commit_id, f[0].uuid, STORE_UUID_LEN + 1);
+	*desc = !f[1].present ? VERS_DESC_KEEP : f[1].is_null ? VERS_DESC_CLEAR : VERS_DESC_SET;
+	*description = f[1].str;
+	if (!*move && *desc == VERS_DESC_KEEP) {
+		json_decref(body);
+		vers_error(c, 400, "no updates provided");
+		return NULL;
+	}
+	return body;
+}
+
+void vers_tag_update(struct call *c)
+{
+	bool move;
+	char commit_id[STORE_UUID_LEN + 1];
+	enum vers_desc_change desc;
+	const char *description;
+	json_t *body = vers_tag_patch_read(c, &move, commit_id, &desc, &description);
+	if (body == NULL)
+		return;
+	struct vers_deferred *d = vers_deferred_new(c, body);
+	if (d == NULL)
+		return;
+	struct vers_tag_update_op *o = &d->u.tag_update;
+	vers_tag_update_op_init(o);
+	o->org_id = c->org_id;
+	o->repo_name = call_param(c, 0);
+	o->tag_name = call_param(c, 1);
+	o->move = move;
+	memcpy(o->commit_id, commit_id, sizeof(o->commit_id));
+	o->desc = desc;
+	o->description = description;
+	call_defer(c, &o->op, vers_no_content_finish);
+}
+
+/* ---- DELETE .../tags/{tag_name} ---- */
+
+void vers_tag_delete(struct call *c)
+{
+	struct vers_deferred *d = vers_deferred_new(c, NULL);
+	if (d == NULL)
+		return;
+	struct vers_tag_delete_op *o = &d->u.tag_delete;
+	vers_tag_delete_op_init(o);
+	o->org_id = c->org_id;
+	o->repo_name = call_param(c, 0);
+	o->tag_name = call_param(c, 1);
+	call_defer(c, &o->op, vers_no_content_finish);
+}
