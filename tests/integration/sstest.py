@@ -1,7 +1,9 @@
 """Helpers for the ServiceStage integration tests: a TagdCase whose requests
 carry X-Auth-Token and X-Repo-Auth, and assertions on the error envelope."""
+import hashlib
 import itertools
 import json
+import os
 
 from tagdtest import TagdCase
 
@@ -10,9 +12,9 @@ _shas = itertools.count(1)
 
 
 def new_sha(prefix=""):
-    """A fresh 40-hex SHA (optionally starting with prefix)."""
-    body = f"{next(_shas):x}".rjust(40 - len(prefix), "0")
-    return (prefix + body)[:40]
+    """A fresh 40-hex SHA (optionally starting with prefix), as git's look."""
+    digest = hashlib.sha1(f"{os.getpid()}-{next(_shas)}".encode()).hexdigest()
+    return (prefix + digest)[:40]
 
 
 class SsCase(TagdCase):
