@@ -1,5 +1,7 @@
 """ServiceStage tags: create (every ref form, name rules, errors), list,
 delete, hierarchical names through percent-encoding, ID or name paths."""
+import shutil
+import subprocess
 import unittest
 from urllib.parse import quote
 
@@ -102,6 +104,20 @@ class TagTest(SsCase):
         for n in bad:
             self.assertBadParam(self.create(n, "main"))
         self.assertEqual(sorted(self.tags()), sorted(good))
+
+    @unittest.skipUnless(shutil.which("git"), "git is not installed")
+    def test_names_agree_with_git_check_ref_format(self):
+        names = ["@", "a@", "a/@", "a@b{", "a{b}", "x./y", "x/y.", "a..", "a/..", "a.lock/b",
+                 "a.LOCK", "a!", "a#", "a$", "a%", "a&", "a'", "a(", "a+", "a,", "a;", "a<",
+                 "a=", "a|", "a`", "a\"", "é", "HEAD", "refs/heads/x", "a/b.c/d", "a..b/c",
+                 "a\x7f", "a\x1fb", "a/b/", ".", "lock", ".lock"]
+        for i, n in enumerate(names):
+            git_ok = subprocess.run(["git", "check-ref-format", "refs/tags/" + n],
+                                    capture_output=True).returncode == 0
+            r = self.create(n, "main")
+            self.assertEqual(r.status == 200, git_ok, (n, r))
+            if not git_ok:
+                self.assertBadParam(r)
 
     def test_taken_name_is_0403(self):
         self.assertOk(self.create("dup", "main"))
