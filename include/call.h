@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct app_options;
 struct store;
 struct store_op;
 
@@ -73,6 +74,9 @@ struct call {
 	char *params[CALL_MAX_PARAMS];
 	size_t nparams;
 	const char *route; /* the matched route template, for logs and metrics */
+
+	/* Set by app_handle: the daemon's options (borrowed; outlive the call). */
+	const struct app_options *app_opts;
 
 	/* Filled by authentication. */
 	int64_t org_id;

@@ -1,6 +1,6 @@
 /*
  * cli - tagd's command line: the subcommands an operator runs (org, token,
- * commit) and the dispatch to "serve".  Every subcommand takes --db PATH
+ * commit, repo-auth) and the dispatch to "serve".  Every subcommand takes --db PATH
  * (falling back to $TAGD_DB, then /var/lib/tagd/tagd.db) and --help, and on
  * error prints one line on stderr and returns non-zero.
  */

@@ -30,6 +30,19 @@ const char *names_vers_repo(const char *name);
 const char *names_git_ref(const char *name);
 
 /*
+ * A ServiceStage namespace name: 1-100 bytes of ASCII letters, digits, '-',
+ * '_' and '.', not starting with '.' or '-', not all digits (a segment of
+ * digits is taken as an ID).
+ */
+const char *names_ss_namespace(const char *name);
+
+/*
+ * A ServiceStage project name: 1-255 bytes of '/'-separated components, each
+ * as a namespace name (so no ':', which stands for '/' in paths).
+ */
+const char *names_ss_project(const char *name);
+
+/*
  * Decode one UTF-8 sequence at s (at most n bytes).  Returns its length and
  * sets *cp, or 0 for an invalid, overlong or surrogate sequence.
  */

@@ -7,10 +7,13 @@
 
 #include "app.h"
 #include "router.h"
+#include "ss_api.h"
+#include "ss_reply.h"
 #include "vers_api.h"
 #include "vers_reply.h"
 
 struct app {
+	struct app_options opts; /* strings owned */
 	struct store *store;
 	struct router *router;
 	struct route *routes;
@@ -22,7 +25,14 @@ static const struct {
 	const size_t *count;
 } route_tables[] = {
         {vers_routes, &vers_routes_count},
+        {ss_routes, &ss_routes_count},
 };
+
+/* True for paths of the ServiceStage dialect, whose fallbacks use its envelope. */
+static bool is_ss_path(const char *path)
+{
+	return strncmp(path, "/v1/", 4) == 0;
+}
 
 struct app *app_new(struct store *store, const struct app_options *opts)
 {
@@ -32,10 +42,18 @@ struct app *app_new(struct store *store, const struct app_options *opts)
 	if (a == NULL)
 		return NULL;
 	a->store = store;
+	if (opts != NULL && opts->clone_base_url != NULL) {
+		a->opts.clone_base_url = strdup(opts->clone_base_url);
+		if (a->opts.clone_base_url == NULL) {
+			free(a);
+			return NULL;
+		}
+	}
 	for (size_t i = 0; i < sizeof(route_tables) / sizeof(route_tables[0]); i++)
 		n += *route_tables[i].count;
 	a->routes = calloc(n, sizeof(*a->routes));
 	if (a->routes == NULL) {
+		free((char *)a->opts.clone_base_url);
 		free(a);
 		return NULL;
 	}
@@ -48,6 +66,7 @@ struct app *app_new(struct store *store, const struct app_options *opts)
 	a->router = router_new(a->routes, n);
 	if (a->router == NULL) {
 		free(a->routes);
+		free((char *)a->opts.clone_base_url);
 		free(a);
 		return NULL;
 	}
@@ -61,6 +80,7 @@ void app_free(struct app **ap)
 		return;
 	router_free(&a->router);
 	free(a->routes);
+	free((char *)a->opts.clone_base_url);
 	free(a);
 	*ap = NULL;
 }
@@ -75,7 +95,22 @@ void app_handle(struct app *a, struct call *c)
 	const struct route *route = NULL;
 	char allow[128];
 
-	switch (router_match(a->router, c, &route, allow, sizeof(allow))) {
+	c->app_opts = &a->opts;
+	enum router_result rr = router_match(a->router, c, &route, allow, sizeof(allow));
+	if (rr != ROUTER_FOUND && is_ss_path(c->path)) {
+		/* As Huawei's API gateway: an API is a method and a path, so a wrong method is 404.
+		 */
+		if (rr == ROUTER_BAD_PATH)
+			ss_api_bad_path(c);
+		else if (rr == ROUTER_NOMEM)
+			ss_internal_error(c);
+		else
+			ss_api_not_found(c);
+		if (rr == ROUTER_METHOD_NOT_ALLOWED)
+			call_add_header(c, "Allow", allow);
+		return;
+	}
+	switch (rr) {
 	case ROUTER_FOUND:
 		break;
 	case ROUTER_NOT_FOUND:
@@ -100,6 +135,8 @@ void app_handle(struct app *a, struct call *c)
 			return;
 		break;
 	case ROUTE_AUTH_SS:
+		if (!ss_authenticate(c))
+			return;
 		break;
 	}
 	route->handler(c);

@@ -13,6 +13,7 @@
 #include "serve.h"
 #include "store.h"
 #include "store_org.h"
+#include "store_ss.h"
 #include "store_vers.h"
 #include "version.h"
 
@@ -35,9 +36,17 @@ struct command {
 	const char *const *options; /* long option names taking a value */
 	const char *const *flags;   /* long option names taking none */
 	int nargs;                  /* positional arguments required */
+	/*
+	 * Long option names that may be given more than once (NULL: none).  A
+	 * command with such options has run_lists instead of run: lists[i] is
+	 * the NULL-terminated array of the values of lists option i.
+	 */
+	const char *const *lists;
+	int (*run_lists)(struct store *s, int argc, char **argv, const char **opts,
+	                 const char *const *const *lists);
 };
 
-enum { MAX_OPTS = 8 };
+enum { MAX_OPTS = 8, MAX_LISTS = 4 };
 
 static int fail(const char *cmd, const char *msg)
 {
@@ -209,6 +218,101 @@ static int commit_create(struct store *s, int argc, char **argv, const char **op
 	return 0;
 }
 
+/* ---- repo-auth ---- */
+
+static const char *const repo_types[] = {"github", "gitlab", "gitee", "bitbucket", "devcloud"};
+
+static int repo_auth_create(struct store *s, int argc, char **argv, const char **opts,
+                            const char *const *const *lists)
+{
+	struct ss_auth_create_op o;
+	const char *const *ns = lists[0];
+	size_t n = 0;
+	bool known_type = opts[2] == NULL;
+
+	if (opts[1] == NULL || !valid_org_name(opts[1]))
+		return fail("repo-auth create", "--name takes 1-64 characters of letters, digits, "
+		                                "'-', '_' and '.'");
+	for (size_t i = 0; !known_type && i < sizeof(repo_types) / sizeof(repo_types[0]); i++)
+		known_type = strcmp(opts[2], repo_types[i]) == 0;
+	if (!known_type)
+		return fail("repo-auth create",
+		            "--repo-type takes github, gitlab, gitee, bitbucket or devcloud");
+	for (; ns[n] != NULL; n++) {
+		const char *why = names_ss_namespace(ns[n]);
+		if (why != NULL) {
+			char msg[256];
+			snprintf(msg, sizeof(msg), "--namespace %s: %s", ns[n], why);
+			return fail("repo-auth create", msg);
+		}
+	}
+	ss_auth_create_op_init(&o);
+	o.org_name = opts[0];
+	o.name = opts[1];
+	o.repo_type = opts[2];
+	o.namespaces = ns;
+	o.nnamespaces = n;
+	enum store_status st = store_execute(s, &o.op);
+	if (st == STORE_ORG_NOT_FOUND)
+		return fail("repo-auth create", "no such organization");
+	if (st == STORE_CONFLICT)
+		return fail("repo-auth create",
+		            "an authorization with that name exists in the organization");
+	if (st != STORE_OK)
+		return fail_store("repo-auth create", st);
+	printf("%s\n", o.name);
+	return 0;
+}
+
+static int repo_auth_list(struct store *s, int argc, char **argv, const char **opts)
+{
+	struct org org;
+	struct ss_auth *list;
+	size_t n;
+	enum store_status st = store_org_by_name(s, opts[0], &org);
+
+	if (st == STORE_ORG_NOT_FOUND)
+		return fail("repo-auth list", "no such organization");
+	if (st != STORE_OK)
+		return fail_store("repo-auth list", st);
+	st = store_ss_auth_list(s, org.id, &list, &n);
+	org_release(&org);
+	if (st != STORE_OK)
+		return fail_store("repo-auth list", st);
+	printf("%-24s  %-9s  %-27s  %s\n", "NAME", "TYPE", "CREATED", "NAMESPACES");
+	for (size_t i = 0; i < n; i++) {
+		printf("%-24s  %-9s", list[i].name, list[i].repo_type);
+		print_time(list[i].created_ms * 1000);
+		printf("  ");
+		if (list[i].all_namespaces)
+			printf("*");
+		for (size_t j = 0; j < list[i].nnamespaces; j++)
+			printf("%s%s", j ? "," : "", list[i].namespaces[j]);
+		printf("\n");
+	}
+	ss_auth_list_free(list, n);
+	return 0;
+}
+
+static int repo_auth_delete(struct store *s, int argc, char **argv, const char **opts)
+{
+	struct ss_auth_delete_op o;
+
+	if (opts[1] == NULL)
+		return fail("repo-auth delete", "--name AUTH is required");
+	ss_auth_delete_op_init(&o);
+	o.org_name = opts[0];
+	o.name = opts[1];
+	enum store_status st = store_execute(s, &o.op);
+	if (st == STORE_ORG_NOT_FOUND)
+		return fail("repo-auth delete", "no such organization");
+	if (st == STORE_NOT_FOUND)
+		return fail("repo-auth delete", "no authorization with that name");
+	if (st != STORE_OK)
+		return fail_store("repo-auth delete", st);
+	return 0;
+}
+
 /* ---- dispatch ---- */
 
 static const char *const no_opts[] = {NULL};
@@ -217,30 +321,48 @@ static const char *const org_opt[] = {"org", NULL};
 static const char *const token_create_opts[] = {"org", "name", NULL};
 static const char *const commit_create_opts[] = {"org", "id", "name", "description", NULL};
 static const char *const commit_create_flags[] = {"public", NULL};
+static const char *const repo_auth_create_opts[] = {"org", "name", "repo-type", NULL};
+static const char *const repo_auth_create_lists[] = {"namespace", NULL};
+static const char *const repo_auth_opts[] = {"org", "name", NULL};
 
 static const struct command commands[] = {
         {"org", "create",
          "tagd org create NAME [--project-id ID] [--db PATH]\n"
          "Create an organization (ID: its ServiceStage project id). "
          "Prints its UUID.",
-         org_create, org_create_opts, no_opts, 1},
+         org_create, org_create_opts, no_opts, 1, NULL, NULL},
         {"token", "create",
          "tagd token create --org NAME [--name LABEL] [--db PATH]\n"
          "Create an API token; prints it alone on stdout (it is shown only once).",
-         token_create, token_create_opts, no_opts, 0},
+         token_create, token_create_opts, no_opts, 0, NULL, NULL},
         {"token", "list",
          "tagd token list --org NAME [--db PATH]\n"
          "List an organization's tokens (never their secrets).",
-         token_list, org_opt, no_opts, 0},
+         token_list, org_opt, no_opts, 0, NULL, NULL},
         {"token", "revoke",
          "tagd token revoke --org NAME ID [--db PATH]\n"
          "Revoke a token by the ID 'tagd token list' shows; it stops working at once.",
-         token_revoke, org_opt, no_opts, 1},
+         token_revoke, org_opt, no_opts, 1, NULL, NULL},
         {"commit", "create",
          "tagd commit create --org NAME [--id UUID] [--name N] "
          "[--description D] [--public] [--db PATH]\n"
          "Register a commit so that it can be tagged; prints its UUID.",
-         commit_create, commit_create_opts, commit_create_flags, 0},
+         commit_create, commit_create_opts, commit_create_flags, 0, NULL, NULL},
+        {"repo-auth", "create",
+         "tagd repo-auth create --org NAME --name AUTH [--repo-type TYPE] "
+         "[--namespace NS]... [--db PATH]\n"
+         "Create a ServiceStage repository authorization (the X-Repo-Auth value).  TYPE is\n"
+         "github, gitlab, gitee, bitbucket or devcloud (default); without --namespace it\n"
+         "covers every namespace.",
+         NULL, repo_auth_create_opts, no_opts, 0, repo_auth_create_lists, repo_auth_create},
+        {"repo-auth", "list",
+         "tagd repo-auth list --org NAME [--db PATH]\n"
+         "List an organization's repository authorizations ('*': every namespace).",
+         repo_auth_list, org_opt, no_opts, 0, NULL, NULL},
+        {"repo-auth", "delete",
+         "tagd repo-auth delete --org NAME --name AUTH [--db PATH]\n"
+         "Delete a repository authorization; calls naming it fail at once.",
+         repo_auth_delete, repo_auth_opts, no_opts, 0, NULL, NULL},
 };
 
 static void usage(FILE *f)
@@ -265,15 +387,20 @@ static size_t count(const char *const *names)
 	return n;
 }
 
-/* getopt values of flags: above every char, so that none is taken for 'd' or 'h'. */
+/* getopt values of flags and lists: above every char, so that none is taken for 'd' or 'h'. */
 #define FLAG_BASE 256
+#define LIST_BASE 512
 
 static int run_command(const struct command *cmd, int argc, char **argv)
 {
-	struct option longopts[2 * MAX_OPTS + 3];
+	struct option longopts[2 * MAX_OPTS + MAX_LISTS + 3];
 	const char *values[MAX_OPTS + 1] = {NULL};
 	const char *flagvals[MAX_OPTS + 1] = {NULL};
+	const char **lists[MAX_LISTS + 1] = {NULL};
+	size_t nlist_vals[MAX_LISTS] = {0};
 	size_t nopt = count(cmd->options), nflag = count(cmd->flags), k = 0;
+	size_t nlist = cmd->lists ? count(cmd->lists) : 0;
+	int rc = 2;
 	const char *db_flag = NULL;
 	char label[32];
 	int opt;
@@ -285,6 +412,16 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 	for (size_t i = 0; i < nflag; i++)
 		longopts[k++] =
 		        (struct option){cmd->flags[i], no_argument, NULL, FLAG_BASE + (int)i};
+	for (size_t i = 0; i < nlist; i++) {
+		longopts[k++] =
+		        (struct option){cmd->lists[i], required_argument, NULL, LIST_BASE + (int)i};
+		/* Each list has room for every argument: no count can overflow it. */
+		lists[i] = calloc((size_t)argc + 1, sizeof(*lists[i]));
+		if (lists[i] == NULL) {
+			rc = fail(label, "out of memory");
+			goto out;
+		}
+	}
 	longopts[k++] = (struct option){"db", required_argument, NULL, 'd'};
 	longopts[k++] = (struct option){"help", no_argument, NULL, 'h'};
 	longopts[k] = (struct option){NULL, 0, NULL, 0};
@@ -293,7 +430,10 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			printf("usage: %s\n", cmd->usage);
-			return 0;
+			rc = 0;
+			goto out;
+		} else if (opt >= LIST_BASE && opt < LIST_BASE + (int)nlist) {
+			lists[opt - LIST_BASE][nlist_vals[opt - LIST_BASE]++] = optarg;
 		} else if (opt == 'd') {
 			db_flag = optarg;
 		} else if (opt >= 1 && opt <= (int)nopt) {
@@ -303,16 +443,18 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 		} else {
 			fprintf(stderr, "usage: %.*s\n", (int)strcspn(cmd->usage, "\n"),
 			        cmd->usage);
-			return 2;
+			goto out;
 		}
 	}
 	if (argc - optind != cmd->nargs) {
 		fprintf(stderr, "usage: %.*s\n", (int)strcspn(cmd->usage, "\n"), cmd->usage);
-		return 2;
+		goto out;
 	}
 	for (size_t i = 0; i < nopt; i++) {
-		if (strcmp(cmd->options[i], "org") == 0 && values[i] == NULL)
-			return fail(label, "--org NAME is required");
+		if (strcmp(cmd->options[i], "org") == 0 && values[i] == NULL) {
+			rc = fail(label, "--org NAME is required");
+			goto out;
+		}
 	}
 	/* Flags follow the valued options in the run function's opts array. */
 	const char *opts[2 * MAX_OPTS + 2] = {NULL};
@@ -326,10 +468,18 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 	if (s == NULL) {
 		fprintf(stderr, "tagd %s: %s\n", label, err);
 		free(err);
-		return 1;
+		rc = 1;
+		goto out;
 	}
-	int rc = cmd->run(s, argc - optind, argv + optind, opts);
+	if (cmd->run_lists != NULL)
+		rc = cmd->run_lists(s, argc - optind, argv + optind, opts,
+		                    (const char *const *const *)lists);
+	else
+		rc = cmd->run(s, argc - optind, argv + optind, opts);
 	store_close(&s);
+out:
+	for (size_t i = 0; i < nlist; i++)
+		free(lists[i]);
 	return rc;
 }
 

@@ -159,6 +159,53 @@ const char *names_git_ref(const char *name)
 	return NULL;
 }
 
+#define SS_NAMESPACE_MAX 100
+#define SS_PROJECT_MAX   255
+
+/* One namespace-like component of len bytes; NULL when acceptable. */
+static const char *ss_component(const char *s, size_t len)
+{
+	if (len == 0)
+		return "name components must not be empty";
+	if (s[0] == '.' || s[0] == '-')
+		return "name components must not start with '.' or '-'";
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return "names may contain only ASCII letters, digits, '-', '_' and '.'";
+	}
+	return NULL;
+}
+
+const char *names_ss_namespace(const char *name)
+{
+	size_t len = strlen(name);
+	if (len < 1 || len > SS_NAMESPACE_MAX)
+		return "namespace name must be 1-100 bytes";
+	if (strspn(name, "0123456789") == len)
+		return "names must not be all digits";
+	return ss_component(name, len);
+}
+
+const char *names_ss_project(const char *name)
+{
+	size_t len = strlen(name);
+	if (len < 1 || len > SS_PROJECT_MAX)
+		return "project name must be 1-255 bytes";
+	if (strspn(name, "0123456789") == len)
+		return "names must not be all digits";
+	for (const char *comp = name;;) {
+		size_t clen = strcspn(comp, "/");
+		const char *why = ss_component(comp, clen);
+		if (why != NULL)
+			return why;
+		if (comp[clen] == '\0')
+			return NULL;
+		comp += clen + 1;
+	}
+}
+
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')

@@ -52,16 +52,45 @@ bool serve_parse_listen(const char *text, char *host, size_t cap, unsigned *port
 	return true;
 }
 
+#define CLONE_BASE_MAX 512
+
+/*
+ * Check a clone base URL (http or https, no query, fragment or blank) and
+ * copy it into out (CLONE_BASE_MAX + 1 bytes) without trailing '/'.
+ */
+static bool clone_base_normalize(const char *url, char *out)
+{
+	size_t len = strlen(url);
+	size_t scheme = strncmp(url, "https://", 8) == 0  ? 8
+	                : strncmp(url, "http://", 7) == 0 ? 7
+	                                                  : 0;
+
+	while (len > scheme && url[len - 1] == '/')
+		len--;
+	if (scheme == 0 || len <= scheme || len > CLONE_BASE_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)url[i];
+		if (ch <= ' ' || ch >= 0x7f || ch == '?' || ch == '#')
+			return false;
+	}
+	memcpy(out, url, len);
+	out[len] = '\0';
+	return true;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: tagd serve [--listen HOST:PORT] [--db PATH] [--threads N]\n"
-	        "                  [--max-body BYTES]\n"
+	        "                  [--max-body BYTES] [--clone-base-url URL]\n"
 	        "Serve the Vers and ServiceStage tag APIs.\n"
 	        "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0: any)\n"
 	        "  --db PATH           SQLite database (default $TAGD_DB, else %s)\n"
 	        "  --threads N         HTTP threads (default: one per core)\n"
-	        "  --max-body BYTES    largest request body accepted (default 1048576)\n",
+	        "  --max-body BYTES    largest request body accepted (default 1048576)\n"
+	        "  --clone-base-url URL  base of ServiceStage clone URLs\n"
+	        "                      (default https://git.example.com)\n",
 	        CLI_DEFAULT_DB);
 }
 
@@ -80,11 +109,14 @@ int serve_main(int argc, char **argv)
 	        {"db", required_argument, NULL, 'd'},
 	        {"threads", required_argument, NULL, 't'},
 	        {"max-body", required_argument, NULL, 'b'},
+	        {"clone-base-url", required_argument, NULL, 'u'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	const char *listen_text = "127.0.0.1:8080", *db_flag = NULL;
 	struct http_options hopts = {.listen_fd = -1};
+	struct app_options aopts = {0};
+	char clone_base[CLONE_BASE_MAX + 1];
 	char host[256];
 	unsigned port;
 	int opt;
@@ -113,6 +145,14 @@ int serve_main(int argc, char **argv)
 				        "tagd serve: --max-body takes a positive byte count\n");
 				return 2;
 			}
+			break;
+		case 'u':
+			if (!clone_base_normalize(optarg, clone_base)) {
+				fprintf(stderr, "tagd serve: --clone-base-url takes an http:// or "
+				                "https:// URL without query or fragment\n");
+				return 2;
+			}
+			aopts.clone_base_url = clone_base;
 			break;
 		case 'h':
 			usage(stdout);
@@ -150,7 +190,7 @@ int serve_main(int argc, char **argv)
 		free(err);
 		return 1;
 	}
-	struct app *app = app_new(store, NULL);
+	struct app *app = app_new(store, &aopts);
 	struct http_server *http = app ? http_start(&hopts, app, &err) : NULL;
 	if (http == NULL) {
 		fprintf(stderr, "tagd serve: %s\n", err ? err : "out of memory");

@@ -1,0 +1,285 @@
+/*
+ * ss_api.c - ServiceStage authentication, the helpers every handler shares,
+ * the tag handlers and the route table.
+ *
+ * Every handler checks, in this order: the token and project id (app.c,
+ * through ss_authenticate: 401/403), X-Repo-Auth (0450), its query and body
+ * (0400), then the store resolves namespace coverage (0451), namespace,
+ * project and ref (0400) and name clashes (0403).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "auth.h"
+#include "names.h"
+#include "ss_api.h"
+#include "ss_internal.h"
+#include "ss_reply.h"
+#include "store_org.h"
+
+#define DEFAULT_CLONE_BASE "https://git.example.com"
+
+/* ---- authentication ---- */
+
+bool ss_authenticate(struct call *c)
+{
+	const char *token = call_header(c, "X-Auth-Token");
+	size_t len = 0;
+
+	if (token != NULL) {
+		while (*token == ' ' || *token == '\t')
+			token++;
+		len = strlen(token);
+		while (len > 0 && (token[len - 1] == ' ' || token[len - 1] == '\t'))
+			len--;
+	}
+	if (len == 0) {
+		ss_error(c, 401, "APIGW.0301",
+		         "Incorrect IAM authentication information: x-auth-token not found");
+		return false;
+	}
+	enum auth_result r = auth_check(c->store, token, len, &c->org_id, &c->org_name);
+	if (r == AUTH_ERROR) {
+		ss_internal_error(c);
+		return false;
+	}
+	if (r != AUTH_OK) {
+		ss_error(c, 401, "APIGW.0301",
+		         "Incorrect IAM authentication information: decrypt token fail");
+		return false;
+	}
+	struct org org;
+	enum store_status st = store_org_by_name(c->store, c->org_name, &org);
+	if (st != STORE_OK) {
+		ss_store_error(c, st == STORE_ORG_NOT_FOUND ? STORE_ERROR : st);
+		return false;
+	}
+	const char *want = call_param(c, SS_P_PROJECT_ID);
+	bool mine = org.project_id != NULL && want != NULL && strcmp(org.project_id, want) == 0;
+	org_release(&org);
+	if (!mine) {
+		/* Another tenant's project id, or none at all: never say which. */
+		ss_error(c, 403, "APIGW.0302", "The IAM user is not authorized to access the API");
+		return false;
+	}
+	return true;
+}
+
+void ss_api_not_found(struct call *c)
+{
+	ss_error(c, 404, "APIGW.0101",
+	         "The API does not exist or has not been published in the environment");
+}
+
+void ss_api_bad_path(struct call *c)
+{
+	ss_bad_param(c);
+}
+
+/* ---- shared helpers ---- */
+
+bool ss_repo_where(struct call *c, struct ss_where *w, bool with_project)
+{
+	const char *name = call_header(c, "X-Repo-Auth");
+
+	memset(w, 0, sizeof(*w));
+	if (name == NULL || *name == '\0') {
+		ss_error(c, 400, SS_E_NO_AUTH);
+		return false;
+	}
+	enum store_status st = store_ss_auth_find(c->store, c->org_id, name, &w->auth_id);
+	if (st == STORE_NOT_FOUND) {
+		ss_error(c, 400, SS_E_NO_AUTH);
+		return false;
+	}
+	if (st != STORE_OK) {
+		ss_store_error(c, st);
+		return false;
+	}
+	w->org_id = c->org_id;
+	w->namespace = call_param(c, SS_P_NAMESPACE);
+	if (with_project) {
+		/* A '/' in a project name is written ':' in the path. */
+		char *p = c->params[SS_P_PROJECT];
+		for (char *q = p; *q != '\0'; q++)
+			if (*q == ':')
+				*q = '/';
+		w->project = p;
+	}
+	return true;
+}
+
+const char *ss_clone_base(const struct call *c)
+{
+	const struct app_options *o = c->app_opts;
+	return o != NULL && o->clone_base_url != NULL ? o->clone_base_url : DEFAULT_CLONE_BASE;
+}
+
+json_t *ss_clone_url(const struct call *c, const char *ns, const char *project)
+{
+	char *url = NULL;
+	if (asprintf(&url, "%s/%s/%s.git", ss_clone_base(c), ns, project) < 0)
+		return NULL;
+	json_t *v = json_string(url);
+	free(url);
+	return v;
+}
+
+json_t *ss_string_array(char *const *items, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a != NULL && i < n; i++) {
+		if (json_array_append_new(a, json_string(items[i])) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	}
+	return a;
+}
+
+struct ss_deferred *ss_deferred_new(struct call *c, json_t *body, char *query)
+{
+	struct ss_deferred *d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		json_decref(body);
+		free(query);
+		ss_internal_error(c);
+		return NULL;
+	}
+	d->body = body;
+	d->query = query;
+	c->handler_ctx = d;
+	return d;
+}
+
+void ss_deferred_end(struct call *c)
+{
+	struct ss_deferred *d = c->handler_ctx;
+	json_decref(d->body);
+	d->body = NULL;
+	free(d->query);
+	d->query = NULL;
+}
+
+/* ---- POST .../tags?ref= ---- */
+
+static void tag_create_finish(struct call *c, struct store_op *op)
+{
+	struct ss_tag_create_op *o = &((struct ss_deferred *)c->handler_ctx)->u.tag_create;
+
+	if (op->status == STORE_OK)
+		ss_json(c, 200, json_pack("{s:s}", "name", o->name));
+	else
+		ss_store_error(c, op->status);
+	ss_deferred_end(c);
+}
+
+static void tag_create(struct call *c)
+{
+	struct body_field f[] = {
+	        {.name = "name", .kind = BODY_STRING, .required = true},
+	        {.name = "description", .kind = BODY_STRING, .required = true},
+	};
+	struct ss_where w;
+	bool bad = false;
+
+	if (!ss_repo_where(c, &w, true))
+		return;
+	char *ref = call_query_take(c, "ref", &bad);
+	if (ref == NULL || names_git_ref(ref) != NULL) {
+		free(ref);
+		ss_bad_param(c);
+		return;
+	}
+	json_t *body = ss_read_body(c, f, 2);
+	if (body == NULL) {
+		free(ref);
+		return;
+	}
+	if (names_git_ref(f[0].str) != NULL) {
+		free(ref);
+		json_decref(body);
+		ss_bad_param(c);
+		return;
+	}
+	struct ss_deferred *d = ss_deferred_new(c, body, ref);
+	if (d == NULL)
+		return;
+	struct ss_tag_create_op *o = &d->u.tag_create;
+	ss_tag_create_op_init(o);
+	o->where = w;
+	o->ref = ref;
+	o->name = f[0].str;
+	o->message = f[1].str;
+	call_defer(c, &o->op, tag_create_finish);
+}
+
+/* ---- GET .../tags ---- */
+
+static void tags_list(struct call *c)
+{
+	struct ss_where w;
+	struct ss_names names;
+
+	if (!ss_repo_where(c, &w, true))
+		return;
+	enum store_status st = store_ss_tags(c->store, &w, &names);
+	if (st != STORE_OK) {
+		ss_store_error(c, st);
+		return;
+	}
+	json_t *arr = ss_string_array(names.items, names.n);
+	ss_names_release(&names);
+	ss_json(c, 200, arr ? json_pack("{s:o}", "tags", arr) : NULL);
+}
+
+/* ---- DELETE .../tags/{tag_name} ---- */
+
+static void tag_delete_finish(struct call *c, struct store_op *op)
+{
+	if (op->status == STORE_OK)
+		ss_no_content(c);
+	else
+		ss_store_error(c, op->status);
+	ss_deferred_end(c);
+}
+
+static void tag_delete(struct call *c)
+{
+	struct ss_where w;
+
+	if (!ss_repo_where(c, &w, true))
+		return;
+	struct ss_deferred *d = ss_deferred_new(c, NULL, NULL);
+	if (d == NULL)
+		return;
+	struct ss_tag_delete_op *o = &d->u.tag_delete;
+	ss_tag_delete_op_init(o);
+	o->where = w;
+	o->name = call_param(c, SS_P_TAG);
+	call_defer(c, &o->op, tag_delete_finish);
+}
+
+/* ---- the routes ---- */
+
+#define SS_REPO "/v1/{project_id}/git/repos/{namespace}/{project}"
+
+const struct route ss_routes[] = {
+        {CALL_POST, SS_REPO "/tags", ROUTE_AUTH_SS, tag_create},
+        {CALL_GET, SS_REPO "/tags", ROUTE_AUTH_SS, tags_list},
+        {CALL_DELETE, SS_REPO "/tags/{tag_name}", ROUTE_AUTH_SS, tag_delete},
+        {CALL_GET, SS_REPO "/branches", ROUTE_AUTH_SS, ss_branches_list},
+        {CALL_GET, SS_REPO "/commits", ROUTE_AUTH_SS, ss_commits_list},
+        {CALL_POST, SS_REPO "/commits", ROUTE_AUTH_SS, ss_commit_create},
+        {CALL_GET, "/v1/{project_id}/git/repos/namespaces", ROUTE_AUTH_SS, ss_namespaces_list},
+        {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/projects", ROUTE_AUTH_SS,
+         ss_projects_list},
+        {CALL_POST, "/v1/{project_id}/git/repos/{namespace}/projects", ROUTE_AUTH_SS,
+         ss_project_create},
+        {CALL_GET, "/v1/{project_id}/git/repos/project-info", ROUTE_AUTH_SS, ss_project_info},
+        {CALL_GET, "/v1/{project_id}/git/auths", ROUTE_AUTH_SS, ss_auths_list},
+};
+
+const size_t ss_routes_count = sizeof(ss_routes) / sizeof(ss_routes[0]);

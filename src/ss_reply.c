@@ -1,0 +1,133 @@
+/*
+ * ss_reply.c - ServiceStage envelopes, status mapping and body reading.
+ * See ss_reply.h.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "ss_reply.h"
+
+void ss_json(struct call *c, int status, json_t *obj)
+{
+	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+
+	json_decref(obj);
+	if (text == NULL) {
+		static const char oom[] = "{\"error_code\":\"SVCSTG.REPO.0500\",\"error_msg\":"
+		                          "\"internal server error\"}";
+		char *copy = strdup(oom);
+		call_respond_take(c, 500, copy, copy ? strlen(copy) : 0, SS_JSON_TYPE);
+		return;
+	}
+	call_respond_take(c, status, text, strlen(text), SS_JSON_TYPE);
+}
+
+void ss_error(struct call *c, int status, const char *code, const char *msg)
+{
+	ss_json(c, status, json_pack("{s:s, s:s}", "error_code", code, "error_msg", msg));
+}
+
+void ss_bad_param(struct call *c)
+{
+	ss_error(c, 400, SS_E_PARAM);
+}
+
+void ss_no_content(struct call *c)
+{
+	call_respond_take(c, 204, NULL, 0, NULL);
+}
+
+void ss_internal_error(struct call *c)
+{
+	ss_error(c, 500, "SVCSTG.REPO.0500", "internal server error");
+}
+
+void ss_store_error(struct call *c, enum store_status st)
+{
+	switch (st) {
+	case STORE_FORBIDDEN:
+		ss_error(c, 400, SS_E_AUTH_INVALID);
+		break;
+	case STORE_CONFLICT:
+		ss_error(c, 400, SS_E_EXISTS);
+		break;
+	case STORE_NOT_FOUND:
+	case STORE_REPO_NOT_FOUND:
+	case STORE_TAG_NOT_FOUND:
+	case STORE_COMMIT_NOT_FOUND:
+	case STORE_ORG_NOT_FOUND:
+	case STORE_INVALID:
+		ss_bad_param(c);
+		break;
+	case STORE_FULL:
+		ss_error(c, 507, "SVCSTG.REPO.0507",
+		         "insufficient storage: database or disk is full");
+		break;
+	case STORE_READONLY:
+		ss_error(c, 503, "SVCSTG.REPO.0503", "service unavailable: database is read-only");
+		break;
+	default:
+		log_msg(LOG_ERROR, "store failure", "route=\"%s\" status=\"%s\"",
+		        c->route ? c->route : "", store_status_str(st));
+		ss_internal_error(c);
+		break;
+	}
+}
+
+/* Skip blanks. */
+static const char *blanks(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+bool ss_content_type_ok(const char *ct)
+{
+	if (!body_is_json_type(ct))
+		return false;
+	const char *p = strchr(ct, ';');
+	while (p != NULL) {
+		p = blanks(p + 1);
+		size_t len = strcspn(p, ";");
+		const char *eq = memchr(p, '=', len);
+		size_t nlen = eq ? (size_t)(eq - p) : len;
+		while (nlen > 0 && (p[nlen - 1] == ' ' || p[nlen - 1] == '\t'))
+			nlen--;
+		if (eq != NULL && nlen == 7 && strncasecmp(p, "charset", 7) == 0) {
+			const char *v = blanks(eq + 1);
+			size_t vlen = len - (size_t)(v - p);
+			while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+				vlen--;
+			if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"')
+				v++, vlen -= 2;
+			if (!((vlen == 5 && strncasecmp(v, "utf-8", 5) == 0) ||
+			      (vlen == 4 && strncasecmp(v, "utf8", 4) == 0)))
+				return false;
+		}
+		p = strchr(p, ';');
+	}
+	return true;
+}
+
+json_t *ss_read_body(struct call *c, struct body_field *fields, size_t n)
+{
+	char err[256];
+
+	if (!ss_content_type_ok(call_header(c, "Content-Type"))) {
+		ss_bad_param(c);
+		return NULL;
+	}
+	json_t *v = body_parse(c->body, c->body_len, err, sizeof(err));
+	if (v == NULL) {
+		ss_bad_param(c);
+		return NULL;
+	}
+	if (!body_decode(v, fields, n, err, sizeof(err))) {
+		ss_bad_param(c);
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}

@@ -1,0 +1,299 @@
+/*
+ * store_ss_read.c - ServiceStage reads: namespaces, projects, tags, branches,
+ * commit history.  Each runs in one read transaction so that resolving the
+ * where and listing see the same snapshot.  See store_ss.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_ss_internal.h"
+
+/* A reader in a read transaction; NULL when none can be had. */
+static struct store_conn *begin(struct store *s)
+{
+	struct store_conn *c = store_reader(s);
+	if (c != NULL && store_read_begin(c) != STORE_OK) {
+		store_reader_release(s, c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Collect (id, name) rows of st into a list; *out NULL and *n 0 on error. */
+static enum store_status collect_named(struct store_conn *c, sqlite3_stmt *st,
+                                       struct ss_named **out, size_t *n)
+{
+	struct ss_named *list = NULL;
+	size_t count = 0, cap = 0;
+	bool oom = false;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct ss_named *grown = realloc(list, ncap * sizeof(*list));
+			if (grown == NULL) {
+				oom = true;
+				break;
+			}
+			list = grown, cap = ncap;
+		}
+		struct ss_named *e = &list[count++];
+		snprintf(e->id, sizeof(e->id), "%lld", (long long)sqlite3_column_int64(st, 0));
+		e->name = store_column_dup(st, 1, &oom);
+		if (oom)
+			break;
+	}
+	enum store_status ret = oom ? STORE_NOMEM : rc == SQLITE_DONE ? STORE_OK : ss_step_error(c);
+	sqlite3_reset(st);
+	if (ret != STORE_OK) {
+		ss_named_list_free(list, count);
+		list = NULL, count = 0;
+	}
+	*out = list;
+	*n = count;
+	return ret;
+}
+
+/* Collect column 0 of st's rows into names. */
+static enum store_status collect_names(struct store_conn *c, sqlite3_stmt *st, struct ss_names *out)
+{
+	struct ss_named *list;
+	size_t n;
+	/* Reuse the (id, name) collector shape: column 0 is an id placeholder. */
+	enum store_status ret = collect_named(c, st, &list, &n);
+	if (ret != STORE_OK)
+		return ret;
+	out->items = NULL;
+	out->n = 0;
+	if (n > 0) {
+		out->items = calloc(n, sizeof(*out->items));
+		if (out->items == NULL) {
+			ss_named_list_free(list, n);
+			return STORE_NOMEM;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		out->items[i] = list[i].name;
+	out->n = n;
+	free(list);
+	return STORE_OK;
+}
+
+static const char SQL_NAMESPACES[] =
+        "SELECT n.id, n.name FROM ss_namespaces n JOIN ss_repo_auths a "
+        "ON a.id = ?2 AND a.org_id = n.org_id WHERE n.org_id = ?1 AND (a.all_namespaces "
+        "OR EXISTS (SELECT 1 FROM ss_repo_auth_namespaces x WHERE x.auth_id = a.id "
+        "AND x.namespace = n.name)) ORDER BY n.name";
+
+enum store_status store_ss_namespaces(struct store *s, int64_t org_id, int64_t auth_id,
+                                      struct ss_named **out, size_t *n)
+{
+	struct store_conn *c = begin(s);
+	enum store_status ret = STORE_ERROR;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	sqlite3_stmt *st = store_stmt(c, SQL_NAMESPACES);
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, org_id);
+		sqlite3_bind_int64(st, 2, auth_id);
+		ret = collect_named(c, st, out, n);
+	}
+	store_reader_release(s, c);
+	return ret;
+}
+
+static const char SQL_PROJECTS[] =
+        "SELECT id, name FROM ss_projects WHERE namespace_id = ?1 ORDER BY name";
+
+enum store_status store_ss_projects(struct store *s, const struct ss_where *w,
+                                    struct ss_named **out, size_t *n, char *ns_name)
+{
+	struct store_conn *c = begin(s);
+	struct ss_scope sc;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = ss_scope_resolve(c, w, false, &sc);
+	if (ret == STORE_OK) {
+		sqlite3_stmt *st = store_stmt(c, SQL_PROJECTS);
+		ret = STORE_ERROR;
+		if (st != NULL) {
+			sqlite3_bind_int64(st, 1, sc.ns_id);
+			ret = collect_named(c, st, out, n);
+		}
+		memcpy(ns_name, sc.ns_name, sizeof(sc.ns_name));
+	}
+	store_reader_release(s, c);
+	return ret;
+}
+
+enum store_status store_ss_project_info(struct store *s, const struct ss_where *w,
+                                        struct ss_project_info *out)
+{
+	struct store_conn *c = begin(s);
+	struct ss_scope sc;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = ss_scope_resolve(c, w, true, &sc);
+	if (ret == STORE_OK) {
+		snprintf(out->namespace_id, sizeof(out->namespace_id), "%lld", (long long)sc.ns_id);
+		memcpy(out->namespace, sc.ns_name, sizeof(out->namespace));
+		snprintf(out->project_id, sizeof(out->project_id), "%lld",
+		         (long long)sc.project_id);
+		memcpy(out->project, sc.project_name, sizeof(out->project));
+	}
+	store_reader_release(s, c);
+	return ret;
+}
+
+static const char SQL_TAG_NAMES[] =
+        "SELECT id, name FROM ss_tags WHERE project_id = ?1 ORDER BY name";
+static const char SQL_BRANCH_NAMES[] =
+        "SELECT id, name FROM ss_branches WHERE project_id = ?1 ORDER BY name";
+
+/* Names from sql (bound to the project of w). */
+static enum store_status project_names(struct store *s, const struct ss_where *w, const char *sql,
+                                       struct ss_names *out)
+{
+	struct store_conn *c = begin(s);
+	struct ss_scope sc;
+
+	out->items = NULL;
+	out->n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = ss_scope_resolve(c, w, true, &sc);
+	if (ret == STORE_OK) {
+		sqlite3_stmt *st = store_stmt(c, sql);
+		ret = STORE_ERROR;
+		if (st != NULL) {
+			sqlite3_bind_int64(st, 1, sc.project_id);
+			ret = collect_names(c, st, out);
+		}
+	}
+	store_reader_release(s, c);
+	return ret;
+}
+
+enum store_status store_ss_tags(struct store *s, const struct ss_where *w, struct ss_names *out)
+{
+	return project_names(s, w, SQL_TAG_NAMES, out);
+}
+
+enum store_status store_ss_branches(struct store *s, const struct ss_where *w, struct ss_names *out)
+{
+	return project_names(s, w, SQL_BRANCH_NAMES, out);
+}
+
+static const char SQL_HISTORY[] =
+        "SELECT c.sha, c.message, c.authored_at FROM ss_branch_commits h "
+        "JOIN ss_commits c ON c.id = h.commit_id WHERE h.branch_id = ?1 AND h.id <= ?2 "
+        "ORDER BY h.id DESC LIMIT ?3";
+static const char SQL_FIRST_RECORDED[] =
+        "SELECT branch_id, id FROM ss_branch_commits WHERE commit_id = ?1 ORDER BY id LIMIT 1";
+static const char SQL_ONE_COMMIT[] =
+        "SELECT sha, message, authored_at FROM ss_commits WHERE id = ?1";
+
+static enum store_status collect_commits(struct store_conn *c, sqlite3_stmt *st,
+                                         struct ss_commit **out, size_t *n)
+{
+	struct ss_commit *list = calloc(SS_COMMITS_SHOWN, sizeof(*list));
+	size_t count = 0;
+	bool oom = false;
+	int rc = SQLITE_DONE;
+
+	if (list == NULL)
+		return STORE_NOMEM;
+	while (count < SS_COMMITS_SHOWN && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ss_commit *e = &list[count++];
+		store_column_copy(st, 0, e->sha, sizeof(e->sha));
+		e->message = store_column_dup(st, 1, &oom);
+		e->authored_at = sqlite3_column_int64(st, 2);
+		if (oom)
+			break;
+	}
+	if (count == SS_COMMITS_SHOWN)
+		rc = SQLITE_DONE;
+	enum store_status ret = oom ? STORE_NOMEM : rc == SQLITE_DONE ? STORE_OK : ss_step_error(c);
+	sqlite3_reset(st);
+	if (ret != STORE_OK) {
+		ss_commit_list_free(list, count);
+		return ret;
+	}
+	*out = list;
+	*n = count;
+	return STORE_OK;
+}
+
+/* Where to list from: a branch and the last history row to show, or one commit. */
+static enum store_status history_anchor(struct store_conn *c, const struct ss_scope *sc,
+                                        const char *ref, int64_t *branch_id, int64_t *upto,
+                                        int64_t *commit_id)
+{
+	struct ss_ref r;
+
+	*branch_id = 0, *upto = INT64_MAX, *commit_id = 0;
+	if (ref == NULL) {
+		*branch_id = sc->default_branch_id;
+		return STORE_OK;
+	}
+	enum store_status ret = ss_ref_resolve(c, sc->project_id, ref, &r);
+	if (ret != STORE_OK)
+		return ret;
+	if (r.branch_id != 0) {
+		*branch_id = r.branch_id;
+		return STORE_OK;
+	}
+	*commit_id = r.commit_id;
+	sqlite3_stmt *st = store_stmt(c, SQL_FIRST_RECORDED);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, r.commit_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*branch_id = sqlite3_column_int64(st, 0);
+		*upto = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : ss_step_error(c);
+}
+
+enum store_status store_ss_commits(struct store *s, const struct ss_where *w, const char *ref,
+                                   struct ss_commit **out, size_t *n)
+{
+	struct store_conn *c = begin(s);
+	struct ss_scope sc;
+	int64_t branch_id, upto, commit_id;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = ss_scope_resolve(c, w, true, &sc);
+	if (ret == STORE_OK)
+		ret = history_anchor(c, &sc, ref, &branch_id, &upto, &commit_id);
+	if (ret == STORE_OK && (branch_id != 0 || commit_id != 0)) {
+		sqlite3_stmt *st = store_stmt(c, branch_id != 0 ? SQL_HISTORY : SQL_ONE_COMMIT);
+		ret = STORE_ERROR;
+		if (st != NULL) {
+			if (branch_id != 0) {
+				sqlite3_bind_int64(st, 1, branch_id);
+				sqlite3_bind_int64(st, 2, upto);
+				sqlite3_bind_int(st, 3, SS_COMMITS_SHOWN);
+			} else {
+				sqlite3_bind_int64(st, 1, commit_id);
+			}
+			ret = collect_commits(c, st, out, n);
+		}
+	}
+	store_reader_release(s, c);
+	return ret;
+}

@@ -1,0 +1,278 @@
+/*
+ * store_ss_write.c - ServiceStage write operations: projects (and their
+ * namespaces), commits and branches, tags.  See store_ss.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "names.h"
+#include "store_ss_internal.h"
+
+/* ---- projects ---- */
+
+static const char SQL_NS_INSERT[] =
+        "INSERT INTO ss_namespaces(org_id, name, created_at) VALUES (?1, ?2, ?3)";
+static const char SQL_PROJECT_INSERT[] =
+        "INSERT INTO ss_projects(namespace_id, name, created_at) VALUES (?1, ?2, ?3)";
+
+static enum store_status project_create_run(struct store_conn *c, struct store_op *op)
+{
+	struct ss_project_create_op *o = (struct ss_project_create_op *)op;
+	struct ss_scope sc;
+	sqlite3_stmt *st;
+	int64_t now = clock_now_us();
+
+	enum store_status ret = ss_scope_resolve(c, &o->where, false, &sc);
+	if (ret == STORE_NOT_FOUND && sc.ns_id == 0) {
+		/* The namespace comes into being with its first project. */
+		if (names_ss_namespace(o->where.namespace) != NULL)
+			return STORE_INVALID;
+		st = store_stmt(c, SQL_NS_INSERT);
+		if (st == NULL)
+			return STORE_ERROR;
+		sqlite3_bind_int64(st, 1, o->where.org_id);
+		store_bind_text(st, 2, o->where.namespace);
+		sqlite3_bind_int64(st, 3, now);
+		ret = store_step_done(st);
+		if (ret != STORE_OK)
+			return ret;
+		sc.ns_id = sqlite3_last_insert_rowid(c->db);
+	}
+	if (ret != STORE_OK)
+		return ret;
+	st = store_stmt(c, SQL_PROJECT_INSERT);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, sc.ns_id);
+	store_bind_text(st, 2, o->name);
+	sqlite3_bind_int64(st, 3, now);
+	ret = store_step_done(st);
+	if (ret != STORE_OK)
+		return ret;
+	snprintf(o->id, sizeof(o->id), "%lld", (long long)sqlite3_last_insert_rowid(c->db));
+	memcpy(o->ns_name, sc.ns_name, sizeof(o->ns_name));
+	return STORE_OK;
+}
+
+void ss_project_create_op_init(struct ss_project_create_op *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->op.run = project_create_run;
+}
+
+/* ---- commits and branches ---- */
+
+static const char SQL_COMMIT_FIND[] =
+        "SELECT id, message, authored_at FROM ss_commits WHERE project_id = ?1 AND sha = ?2";
+static const char SQL_COMMIT_INSERT[] =
+        "INSERT INTO ss_commits(project_id, sha, message, authored_at, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char SQL_BRANCH_FIND[] =
+        "SELECT id, head_commit_id FROM ss_branches WHERE project_id = ?1 AND name = ?2";
+static const char SQL_BRANCH_INSERT[] =
+        "INSERT INTO ss_branches(project_id, name, head_commit_id, created_at) "
+        "VALUES (?1, ?2, ?3, ?4)";
+static const char SQL_BRANCH_MOVE[] = "UPDATE ss_branches SET head_commit_id = ?2 WHERE id = ?1";
+static const char SQL_HISTORY_APPEND[] =
+        "INSERT INTO ss_branch_commits(branch_id, commit_id) VALUES (?1, ?2)";
+static const char SQL_DEFAULT_BRANCH[] =
+        "UPDATE ss_projects SET default_branch_id = ?2 WHERE id = ?1 "
+        "AND default_branch_id IS NULL";
+
+/*
+ * Find sha in the project; on a hit fill out from the stored row.  *id is 0
+ * when the project does not know it.
+ */
+static enum store_status commit_find(struct store_conn *c, int64_t project_id, const char *sha,
+                                     int64_t *id, struct ss_commit *out)
+{
+	bool oom = false;
+	sqlite3_stmt *st = store_stmt(c, SQL_COMMIT_FIND);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, project_id);
+	store_bind_text(st, 2, sha);
+	int rc = sqlite3_step(st);
+	enum store_status ret = STORE_OK;
+	*id = 0;
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		out->message = store_column_dup(st, 1, &oom);
+		out->authored_at = sqlite3_column_int64(st, 2);
+		if (oom)
+			ret = STORE_NOMEM;
+	} else if (rc != SQLITE_DONE) {
+		ret = ss_step_error(c);
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* Record commit_id on branch name of the project, making it the head. */
+static enum store_status record_on_branch(struct store_conn *c, const struct ss_scope *sc,
+                                          const char *name, int64_t commit_id, bool known)
+{
+	int64_t branch_id = 0, head = 0;
+	sqlite3_stmt *st = store_stmt(c, SQL_BRANCH_FIND);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, sc->project_id);
+	store_bind_text(st, 2, name);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		branch_id = sqlite3_column_int64(st, 0);
+		head = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ss_step_error(c);
+
+	enum store_status ret;
+	if (branch_id != 0) {
+		if (known && head == commit_id)
+			return STORE_CONFLICT;
+		st = store_stmt(c, SQL_BRANCH_MOVE);
+		if (st == NULL)
+			return STORE_ERROR;
+		sqlite3_bind_int64(st, 1, branch_id);
+		sqlite3_bind_int64(st, 2, commit_id);
+		ret = store_step_done(st);
+	} else {
+		st = store_stmt(c, SQL_BRANCH_INSERT);
+		if (st == NULL)
+			return STORE_ERROR;
+		sqlite3_bind_int64(st, 1, sc->project_id);
+		store_bind_text(st, 2, name);
+		sqlite3_bind_int64(st, 3, commit_id);
+		sqlite3_bind_int64(st, 4, clock_now_us());
+		ret = store_step_done(st);
+		branch_id = sqlite3_last_insert_rowid(c->db);
+		if (ret == STORE_OK && sc->default_branch_id == 0) {
+			st = store_stmt(c, SQL_DEFAULT_BRANCH);
+			if (st == NULL)
+				return STORE_ERROR;
+			sqlite3_bind_int64(st, 1, sc->project_id);
+			sqlite3_bind_int64(st, 2, branch_id);
+			ret = store_step_done(st);
+		}
+	}
+	if (ret != STORE_OK)
+		return ret;
+	st = store_stmt(c, SQL_HISTORY_APPEND);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, branch_id);
+	sqlite3_bind_int64(st, 2, commit_id);
+	return store_step_done(st);
+}
+
+static enum store_status commit_create_run(struct store_conn *c, struct store_op *op)
+{
+	struct ss_commit_create_op *o = (struct ss_commit_create_op *)op;
+	struct ss_scope sc;
+	int64_t commit_id = 0;
+
+	enum store_status ret = ss_scope_resolve(c, &o->where, true, &sc);
+	if (ret != STORE_OK)
+		return ret;
+	ss_commit_release(&o->out);
+	memcpy(o->out.sha, o->sha, sizeof(o->out.sha));
+	ret = commit_find(c, sc.project_id, o->sha, &commit_id, &o->out);
+	if (ret != STORE_OK)
+		return ret;
+	bool known = commit_id != 0;
+	if (known && o->branch == NULL)
+		ret = STORE_CONFLICT;
+	if (!known) {
+		sqlite3_stmt *st = store_stmt(c, SQL_COMMIT_INSERT);
+		if (st == NULL)
+			return STORE_ERROR;
+		sqlite3_bind_int64(st, 1, sc.project_id);
+		store_bind_text(st, 2, o->sha);
+		store_bind_text(st, 3, o->message);
+		sqlite3_bind_int64(st, 4, o->authored_at);
+		sqlite3_bind_int64(st, 5, clock_now_us());
+		ret = store_step_done(st);
+		commit_id = sqlite3_last_insert_rowid(c->db);
+		if (ret == STORE_OK) {
+			o->out.message = strdup(o->message);
+			o->out.authored_at = o->authored_at;
+			if (o->out.message == NULL)
+				ret = STORE_NOMEM;
+		}
+	}
+	if (ret == STORE_OK && o->branch != NULL)
+		ret = record_on_branch(c, &sc, o->branch, commit_id, known);
+	if (ret != STORE_OK)
+		ss_commit_release(&o->out);
+	return ret;
+}
+
+void ss_commit_create_op_init(struct ss_commit_create_op *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->op.run = commit_create_run;
+}
+
+/* ---- tags ---- */
+
+static const char SQL_TAG_INSERT[] =
+        "INSERT INTO ss_tags(project_id, name, commit_id, message, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char SQL_TAG_DELETE[] = "DELETE FROM ss_tags WHERE project_id = ?1 AND name = ?2";
+
+static enum store_status tag_create_run(struct store_conn *c, struct store_op *op)
+{
+	struct ss_tag_create_op *o = (struct ss_tag_create_op *)op;
+	struct ss_scope sc;
+	struct ss_ref ref;
+
+	enum store_status ret = ss_scope_resolve(c, &o->where, true, &sc);
+	if (ret != STORE_OK)
+		return ret;
+	ret = ss_ref_resolve(c, sc.project_id, o->ref, &ref);
+	if (ret != STORE_OK)
+		return ret;
+	sqlite3_stmt *st = store_stmt(c, SQL_TAG_INSERT);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, sc.project_id);
+	store_bind_text(st, 2, o->name);
+	sqlite3_bind_int64(st, 3, ref.commit_id);
+	store_bind_text(st, 4, o->message);
+	sqlite3_bind_int64(st, 5, clock_now_us());
+	return store_step_done(st);
+}
+
+void ss_tag_create_op_init(struct ss_tag_create_op *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->op.run = tag_create_run;
+}
+
+static enum store_status tag_delete_run(struct store_conn *c, struct store_op *op)
+{
+	struct ss_tag_delete_op *o = (struct ss_tag_delete_op *)op;
+	struct ss_scope sc;
+
+	enum store_status ret = ss_scope_resolve(c, &o->where, true, &sc);
+	if (ret != STORE_OK)
+		return ret;
+	sqlite3_stmt *st = store_stmt(c, SQL_TAG_DELETE);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, sc.project_id);
+	store_bind_text(st, 2, o->name);
+	ret = store_step_done(st);
+	if (ret == STORE_OK && sqlite3_changes(c->db) == 0)
+		ret = STORE_TAG_NOT_FOUND;
+	return ret;
+}
+
+void ss_tag_delete_op_init(struct ss_tag_delete_op *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->op.run = tag_delete_run;
+}
