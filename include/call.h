@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct sockaddr;
 struct store;
 struct store_op;
 
@@ -68,6 +69,7 @@ struct call {
 	const char *body;
 	size_t body_len;
 	const char *request_id;
+	const struct sockaddr *client_addr; /* the peer's address; NULL when unknown */
 
 	/* Filled by the router: decoded path parameters, owned by the call. */
 	char *params[CALL_MAX_PARAMS];

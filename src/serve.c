@@ -56,12 +56,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: tagd serve [--listen HOST:PORT] [--db PATH] [--threads N]\n"
-	        "                  [--max-body BYTES]\n"
+	        "                  [--max-body BYTES] [--tls-cert PATH --tls-key PATH]\n"
 	        "Serve the Vers and ServiceStage tag APIs.\n"
 	        "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0: any)\n"
 	        "  --db PATH           SQLite database (default $TAGD_DB, else %s)\n"
 	        "  --threads N         HTTP threads (default: one per core)\n"
-	        "  --max-body BYTES    largest request body accepted (default 1048576)\n",
+	        "  --max-body BYTES    largest request body accepted (default 1048576)\n"
+	        "  --tls-cert PATH     serve HTTPS with this PEM certificate (chain)\n"
+	        "  --tls-key PATH      ... and this PEM private key; both re-read on SIGHUP\n"
+	        "  --tls-priorities S  GnuTLS priority string (default: TLS 1.2+, AEAD ciphers)\n",
 	        CLI_DEFAULT_DB);
 }
 
@@ -73,6 +76,20 @@ static void drain(struct http_server *h, unsigned deadline)
 		nanosleep(&step, NULL);
 }
 
+/* SIGHUP: new certificate files take effect for the next handshakes; a bad one is not taken. */
+static void reload_tls(struct http_server *http)
+{
+	char *err = NULL;
+	if (!http_is_tls(http))
+		return;
+	if (http_reload_tls(http, &err))
+		log_msg(LOG_INFO, "TLS certificate reloaded", NULL);
+	else
+		log_msg(LOG_ERROR, "TLS certificate not reloaded, keeping the old one",
+		        "error=\"%s\"", err ? err : "out of memory");
+	free(err);
+}
+
 int serve_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -80,6 +97,9 @@ int serve_main(int argc, char **argv)
 	        {"db", required_argument, NULL, 'd'},
 	        {"threads", required_argument, NULL, 't'},
 	        {"max-body", required_argument, NULL, 'b'},
+	        {"tls-cert", required_argument, NULL, 'C'},
+	        {"tls-key", required_argument, NULL, 'K'},
+	        {"tls-priorities", required_argument, NULL, 'P'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -113,6 +133,15 @@ int serve_main(int argc, char **argv)
 				        "tagd serve: --max-body takes a positive byte count\n");
 				return 2;
 			}
+			break;
+		case 'C':
+			hopts.tls_cert_file = optarg;
+			break;
+		case 'K':
+			hopts.tls_key_file = optarg;
+			break;
+		case 'P':
+			hopts.tls_priorities = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -159,6 +188,8 @@ int serve_main(int argc, char **argv)
 		store_close(&store);
 		return 1;
 	}
+	if (http_is_tls(http))
+		log_msg(LOG_INFO, "HTTPS", "cert=\"%s\"", hopts.tls_cert_file);
 	log_msg(LOG_INFO, "listening", "addr=%s%s%s:%u db=\"%s\" schema=%d",
 	        strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", http_port(http),
 	        db, store_schema_version(store));
@@ -168,7 +199,7 @@ int serve_main(int argc, char **argv)
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			log_msg(LOG_INFO, "SIGHUP: nothing to reload yet", NULL);
+			reload_tls(http);
 			continue;
 		}
 		log_msg(LOG_INFO, "shutting down", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
