@@ -126,6 +126,9 @@ const char *call_param(const struct call *c, size_t i);
  */
 void call_respond_take(struct call *c, int status, char *body, size_t len, const char *type);
 
+/* Drop the response (status, body and headers) so that another can be set. */
+void call_reset_response(struct call *c);
+
 /* Add a response header; value is copied.  Returns false when full or out of memory. */
 bool call_add_header(struct call *c, const char *name, const char *value);
 

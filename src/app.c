@@ -2,10 +2,14 @@
  * app.c - routing, authentication and the fallback answers of each dialect.
  * See app.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
+#include "clock.h"
+#include "guard.h"
+#include "log.h"
 #include "router.h"
 #include "vers_api.h"
 #include "vers_reply.h"
@@ -14,6 +18,7 @@ struct app {
 	struct store *store;
 	struct router *router;
 	struct route *routes;
+	struct guard *guard;
 };
 
 /* Every dialect's route table; the router sees them as one. */
@@ -32,10 +37,16 @@ struct app *app_new(struct store *store, const struct app_options *opts)
 	if (a == NULL)
 		return NULL;
 	a->store = store;
+	a->guard = guard_new(opts ? &opts->auth_guard : NULL);
+	if (a->guard == NULL) {
+		free(a);
+		return NULL;
+	}
 	for (size_t i = 0; i < sizeof(route_tables) / sizeof(route_tables[0]); i++)
 		n += *route_tables[i].count;
 	a->routes = calloc(n, sizeof(*a->routes));
 	if (a->routes == NULL) {
+		guard_free(&a->guard);
 		free(a);
 		return NULL;
 	}
@@ -48,6 +59,7 @@ struct app *app_new(struct store *store, const struct app_options *opts)
 	a->router = router_new(a->routes, n);
 	if (a->router == NULL) {
 		free(a->routes);
+		guard_free(&a->guard);
 		free(a);
 		return NULL;
 	}
@@ -60,6 +72,7 @@ void app_free(struct app **ap)
 	if (a == NULL)
 		return;
 	router_free(&a->router);
+	guard_free(&a->guard);
 	free(a->routes);
 	free(a);
 	*ap = NULL;
@@ -68,6 +81,40 @@ void app_free(struct app **ap)
 struct store *app_store(const struct app *a)
 {
 	return a->store;
+}
+
+/*
+ * An authentication failure (401) is charged to the client's address; past
+ * its budget the answer becomes 429 with Retry-After, in the dialect's
+ * envelope.  The token was checked first, so a valid one never gets here.
+ */
+static void auth_failed(struct app *a, struct call *c, enum route_auth dialect)
+{
+	bool entered = false;
+	char addr[64], secs[16];
+
+	if (c->status != 401)
+		return; /* a store failure is not the client's */
+	unsigned wait = guard_fail(a->guard, c->client_addr, clock_now_us(), &entered);
+	if (wait == 0)
+		return;
+	if (entered) {
+		guard_addr_text(c->client_addr, addr, sizeof(addr));
+		log_msg(LOG_WARN, "authentication failures over budget", "addr=%s retry_after=%u",
+		        addr, wait);
+	}
+	call_reset_response(c);
+	if (dialect == ROUTE_AUTH_SS) {
+		static const char body[] =
+		        "{\"error_code\":\"APIGW.0308\","
+		        "\"error_msg\":\"The throttling threshold has been reached\"}";
+		char *copy = strdup(body);
+		call_respond_take(c, 429, copy, copy ? sizeof(body) - 1 : 0, "application/json");
+	} else {
+		vers_error(c, 429, "Too many failed authentication attempts; retry later");
+	}
+	snprintf(secs, sizeof(secs), "%u", wait);
+	call_add_header(c, "Retry-After", secs);
 }
 
 void app_handle(struct app *a, struct call *c)
@@ -96,8 +143,10 @@ void app_handle(struct app *a, struct call *c)
 	case ROUTE_AUTH_NONE:
 		break;
 	case ROUTE_AUTH_VERS:
-		if (!vers_authenticate(c))
+		if (!vers_authenticate(c)) {
+			auth_failed(a, c, route->auth);
 			return;
+		}
 		break;
 	case ROUTE_AUTH_SS:
 		break;
