@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 
@@ -392,6 +393,19 @@ static void free_server(struct http_server *h)
 	free(h);
 }
 
+/* Install checked credentials; the expiry goes to the log, for whoever renews them. */
+static void install_tls(const struct http_server *h, struct tls_creds *creds)
+{
+	char when[32];
+	time_t expires = (time_t)tls_creds_expiry(creds);
+	struct tm tm;
+	gmtime_r(&expires, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	tls_install(creds);
+	log_msg(LOG_INFO, "TLS certificate loaded", "cert=\"%s\" expires=%s", h->tls_cert_file,
+	        when);
+}
+
 /* Check and install the certificate before anything listens: a bad one refuses to start. */
 static bool start_tls(struct http_server *h, const struct http_options *opts, char **err)
 {
@@ -418,7 +432,7 @@ static bool start_tls(struct http_server *h, const struct http_options *opts, ch
 	struct tls_creds *creds = tls_creds_load(h->tls_cert_file, h->tls_key_file, err);
 	if (creds == NULL)
 		return false;
-	tls_install(creds);
+	install_tls(h, creds);
 	return true;
 }
 
@@ -505,7 +519,7 @@ bool http_reload_tls(struct http_server *h, char **err)
 	struct tls_creds *creds = tls_creds_load(h->tls_cert_file, h->tls_key_file, err);
 	if (creds == NULL)
 		return false;
-	tls_install(creds);
+	install_tls(h, creds);
 	return true;
 }
 

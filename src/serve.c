@@ -80,8 +80,10 @@ static void drain(struct http_server *h, unsigned deadline)
 static void reload_tls(struct http_server *http)
 {
 	char *err = NULL;
-	if (!http_is_tls(http))
+	if (!http_is_tls(http)) {
+		log_msg(LOG_INFO, "SIGHUP: nothing to reload (no TLS)", NULL);
 		return;
+	}
 	if (http_reload_tls(http, &err))
 		log_msg(LOG_INFO, "TLS certificate reloaded", NULL);
 	else
@@ -188,8 +190,6 @@ int serve_main(int argc, char **argv)
 		store_close(&store);
 		return 1;
 	}
-	if (http_is_tls(http))
-		log_msg(LOG_INFO, "HTTPS", "cert=\"%s\"", hopts.tls_cert_file);
 	log_msg(LOG_INFO, "listening", "addr=%s%s%s:%u db=\"%s\" schema=%d",
 	        strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", http_port(http),
 	        db, store_schema_version(store));

@@ -111,6 +111,8 @@ class TlsCase(unittest.TestCase):
         self.assertNotIn("NO_CIPHERS_AVAILABLE", str(result))
 
     def test_https_end_to_end(self):
+        self.tagd.wait_log(r'msg="TLS certificate loaded" cert="\S+live\.pem" '
+                           r'expires=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ')
         r = self.tagd.request("POST", "/api/v1/commits", body={"name": "over tls"},
                               token=self.token)
         self.assertEqual(r.status, 201, r)
