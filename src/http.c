@@ -386,8 +386,11 @@ static uint16_t port_of(int fd)
 	return 0;
 }
 
+/* Free the server struct and, when it served TLS, the installed credentials. */
 static void free_server(struct http_server *h)
 {
+	if (h->tls_cert_file != NULL)
+		tls_uninstall();
 	free(h->tls_cert_file);
 	free(h->tls_key_file);
 	free(h);
@@ -449,7 +452,6 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 	h->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
 	atomic_init(&h->in_flight, 0);
 	if (!start_tls(h, opts, err)) {
-		tls_uninstall();
 		free_server(h);
 		return NULL;
 	}
@@ -458,7 +460,6 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 	                ? opts->listen_fd
 	                : listen_on(opts->host ? opts->host : "127.0.0.1", opts->port, err);
 	if (h->fd < 0) {
-		tls_uninstall();
 		free_server(h);
 		return NULL;
 	}
@@ -499,7 +500,6 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 		*err = fmt_err("cannot start the HTTP server");
 		if (opts->listen_fd < 0)
 			close(h->fd);
-		tls_uninstall();
 		free_server(h);
 		return NULL;
 	}
@@ -549,8 +549,6 @@ void http_stop(struct http_server **hp)
 		return;
 	/* libmicrohttpd closes the listening socket unless quiesce handed it back already. */
 	MHD_stop_daemon(h->mhd);
-	if (h->tls_cert_file != NULL)
-		tls_uninstall();
 	free_server(h);
 	*hp = NULL;
 }

@@ -223,8 +223,8 @@ bool tls_priorities_check(const char *priorities, char **err)
 
 	*err = NULL;
 	if (rc < 0) {
-		*err = fmt_err("TLS priorities: %s at \"%.40s\"", gnutls_strerror(rc),
-		               where ? where : priorities);
+		*err = fmt_err("TLS priorities: invalid at \"%.40s\" (%s)",
+		               where ? where : priorities, gnutls_strerror(rc));
 		return false;
 	}
 	gnutls_priority_deinit(p);
