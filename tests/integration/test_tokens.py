@@ -61,6 +61,8 @@ class ExpiryAndLastUse(ServerCase):
         m = re.fullmatch(r"expires (\S+)\n", r.stderr)
         self.assertIsNotNone(m, r.stderr)
         self.assertEqual(self.post(tok).status, 201)
+        listing = self.tagd.cli("token", "list", "--org", "acme").stdout
+        self.assertNotIn(tok[22:], listing)  # never the secret
         header, rows = token_rows(self.tagd, "acme")
         self.assertEqual(header.split(), ["ID", "STATUS", "CREATED", "EXPIRES", "LAST", "USED",
                                           "LABEL"])

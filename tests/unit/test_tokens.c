@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "clock.h"
+#include "store_internal.h"
 #include "store_org.h"
 #include "testutil.h"
 
@@ -150,6 +151,23 @@ START_TEST(last_use_written_once_a_minute)
 }
 END_TEST
 
+START_TEST(touch_claimed_once_per_interval)
+{
+	char *path;
+	struct store *s = tu_store(&path);
+	int64_t t = 1000 * S;
+
+	ck_assert(store_touch_claim(s, "00112233445566aa", t));
+	ck_assert(!store_touch_claim(s, "00112233445566aa", t + 1));
+	ck_assert(!store_touch_claim(s, "00112233445566aa", t + STORE_TOUCH_INTERVAL_US - 1));
+	ck_assert(store_touch_claim(s, "00112233445566bb", t + 1));
+	ck_assert(store_touch_claim(s, "00112233445566aa", t + STORE_TOUCH_INTERVAL_US));
+	/* Ids too long for the table are never claimed (no write at all beats a wrong one). */
+	ck_assert(!store_touch_claim(s, "0123456789abcdef0123456789abcdef0", t));
+	tu_store_done(&s, path);
+}
+END_TEST
+
 START_TEST(budget_answers_429_but_never_to_a_valid_token)
 {
 	char *path, token[128], bearer[160], wrong[160];
@@ -209,6 +227,7 @@ static Suite *make_suite(void)
 	TCase *tc = tcase_create("lifecycle");
 	tcase_add_test(tc, expired_answers_like_unknown);
 	tcase_add_test(tc, last_use_written_once_a_minute);
+	tcase_add_test(tc, touch_claimed_once_per_interval);
 	tcase_add_test(tc, budget_answers_429_but_never_to_a_valid_token);
 	suite_add_tcase(s, tc);
 	return s;
