@@ -134,12 +134,16 @@ class FailureBudget(ServerCase):
     def test_budget_429_valid_token_still_served(self):
         wrong = self.token[:-1] + ("A" if self.token[-1] != "A" else "B")
         bodies = []
-        for i in range(BURST):
-            r = self.post(wrong if i % 2 else None)
-            self.assertEqual(r.status, 401, (i, r))
-            bodies.append(r.body)
         mark = self.tagd.log_count()
-        r = self.post(wrong)
+        # The budget refills one failure per 3 s: on a slow machine a few more may pass.
+        for i in range(3 * BURST):
+            r = self.post(wrong if i % 2 else None)
+            if r.status != 401:
+                break
+            self.assertEqual(r.json()["error"], "Invalid bearer token" if i % 2 else
+                             "Missing or invalid Authorization header")
+            bodies.append(r.body)
+        self.assertGreaterEqual(len(bodies), BURST)
         self.assertEqual(r.status, 429, r)
         self.assertEqual(r.json(), TOO_MANY)
         self.assertEqual(r.header("content-type"), "application/json")
