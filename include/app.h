@@ -7,11 +7,13 @@
 #define TAGD_APP_H
 
 #include "call.h"
+#include "guard.h"
 
 struct store;
 
 struct app_options {
 	const char *clone_base_url; /* ServiceStage clone URLs; NULL: "https://git.example.com" */
+	struct guard_options auth_guard; /* authentication failure budget; zeros: defaults */
 };
 
 struct app;
@@ -23,7 +25,8 @@ void app_free(struct app **ap);
 struct store *app_store(const struct app *a);
 
 /*
- * Handle one call: route, authenticate, run the handler.  On return the
+ * Handle one call: route, authenticate, run the handler.  An address that
+ * keeps failing authentication is answered 429 (see guard.h).  On return the
  * call has a response, or has been deferred (call_is_deferred()).
  */
 void app_handle(struct app *a, struct call *c);

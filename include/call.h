@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 struct app_options;
+struct sockaddr;
 struct store;
 struct store_op;
 
@@ -69,6 +70,7 @@ struct call {
 	const char *body;
 	size_t body_len;
 	const char *request_id;
+	const struct sockaddr *client_addr; /* the peer's address; NULL when unknown */
 
 	/* Filled by the router: decoded path parameters, owned by the call. */
 	char *params[CALL_MAX_PARAMS];
@@ -127,6 +129,9 @@ const char *call_param(const struct call *c, size_t i);
  * static content type.  Replaces an earlier body.
  */
 void call_respond_take(struct call *c, int status, char *body, size_t len, const char *type);
+
+/* Drop the response (status, body and headers) so that another can be set. */
+void call_reset_response(struct call *c);
 
 /* Add a response header; value is copied.  Returns false when full or out of memory. */
 bool call_add_header(struct call *c, const char *name, const char *value);

@@ -10,6 +10,7 @@
 #ifndef TAGD_HTTP_H
 #define TAGD_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,10 @@ struct http_options {
 	unsigned timeout_s;    /* idle connection timeout; 0: 30 s */
 	unsigned conn_limit;   /* 0: 1024 */
 	unsigned per_ip_limit; /* 0: none */
+	/* HTTPS when both files are given (PEM; the key unencrypted); plain HTTP otherwise. */
+	const char *tls_cert_file;
+	const char *tls_key_file;
+	const char *tls_priorities; /* GnuTLS priority string; NULL: TLS_DEFAULT_PRIORITIES */
 };
 
 struct http_server;
@@ -33,6 +38,18 @@ struct http_server;
  * nothing is left running and *err is set to a malloc'd message.
  */
 struct http_server *http_start(const struct http_options *opts, struct app *app, char **err);
+
+/* True when the server speaks HTTPS. */
+bool http_is_tls(const struct http_server *h);
+
+/*
+ * Re-read the TLS certificate and key files given at start and use them for
+ * every new handshake; open connections and the listening socket are kept.
+ * On error (the files are checked as at start) returns false, sets *err to a
+ * malloc'd message and keeps serving the previous certificate.  Without TLS,
+ * returns true and does nothing.
+ */
+bool http_reload_tls(struct http_server *h, char **err);
 
 /* The port the server listens on. */
 uint16_t http_port(const struct http_server *h);

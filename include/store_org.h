@@ -81,6 +81,10 @@ void token_list_free(struct token_info *list, size_t n);
  * constant time.  On a match, STORE_OK and *org_id and *org_name (malloc'd) are
  * set; an unknown, revoked or expired token or a wrong secret gives
  * STORE_NOT_FOUND.
+ *
+ * A successful check records the use: when the stored last_used_at is a
+ * minute old or more, one write of it is queued to the writer (not waited
+ * for), so a busy token costs at most one write a minute, not one a request.
  */
 enum store_status store_token_verify(struct store *s, const char *public_id,
                                      const uint8_t digest[STORE_DIGEST_LEN], int64_t *org_id,

@@ -4,8 +4,8 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev uuid-dev
-            libsqlite3-dev nettle-dev libsystemd-dev curl ca-certificates)
-test_pkgs=(check python3 clang-format sqlite3 procps)
+            libsqlite3-dev nettle-dev libgnutls28-dev libsystemd-dev curl ca-certificates)
+test_pkgs=(check python3 clang-format sqlite3 procps openssl)
 
 pkgs=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then

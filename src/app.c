@@ -2,10 +2,14 @@
  * app.c - routing, authentication and the fallback answers of each dialect.
  * See app.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
+#include "clock.h"
+#include "guard.h"
+#include "log.h"
 #include "router.h"
 #include "ss_api.h"
 #include "ss_reply.h"
@@ -17,6 +21,7 @@ struct app {
 	struct store *store;
 	struct router *router;
 	struct route *routes;
+	struct guard *guard;
 };
 
 /* Every dialect's route table; the router sees them as one. */
@@ -34,6 +39,19 @@ static bool is_ss_path(const char *path)
 	return strncmp(path, "/v1/", 4) == 0;
 }
 
+void app_free(struct app **ap)
+{
+	struct app *a = *ap;
+	if (a == NULL)
+		return;
+	router_free(&a->router);
+	guard_free(&a->guard);
+	free(a->routes);
+	free((char *)a->opts.clone_base_url);
+	free(a);
+	*ap = NULL;
+}
+
 struct app *app_new(struct store *store, const struct app_options *opts)
 {
 	struct app *a = calloc(1, sizeof(*a));
@@ -44,19 +62,17 @@ struct app *app_new(struct store *store, const struct app_options *opts)
 	a->store = store;
 	if (opts != NULL && opts->clone_base_url != NULL) {
 		a->opts.clone_base_url = strdup(opts->clone_base_url);
-		if (a->opts.clone_base_url == NULL) {
-			free(a);
-			return NULL;
-		}
+		if (a->opts.clone_base_url == NULL)
+			goto fail;
 	}
+	a->guard = guard_new(opts ? &opts->auth_guard : NULL);
+	if (a->guard == NULL)
+		goto fail;
 	for (size_t i = 0; i < sizeof(route_tables) / sizeof(route_tables[0]); i++)
 		n += *route_tables[i].count;
 	a->routes = calloc(n, sizeof(*a->routes));
-	if (a->routes == NULL) {
-		free((char *)a->opts.clone_base_url);
-		free(a);
-		return NULL;
-	}
+	if (a->routes == NULL)
+		goto fail;
 	n = 0;
 	for (size_t i = 0; i < sizeof(route_tables) / sizeof(route_tables[0]); i++) {
 		memcpy(a->routes + n, route_tables[i].routes,
@@ -64,30 +80,48 @@ struct app *app_new(struct store *store, const struct app_options *opts)
 		n += *route_tables[i].count;
 	}
 	a->router = router_new(a->routes, n);
-	if (a->router == NULL) {
-		free(a->routes);
-		free((char *)a->opts.clone_base_url);
-		free(a);
-		return NULL;
-	}
+	if (a->router == NULL)
+		goto fail;
 	return a;
-}
 
-void app_free(struct app **ap)
-{
-	struct app *a = *ap;
-	if (a == NULL)
-		return;
-	router_free(&a->router);
-	free(a->routes);
-	free((char *)a->opts.clone_base_url);
-	free(a);
-	*ap = NULL;
+fail:
+	app_free(&a);
+	return NULL;
 }
 
 struct store *app_store(const struct app *a)
 {
 	return a->store;
+}
+
+/*
+ * An authentication failure (401) is charged to the client's address; past
+ * its budget the answer becomes 429 with Retry-After, in the dialect's
+ * envelope.  The token was checked first, so a valid one never gets here.
+ */
+static void auth_failed(struct app *a, struct call *c, enum route_auth dialect)
+{
+	bool entered = false;
+	char addr[64], secs[16];
+
+	if (c->status != 401)
+		return; /* a store failure is not the client's */
+	unsigned wait = guard_fail(a->guard, c->client_addr, clock_now_us(), &entered);
+	if (wait == 0)
+		return;
+	if (entered) {
+		guard_addr_text(c->client_addr, addr, sizeof(addr));
+		log_msg(LOG_WARN, "authentication failures over budget", "addr=%s retry_after=%u",
+		        addr, wait);
+	}
+	call_reset_response(c);
+	if (dialect == ROUTE_AUTH_SS) {
+		ss_error(c, 429, "APIGW.0308", "The throttling threshold has been reached");
+	} else {
+		vers_error(c, 429, "Too many failed authentication attempts; retry later");
+	}
+	snprintf(secs, sizeof(secs), "%u", wait);
+	call_add_header(c, "Retry-After", secs);
 }
 
 void app_handle(struct app *a, struct call *c)
@@ -131,12 +165,16 @@ void app_handle(struct app *a, struct call *c)
 	case ROUTE_AUTH_NONE:
 		break;
 	case ROUTE_AUTH_VERS:
-		if (!vers_authenticate(c))
+		if (!vers_authenticate(c)) {
+			auth_failed(a, c, route->auth);
 			return;
+		}
 		break;
 	case ROUTE_AUTH_SS:
-		if (!ss_authenticate(c))
+		if (!ss_authenticate(c)) {
+			auth_failed(a, c, route->auth);
 			return;
+		}
 		break;
 	}
 	route->handler(c);

@@ -148,6 +148,18 @@ bool call_add_header(struct call *c, const char *name, const char *value)
 	return true;
 }
 
+void call_reset_response(struct call *c)
+{
+	for (size_t i = 0; i < c->nresp_headers; i++)
+		free((char *)c->resp_headers[i].value);
+	c->nresp_headers = 0;
+	free(c->resp_body);
+	c->resp_body = NULL;
+	c->resp_len = 0;
+	c->resp_type = NULL;
+	c->status = 0;
+}
+
 void call_defer(struct call *c, struct store_op *op, call_finish_fn finish)
 {
 	c->finish = finish;

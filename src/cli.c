@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "clock.h"
+#include "expiry.h"
 #include "names.h"
 #include "serve.h"
 #include "store.h"
@@ -104,7 +105,13 @@ static int token_create(struct store *s, int argc, char **argv, const char **opt
 {
 	struct auth_token t;
 	struct token_create_op o;
+	int64_t expires_at = 0;
 
+	if (opts[2] != NULL) {
+		enum expiry_status es = expiry_parse(opts[2], clock_now_us(), &expires_at);
+		if (es != EXPIRY_OK)
+			return fail("token create", expiry_status_str(es));
+	}
 	if (!auth_token_generate(&t))
 		return fail("token create", "no randomness available from the kernel");
 	token_create_op_init(&o);
@@ -112,6 +119,7 @@ static int token_create(struct store *s, int argc, char **argv, const char **opt
 	o.public_id = t.public_id;
 	memcpy(o.digest, t.digest, sizeof(o.digest));
 	o.label = opts[1];
+	o.expires_at = expires_at;
 	enum store_status st = store_execute(s, &o.op);
 	if (st == STORE_ORG_NOT_FOUND)
 		return fail("token create", "no such organization");
@@ -119,6 +127,11 @@ static int token_create(struct store *s, int argc, char **argv, const char **opt
 		return fail_store("token create", st);
 	printf("%s\n", t.text);
 	explicit_bzero(&t, sizeof(t));
+	if (expires_at != 0) {
+		char when[CLOCK_RFC3339_LEN];
+		clock_format_rfc3339(expires_at, when);
+		fprintf(stderr, "expires %s\n", when);
+	}
 	return 0;
 }
 
@@ -318,7 +331,7 @@ static int repo_auth_delete(struct store *s, int argc, char **argv, const char *
 static const char *const no_opts[] = {NULL};
 static const char *const org_create_opts[] = {"project-id", NULL};
 static const char *const org_opt[] = {"org", NULL};
-static const char *const token_create_opts[] = {"org", "name", NULL};
+static const char *const token_create_opts[] = {"org", "name", "expires", NULL};
 static const char *const commit_create_opts[] = {"org", "id", "name", "description", NULL};
 static const char *const commit_create_flags[] = {"public", NULL};
 static const char *const repo_auth_create_opts[] = {"org", "name", "repo-type", NULL};
@@ -332,8 +345,9 @@ static const struct command commands[] = {
          "Prints its UUID.",
          org_create, org_create_opts, no_opts, 1, NULL, NULL},
         {"token", "create",
-         "tagd token create --org NAME [--name LABEL] [--db PATH]\n"
-         "Create an API token; prints it alone on stdout (it is shown only once).",
+         "tagd token create --org NAME [--name LABEL] [--expires 90d|DATE] [--db PATH]\n"
+         "Create an API token; prints it alone on stdout (it is shown only once).\n"
+         "--expires: a duration (90d, 12h, 30m, 2w) or a date (2027-01-31, RFC 3339).",
          token_create, token_create_opts, no_opts, 0, NULL, NULL},
         {"token", "list",
          "tagd token list --org NAME [--db PATH]\n"

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 
@@ -32,6 +33,7 @@
 #include "http.h"
 #include "log.h"
 #include "store.h"
+#include "tls.h"
 
 #define DEFAULT_MAX_BODY   (1024 * 1024)
 #define DEFAULT_TIMEOUT_S  30
@@ -47,6 +49,8 @@ struct http_server {
 	uint16_t port;
 	size_t max_body;
 	atomic_uint in_flight;
+	char *tls_cert_file; /* NULL: plain HTTP */
+	char *tls_key_file;
 };
 
 enum exchange_state {
@@ -305,6 +309,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	c->body = x->body ? x->body : "";
 	c->body_len = x->len;
 	c->request_id = x->request_id;
+	const union MHD_ConnectionInfo *peer =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	c->client_addr = peer ? peer->client_addr : NULL;
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, x);
 	if (x->too_many_headers)
 		return queue_plain_error(x, url, 431, "too many request headers",
@@ -379,6 +386,59 @@ static uint16_t port_of(int fd)
 	return 0;
 }
 
+/* Free the server struct and, when it served TLS, the installed credentials. */
+static void free_server(struct http_server *h)
+{
+	if (h->tls_cert_file != NULL)
+		tls_uninstall();
+	free(h->tls_cert_file);
+	free(h->tls_key_file);
+	free(h);
+}
+
+/* Install checked credentials; the expiry goes to the log, for whoever renews them. */
+static void install_tls(const struct http_server *h, struct tls_creds *creds)
+{
+	char when[32];
+	time_t expires = (time_t)tls_creds_expiry(creds);
+	struct tm tm;
+	gmtime_r(&expires, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	tls_install(creds);
+	log_msg(LOG_INFO, "TLS certificate loaded", "cert=\"%s\" expires=%s", h->tls_cert_file,
+	        when);
+}
+
+/* Check and install the certificate before anything listens: a bad one refuses to start. */
+static bool start_tls(struct http_server *h, const struct http_options *opts, char **err)
+{
+	if (opts->tls_cert_file == NULL && opts->tls_key_file == NULL)
+		return true;
+	if (opts->tls_cert_file == NULL || opts->tls_key_file == NULL) {
+		*err = fmt_err("HTTPS needs both a certificate and a key file");
+		return false;
+	}
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES ||
+	    MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK) != MHD_YES) {
+		*err = fmt_err("this libmicrohttpd was built without HTTPS support");
+		return false;
+	}
+	const char *prio = opts->tls_priorities ? opts->tls_priorities : TLS_DEFAULT_PRIORITIES;
+	if (!tls_priorities_check(prio, err))
+		return false;
+	h->tls_cert_file = strdup(opts->tls_cert_file);
+	h->tls_key_file = strdup(opts->tls_key_file);
+	if (h->tls_cert_file == NULL || h->tls_key_file == NULL) {
+		*err = fmt_err("out of memory");
+		return false;
+	}
+	struct tls_creds *creds = tls_creds_load(h->tls_cert_file, h->tls_key_file, err);
+	if (creds == NULL)
+		return false;
+	install_tls(h, creds);
+	return true;
+}
+
 struct http_server *http_start(const struct http_options *opts, struct app *app, char **err)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
@@ -391,12 +451,16 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 	h->store = app_store(app);
 	h->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
 	atomic_init(&h->in_flight, 0);
+	if (!start_tls(h, opts, err)) {
+		free_server(h);
+		return NULL;
+	}
 
 	h->fd = opts->listen_fd >= 0
 	                ? opts->listen_fd
 	                : listen_on(opts->host ? opts->host : "127.0.0.1", opts->port, err);
 	if (h->fd < 0) {
-		free(h);
+		free_server(h);
 		return NULL;
 	}
 	h->port = port_of(h->fd);
@@ -414,8 +478,20 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 	         opts->conn_limit ? opts->conn_limit : DEFAULT_CONN_LIMIT, NULL},
 	        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_limit, NULL},
 	        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+	        {MHD_OPTION_END, 0, NULL}, /* HTTPS options go here and after */
+	        {MHD_OPTION_END, 0, NULL},
 	        {MHD_OPTION_END, 0, NULL},
 	};
+	if (h->tls_cert_file != NULL) {
+		size_t n = sizeof(options) / sizeof(options[0]) - 3;
+		const char *prio =
+		        opts->tls_priorities ? opts->tls_priorities : TLS_DEFAULT_PRIORITIES;
+		flags |= MHD_USE_TLS;
+		options[n] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+		                                     tls_cert_callback()};
+		options[n + 1] =
+		        (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)prio};
+	}
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER,
 	                          mhd_logger, NULL, MHD_OPTION_ARRAY, options,
 	                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
@@ -424,10 +500,27 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 		*err = fmt_err("cannot start the HTTP server");
 		if (opts->listen_fd < 0)
 			close(h->fd);
-		free(h);
+		free_server(h);
 		return NULL;
 	}
 	return h;
+}
+
+bool http_is_tls(const struct http_server *h)
+{
+	return h->tls_cert_file != NULL;
+}
+
+bool http_reload_tls(struct http_server *h, char **err)
+{
+	*err = NULL;
+	if (h->tls_cert_file == NULL)
+		return true;
+	struct tls_creds *creds = tls_creds_load(h->tls_cert_file, h->tls_key_file, err);
+	if (creds == NULL)
+		return false;
+	install_tls(h, creds);
+	return true;
 }
 
 uint16_t http_port(const struct http_server *h)
@@ -456,6 +549,6 @@ void http_stop(struct http_server **hp)
 		return;
 	/* libmicrohttpd closes the listening socket unless quiesce handed it back already. */
 	MHD_stop_daemon(h->mhd);
-	free(h);
+	free_server(h);
 	*hp = NULL;
 }

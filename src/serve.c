@@ -84,13 +84,17 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: tagd serve [--listen HOST:PORT] [--db PATH] [--threads N]\n"
 	        "                  [--max-body BYTES] [--clone-base-url URL]\n"
+	        "                  [--tls-cert PATH --tls-key PATH]\n"
 	        "Serve the Vers and ServiceStage tag APIs.\n"
 	        "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0: any)\n"
 	        "  --db PATH           SQLite database (default $TAGD_DB, else %s)\n"
 	        "  --threads N         HTTP threads (default: one per core)\n"
 	        "  --max-body BYTES    largest request body accepted (default 1048576)\n"
 	        "  --clone-base-url URL  base of ServiceStage clone URLs\n"
-	        "                      (default https://git.example.com)\n",
+	        "                      (default https://git.example.com)\n"
+	        "  --tls-cert PATH     serve HTTPS with this PEM certificate (chain)\n"
+	        "  --tls-key PATH      ... and this PEM private key; both re-read on SIGHUP\n"
+	        "  --tls-priorities S  GnuTLS priority string (default: TLS 1.2+, AEAD ciphers)\n",
 	        CLI_DEFAULT_DB);
 }
 
@@ -102,6 +106,22 @@ static void drain(struct http_server *h, unsigned deadline)
 		nanosleep(&step, NULL);
 }
 
+/* SIGHUP: new certificate files take effect for the next handshakes; a bad one is not taken. */
+static void reload_tls(struct http_server *http)
+{
+	char *err = NULL;
+	if (!http_is_tls(http)) {
+		log_msg(LOG_INFO, "SIGHUP: nothing to reload (no TLS)", NULL);
+		return;
+	}
+	if (http_reload_tls(http, &err))
+		log_msg(LOG_INFO, "TLS certificate reloaded", NULL);
+	else
+		log_msg(LOG_ERROR, "TLS certificate not reloaded, keeping the old one",
+		        "error=\"%s\"", err ? err : "out of memory");
+	free(err);
+}
+
 int serve_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -110,6 +130,9 @@ int serve_main(int argc, char **argv)
 	        {"threads", required_argument, NULL, 't'},
 	        {"max-body", required_argument, NULL, 'b'},
 	        {"clone-base-url", required_argument, NULL, 'u'},
+	        {"tls-cert", required_argument, NULL, 'C'},
+	        {"tls-key", required_argument, NULL, 'K'},
+	        {"tls-priorities", required_argument, NULL, 'P'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -153,6 +176,15 @@ int serve_main(int argc, char **argv)
 				return 2;
 			}
 			aopts.clone_base_url = clone_base;
+			break;
+		case 'C':
+			hopts.tls_cert_file = optarg;
+			break;
+		case 'K':
+			hopts.tls_key_file = optarg;
+			break;
+		case 'P':
+			hopts.tls_priorities = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -208,7 +240,7 @@ int serve_main(int argc, char **argv)
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			log_msg(LOG_INFO, "SIGHUP: nothing to reload yet", NULL);
+			reload_tls(http);
 			continue;
 		}
 		log_msg(LOG_INFO, "shutting down", "signal=%s", sig == SIGTERM ? "TERM" : "INT");

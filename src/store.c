@@ -17,6 +17,12 @@
 #define DEFAULT_MAX_BATCH    256
 #define DEFAULT_BUSY_TIMEOUT 5000
 
+/* A token whose last use was written recently. */
+struct touch_slot {
+	char public_id[STORE_TOUCH_ID_LEN + 1];
+	int64_t at;
+};
+
 struct store {
 	char *path;
 	struct store_options opts;
@@ -38,6 +44,10 @@ struct store {
 
 	uint64_t stat_batches; /* under queue_lock */
 	uint64_t stat_ops;
+
+	/* Last-use writes claimed recently, by token (see store_touch_claim). */
+	pthread_mutex_t touch_lock;
+	struct touch_slot touch[STORE_TOUCH_SLOTS];
 };
 
 const char *store_status_str(enum store_status st)
@@ -537,6 +547,30 @@ void store_write_stats(struct store *s, uint64_t *batches, uint64_t *ops)
 	pthread_mutex_unlock(&s->queue_lock);
 }
 
+/* ---- last-use throttle ---- */
+
+bool store_touch_claim(struct store *s, const char *public_id, int64_t now_us)
+{
+	/* FNV-1a: the public id is random already, any mixing will do. */
+	uint32_t h = 2166136261u;
+	size_t len = strlen(public_id);
+	if (len > STORE_TOUCH_ID_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)public_id[i]) * 16777619u;
+	bool claimed = false;
+	pthread_mutex_lock(&s->touch_lock);
+	struct touch_slot *slot = &s->touch[h % STORE_TOUCH_SLOTS];
+	if (strcmp(slot->public_id, public_id) != 0 ||
+	    now_us - slot->at >= STORE_TOUCH_INTERVAL_US) {
+		memcpy(slot->public_id, public_id, len + 1);
+		slot->at = now_us;
+		claimed = true;
+	}
+	pthread_mutex_unlock(&s->touch_lock);
+	return claimed;
+}
+
 /* ---- open and close ---- */
 
 static void store_free(struct store *s)
@@ -550,6 +584,7 @@ static void store_free(struct store *s)
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->queue_lock);
 	pthread_cond_destroy(&s->queue_cond);
+	pthread_mutex_destroy(&s->touch_lock);
 	free(s->path);
 	free(s);
 }
@@ -576,6 +611,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_mutex_init(&s->queue_lock, NULL);
 	pthread_cond_init(&s->queue_cond, NULL);
+	pthread_mutex_init(&s->touch_lock, NULL);
 
 	s->wconn = conn_open(s, true, true, err);
 	if (s->wconn == NULL)

@@ -42,6 +42,18 @@ void store_column_copy(sqlite3_stmt *st, int col, char *buf, size_t cap);
 enum store_status store_read_begin(struct store_conn *c);
 void store_read_end(struct store_conn *c);
 
+#define STORE_TOUCH_SLOTS       1024
+#define STORE_TOUCH_ID_LEN      32
+#define STORE_TOUCH_INTERVAL_US (60LL * 1000000)
+
+/*
+ * Claim the right to write public_id's last use now: true unless a write for
+ * the same token was claimed less than STORE_TOUCH_INTERVAL_US ago.  A small
+ * fixed table (tokens hashing to one slot displace each other, which costs at
+ * most an extra write), so memory stays bounded whatever the number of tokens.
+ */
+bool store_touch_claim(struct store *s, const char *public_id, int64_t now_us);
+
 /* Fill buf (37 bytes) with a new random lower-case UUID. */
 void store_new_uuid(char buf[37]);
 

@@ -265,8 +265,54 @@ enum store_status store_token_list(struct store *s, const char *org_name, struct
 	return STORE_OK;
 }
 
+static const char SQL_TOKEN_TOUCH[] = "UPDATE tokens SET last_used_at = ?2 WHERE public_id = ?1 "
+                                      "AND (last_used_at IS NULL OR last_used_at < ?2)";
+
+/* Writes a token's last use; submitted without waiting and freed when done. */
+struct token_touch_op {
+	struct store_op op;
+	char public_id[AUTH_PUBLIC_ID_LEN + 1];
+	int64_t at;
+};
+
+static enum store_status token_touch_run(struct store_conn *c, struct store_op *op)
+{
+	struct token_touch_op *o = (struct token_touch_op *)op;
+	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_TOUCH);
+	if (st == NULL)
+		return STORE_ERROR;
+	store_bind_text(st, 1, o->public_id);
+	sqlite3_bind_int64(st, 2, o->at);
+	return store_step_done(st);
+}
+
+static void token_touch_done(struct store_op *op)
+{
+	free(op);
+}
+
+/*
+ * Record a use of public_id at now, if its stored last use is older than the
+ * throttle interval and no other request claimed the write already.  A lost
+ * write (no memory) only leaves last_used_at a little older.
+ */
+static void token_touch(struct store *s, const char *public_id, int64_t last_used, int64_t now)
+{
+	if (now - last_used < STORE_TOUCH_INTERVAL_US || strlen(public_id) > AUTH_PUBLIC_ID_LEN ||
+	    !store_touch_claim(s, public_id, now))
+		return;
+	struct token_touch_op *o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		return;
+	o->op.run = token_touch_run;
+	o->op.done = token_touch_done;
+	strcpy(o->public_id, public_id);
+	o->at = now;
+	store_submit(s, &o->op);
+}
+
 static const char SQL_TOKEN_VERIFY[] =
-        "SELECT t.digest, t.org_id, o.name, t.expires_at FROM tokens t "
+        "SELECT t.digest, t.org_id, o.name, t.expires_at, t.last_used_at FROM tokens t "
         "JOIN orgs o ON o.id = t.org_id WHERE t.public_id = ?1 AND t.revoked_at IS NULL";
 
 enum store_status store_token_verify(struct store *s, const char *public_id,
@@ -276,6 +322,7 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 	struct store_conn *c = store_reader(s);
 	enum store_status ret = STORE_NOT_FOUND;
 	bool oom = false;
+	int64_t now = clock_now_us(), last_used = 0;
 
 	if (c == NULL)
 		return STORE_ERROR;
@@ -289,7 +336,8 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 	if (rc == SQLITE_ROW) {
 		const void *stored = sqlite3_column_blob(st, 0);
 		int64_t expires = sqlite3_column_int64(st, 3);
-		bool live = expires == 0 || expires > clock_now_us();
+		bool live = expires == 0 || expires > now;
+		last_used = sqlite3_column_int64(st, 4);
 		if (stored != NULL && sqlite3_column_bytes(st, 0) == STORE_DIGEST_LEN &&
 		    auth_digest_equal(stored, digest) && live) {
 			*org_id = sqlite3_column_int64(st, 1);
@@ -301,5 +349,7 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 	}
 	sqlite3_reset(st);
 	store_reader_release(s, c);
+	if (ret == STORE_OK)
+		token_touch(s, public_id, last_used, now);
 	return ret;
 }

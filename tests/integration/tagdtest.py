@@ -51,6 +51,8 @@ class Tagd:
         self.port = None
         self.log_lines = []
         self._log_lock = threading.Lock()
+        self._log_cond = threading.Condition(self._log_lock)
+        self.tls_context = None  # an ssl.SSLContext: talk HTTPS to the server
 
     # -- process --
     def start(self):
@@ -62,13 +64,16 @@ class Tagd:
         def pump():
             for raw in self.proc.stderr:
                 line = raw.decode("utf-8", "replace").rstrip("\n")
-                with self._log_lock:
+                with self._log_cond:
                     self.log_lines.append(line)
+                    self._log_cond.notify_all()
                 m = re.search(r'msg="listening" addr=\S*:(\d+)', line)
                 if m and not ready.is_set():
                     self.port = int(m.group(1))
                     ready.set()
             ready.set()  # the process ended: do not wait any longer
+            with self._log_cond:
+                self._log_cond.notify_all()
 
         threading.Thread(target=pump, daemon=True).start()
         if not ready.wait(START_TIMEOUT) or self.port is None:
@@ -105,6 +110,25 @@ class Tagd:
         with self._log_lock:
             return "\n".join(self.log_lines)
 
+    def wait_log(self, pattern, start=0, timeout=START_TIMEOUT):
+        """Wait until a log line from index start on matches pattern; returns the match."""
+        rx = re.compile(pattern)
+        found = []
+
+        def seen():
+            found[:] = [m for m in map(rx.search, self.log_lines[start:]) if m]
+            return bool(found)
+
+        with self._log_cond:
+            if not self._log_cond.wait_for(seen, timeout):
+                raise AssertionError(f"no log line matching {pattern!r}:\n" +
+                                     "\n".join(self.log_lines))
+        return found[0]
+
+    def log_count(self):
+        with self._log_lock:
+            return len(self.log_lines)
+
     # -- command line --
     def cli(self, *args, check=True):
         r = subprocess.run([TAGD_BIN] + list(args) + ["--db", self.db], capture_output=True,
@@ -126,9 +150,19 @@ class Tagd:
         return self.cli(*args).stdout.strip()
 
     # -- HTTP --
+    def connection(self, source=None):
+        """A new connection: HTTPS when tls_context is set; source is a local address."""
+        src = (source, 0) if source else None
+        if self.tls_context is not None:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30,
+                                               context=self.tls_context, source_address=src)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
+                                          source_address=src)
+
     def request(self, method, path, body=None, headers=None, token=None, raw=None,
-                content_type="application/json", conn=None):
-        """One request.  body is JSON-encoded; raw is sent as is (bytes or str)."""
+                content_type="application/json", conn=None, source=None):
+        """One request.  body is JSON-encoded; raw is sent as is (bytes or str).
+        source: the local address to connect from (e.g. "127.0.0.2")."""
         h = {}
         if body is not None or raw is not None:
             if content_type is not None:
@@ -140,7 +174,7 @@ class Tagd:
         if isinstance(data, str):
             data = data.encode("utf-8")
         own = conn is None
-        c = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c = conn or self.connection(source)
         try:
             c.request(method, path, body=data, headers=h)
             r = c.getresponse()

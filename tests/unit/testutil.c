@@ -97,6 +97,13 @@ struct tu_storage {
 	json_t *json;
 };
 
+static const struct sockaddr *client_addr;
+
+void tu_set_client_addr(const struct sockaddr *addr)
+{
+	client_addr = addr;
+}
+
 void tu_run(struct app *a, struct call *c, const char *method, const char *path, const char *body,
             ...)
 {
@@ -128,6 +135,7 @@ void tu_run(struct app *a, struct call *c, const char *method, const char *path,
 	c->body = body ? body : "";
 	c->body_len = strlen(c->body);
 	c->request_id = "test";
+	c->client_addr = client_addr;
 	va_start(ap, body);
 	for (;;) {
 		const char *name = va_arg(ap, const char *);

@@ -8,6 +8,7 @@
 #include <check.h>
 #include <jansson.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "app.h"
 #include "call.h"
@@ -37,6 +38,9 @@ void tu_commit(struct store *s, const char *org, char *id);
 void tu_run(struct app *a, struct call *c, const char *method, const char *path, const char *body,
             ...);
 void tu_call_done(struct call *c);
+
+/* The client address tu_run gives its calls from now on (borrowed); NULL: none. */
+void tu_set_client_addr(const struct sockaddr *addr);
 
 /* The response body parsed as JSON (borrowed until tu_call_done); fails the test if not JSON. */
 json_t *tu_json(struct call *c);
