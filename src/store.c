@@ -365,6 +365,27 @@ static bool migrate(struct store *s, sqlite3 *db, char **err)
 
 	if (exec_simple(db, "BEGIN IMMEDIATE", err, s->path) != SQLITE_OK)
 		return false;
+	/*
+	 * Another process (tagd serve and the CLI started together on a new file)
+	 * may have migrated between the first look and the write lock: look again
+	 * under the lock.
+	 */
+	rc = read_user_version(db, &current);
+	if (rc != SQLITE_OK || current > store_known_version()) {
+		*err = rc != SQLITE_OK ? fmt_err("%s: cannot read schema version: %s", s->path,
+		                                 sqlite3_errstr(rc))
+		                       : fmt_err("%s: database schema version %d was written by a "
+		                                 "newer tagd (this one knows up to %d); refusing "
+		                                 "to open it",
+		                                 s->path, current, store_known_version());
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return false;
+	}
+	s->schema_version = current;
+	if (current == store_known_version()) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return true;
+	}
 	for (size_t i = 0; i < migrations_count; i++) {
 		const struct migration *m = &migrations[i];
 		if (m->version <= current)
