@@ -83,7 +83,10 @@ enum store_status store_status_from_sqlite(int rc)
 	case SQLITE_ROW:
 		return STORE_OK;
 	case SQLITE_CONSTRAINT:
-		return STORE_CONFLICT;
+		/* Only a unique key means "already exists"; a broken reference is a bug. */
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return STORE_CONFLICT;
+		return STORE_INVALID;
 	case SQLITE_FULL:
 		return STORE_FULL;
 	case SQLITE_READONLY:
