@@ -424,12 +424,24 @@ static bool migrate(struct store *s, sqlite3 *db, char **err)
 
 /* ---- the writer ---- */
 
+/* Mark every op from first up to (not including) end that succeeded as failed with st. */
+static void fail_ops(struct store_op *first, const struct store_op *end, enum store_status st)
+{
+	for (struct store_op *op = first; op != end; op = op->next)
+		if (op->status == STORE_OK)
+			op->status = st;
+}
+
 static void run_batch(struct store *s, struct store_op *batch)
 {
 	struct store_conn *c = s->wconn;
+	struct store_op *txn_first = batch; /* first op of the open transaction */
 	enum store_status begin = exec_cached(c, SQL_BEGIN_IMMEDIATE);
 	size_t n = 0;
 
+	if (begin != STORE_OK)
+		log_msg(LOG_ERROR, "cannot begin write transaction", "error=\"%s\"",
+		        sqlite3_errmsg(c->db));
 	for (struct store_op *op = batch; op != NULL; op = op->next) {
 		n++;
 		if (begin != STORE_OK) {
@@ -446,22 +458,32 @@ static void run_batch(struct store *s, struct store_op *batch)
 				st = rel;
 		}
 		op->status = st;
+		if (sqlite3_get_autocommit(c->db)) {
+			/*
+			 * SQLite rolled back the whole transaction (it may on SQLITE_FULL,
+			 * an I/O error or out of memory): the ops before this one lost their
+			 * writes and must not report success.  The rest of the batch gets a
+			 * transaction of its own.
+			 */
+			enum store_status lost = st != STORE_OK ? st : STORE_ERROR;
+			log_msg(LOG_ERROR, "write transaction rolled back by SQLite",
+			        "error=\"%s\"", store_status_str(lost));
+			fail_ops(txn_first, op->next, lost);
+			txn_first = op->next;
+			if (txn_first != NULL)
+				begin = exec_cached(c, SQL_BEGIN_IMMEDIATE);
+		}
 	}
 
-	if (begin == STORE_OK) {
+	if (begin == STORE_OK && txn_first != NULL) {
 		enum store_status commit = exec_cached(c, SQL_COMMIT);
 		if (commit != STORE_OK) {
 			log_msg(LOG_ERROR, "commit failed", "ops=%zu error=\"%s\"", n,
 			        sqlite3_errmsg(c->db));
 			if (!sqlite3_get_autocommit(c->db))
 				exec_cached(c, SQL_ROLLBACK);
-			for (struct store_op *op = batch; op != NULL; op = op->next)
-				if (op->status == STORE_OK)
-					op->status = commit;
+			fail_ops(txn_first, NULL, commit);
 		}
-	} else {
-		log_msg(LOG_ERROR, "cannot begin write transaction", "error=\"%s\"",
-		        sqlite3_errmsg(c->db));
 	}
 
 	pthread_mutex_lock(&s->queue_lock);
