@@ -286,6 +286,7 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 	longopts[k] = (struct option){NULL, 0, NULL, 0};
 
 	optind = 0;
+	opterr = 0; /* getopt's own message plus a usage line would be two lines */
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			printf("usage: %s\n", cmd->usage);
@@ -297,8 +298,8 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 		} else if (opt >= 100 && opt < 100 + (int)nflag) {
 			flagvals[opt - 100] = "1";
 		} else {
-			fprintf(stderr, "usage: %.*s\n", (int)strcspn(cmd->usage, "\n"),
-			        cmd->usage);
+			fprintf(stderr, "tagd %s: bad option '%s'; usage: %.*s\n", label,
+			        argv[optind - 1], (int)strcspn(cmd->usage, "\n"), cmd->usage);
 			return 2;
 		}
 	}

@@ -90,6 +90,7 @@ int serve_main(int argc, char **argv)
 	int opt;
 
 	optind = 0;
+	opterr = 0; /* one line of our own on a bad option, not getopt's plus the usage */
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		char *end;
 		switch (opt) {
@@ -118,7 +119,8 @@ int serve_main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			fprintf(stderr, "tagd serve: bad option '%s' (see tagd serve --help)\n",
+			        argv[optind - 1]);
 			return 2;
 		}
 	}
