@@ -300,6 +300,17 @@ class HttpTest(TagdCase):
             conn.close()
 
 
+class SmallBodyLimitTest(TagdCase):
+    server_args = ("--max-body", "100")
+
+    def test_limit(self):
+        name = "b" * (100 - len('{"name":""}'))
+        r = self.req("POST", "/api/v1/repositories", raw='{"name":"%s"}' % name)
+        self.assertEqual(r.status, 201, r)
+        r = self.req("POST", "/api/v1/repositories", raw='{"name":"%sb"}' % name)
+        self.assertVersError(r, 413, "request body too large")
+
+
 class RestartTest(unittest.TestCase):
     """A server of its own: restarted, signalled, its files read."""
 
@@ -392,6 +403,10 @@ class CliTest(unittest.TestCase):
             ["serve", "--bogus"],
             ["serve", "--listen", "nonsense"],
             ["serve", "--threads", "0"],
+            ["serve", "--threads", "4294967297"],
+            ["serve", "--max-body", "-5"],
+            ["serve", "--max-body", "18446744073709551615"],
+            ["serve", "--listen", "127.0.0.1:+80"],
             ["token", "revoke", "--org", "acme", "short"],
             ["token", "revoke", "--org", "acme", "0123456789abcdef"],  # no such token
             ["token", "frobnicate"],
