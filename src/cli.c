@@ -152,19 +152,37 @@ static int token_list(struct store *s, int argc, char **argv, const char **opts)
 	return 0;
 }
 
+/* True when text is a token's public id: 16 lower-case hex digits. */
+static bool is_public_id(const char *text)
+{
+	if (strlen(text) != AUTH_PUBLIC_ID_LEN)
+		return false;
+	for (size_t i = 0; i < AUTH_PUBLIC_ID_LEN; i++)
+		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
+			return false;
+	return true;
+}
+
 static int token_revoke(struct store *s, int argc, char **argv, const char **opts)
 {
 	struct token_revoke_op o;
+	struct auth_token t;
 	char id[AUTH_PUBLIC_ID_LEN + 1];
 	const char *arg = argv[0];
 
-	/* Take the public id, or a whole token (from which the public id is cut). */
-	if (strncmp(arg, AUTH_PREFIX, 5) == 0 && strlen(arg) >= 5 + AUTH_PUBLIC_ID_LEN)
-		arg += 5;
-	if (strlen(arg) < AUTH_PUBLIC_ID_LEN)
+	/*
+	 * Take the public id exactly, or a whole token (whose public id is used).
+	 * Anything else is refused rather than cut down to 16 characters, which
+	 * could name another token.
+	 */
+	if (auth_token_parse(arg, strlen(arg), &t)) {
+		memcpy(id, t.public_id, sizeof(id));
+		explicit_bzero(&t, sizeof(t));
+	} else if (is_public_id(arg)) {
+		memcpy(id, arg, sizeof(id));
+	} else {
 		return fail("token revoke", "give the token's ID as 'tagd token list' shows it");
-	memcpy(id, arg, AUTH_PUBLIC_ID_LEN);
-	id[AUTH_PUBLIC_ID_LEN] = '\0';
+	}
 	token_revoke_op_init(&o);
 	o.org_name = opts[0];
 	o.public_id = id;
