@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "clock.h"
+#include "log.h"
 #include "names.h"
 #include "serve.h"
 #include "store.h"
@@ -336,6 +337,8 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 	for (size_t i = 0; i < nflag; i++)
 		opts[nopt + i] = flagvals[i];
 
+	/* stderr is for the one-line error: the store's progress notes are the daemon's. */
+	log_set_level(LOG_WARN);
 	char *err = NULL;
 	struct store *s = store_open(cli_db_path(db_flag), NULL, &err);
 	if (s == NULL) {

@@ -4,6 +4,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import threading
 import unittest
 
@@ -415,6 +416,29 @@ class CliTest(unittest.TestCase):
         for args in cases:
             with self.subTest(args=args):
                 self.assertOneLineError(self.tagd.cli(*args, check=False))
+        # On a database file that does not exist yet, too.
+        for args in (["token", "create", "--org", "nobody"], ["token", "list", "--org", "x"],
+                     ["commit", "create", "--org", "nobody"]):
+            with self.subTest(args=args, fresh=True):
+                r = subprocess.run([TAGD_BIN] + args + ["--db", self.fresh_db()],
+                                   capture_output=True, text=True, timeout=60)
+                self.assertOneLineError(r)
+
+    def fresh_db(self):
+        CliTest._fresh = getattr(CliTest, "_fresh", 0) + 1
+        return os.path.join(self.tagd.dir, f"fresh{CliTest._fresh}.db")
+
+    def test_revoke_takes_exact_ids(self):
+        token = self.tagd.new_org("acme")
+        pid = token[5:21]
+        for arg in (pid + "0", pid.upper(), pid[:15], token[:-1], token + "x", "tagd_" + pid):
+            with self.subTest(arg=arg):
+                self.assertOneLineError(self.tagd.cli("token", "revoke", "--org", "acme", arg,
+                                                      check=False))
+        listing = self.tagd.cli("token", "list", "--org", "acme").stdout
+        self.assertNotIn("revoked", listing)
+        self.tagd.cli("token", "revoke", "--org", "acme", pid)
+        self.assertIn("revoked", self.tagd.cli("token", "list", "--org", "acme").stdout)
 
     def test_token_lifecycle(self):
         token = self.tagd.new_org("acme")
@@ -461,7 +485,6 @@ class CliTest(unittest.TestCase):
 
     def test_db_from_environment(self):
         env = dict(os.environ, TAGD_DB=self.tagd.db)
-        import subprocess
         r = subprocess.run([TAGD_BIN, "org", "create", "envorg"], env=env, capture_output=True,
                            text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
