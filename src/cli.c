@@ -18,6 +18,7 @@
 #include "version.h"
 
 #define ORG_NAME_MAX 64
+#define LABEL_MAX    128
 
 const char *cli_db_path(const char *flag)
 {
@@ -65,6 +66,18 @@ static bool valid_org_name(const char *name)
 	return true;
 }
 
+/* A token label: shown on one line of 'token list', so bounded and without control bytes. */
+static bool valid_label(const char *label)
+{
+	size_t len = strlen(label);
+	if (len < 1 || len > LABEL_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)label[i] < 0x20 || label[i] == 0x7f)
+			return false;
+	return true;
+}
+
 /* ---- org ---- */
 
 static int org_create(struct store *s, int argc, char **argv, const char **opts)
@@ -97,6 +110,8 @@ static int token_create(struct store *s, int argc, char **argv, const char **opt
 	struct auth_token t;
 	struct token_create_op o;
 
+	if (opts[1] != NULL && !valid_label(opts[1]))
+		return fail("token create", "--name takes 1-128 bytes without control characters");
 	if (!auth_token_generate(&t))
 		return fail("token create", "no randomness available from the kernel");
 	token_create_op_init(&o);
@@ -339,8 +354,11 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 
 	/* stderr is for the one-line error: the store's progress notes are the daemon's. */
 	log_set_level(LOG_WARN);
+	const char *db = cli_db_path(db_flag);
+	if (*db == '\0')
+		return fail(label, "--db takes a path (an empty one is a throwaway database)");
 	char *err = NULL;
-	struct store *s = store_open(cli_db_path(db_flag), NULL, &err);
+	struct store *s = store_open(db, NULL, &err);
 	if (s == NULL) {
 		fprintf(stderr, "tagd %s: %s\n", label, err);
 		free(err);

@@ -167,6 +167,10 @@ int serve_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	const char *db = cli_db_path(db_flag);
+	if (*db == '\0') {
+		fprintf(stderr, "tagd serve: --db takes a path\n");
+		return 2;
+	}
 	char *err = NULL;
 	struct store *store = store_open(db, NULL, &err);
 	if (store == NULL) {
