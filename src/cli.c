@@ -291,6 +291,20 @@ static void usage(FILE *f)
 	        CLI_DEFAULT_DB);
 }
 
+/* Print the usage lines of every command of group on stdout; false when there are none. */
+static bool group_usage(const char *group)
+{
+	bool any = false;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *u = commands[i].usage;
+		if (strcmp(commands[i].group, group) != 0)
+			continue;
+		printf("%s%.*s\n", any ? "       " : "usage: ", (int)strcspn(u, "\n"), u);
+		any = true;
+	}
+	return any;
+}
+
 static size_t count(const char *const *names)
 {
 	size_t n = 0;
@@ -381,6 +395,9 @@ int cli_main(int argc, char **argv)
 		printf("tagd %s\n", TAGD_VERSION);
 		return 0;
 	}
+	if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "help") == 0) &&
+	    group_usage(argv[1]))
+		return 0;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *cmd = &commands[i];
 		if (strcmp(argv[1], cmd->group) != 0)

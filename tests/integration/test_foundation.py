@@ -414,6 +414,13 @@ class CliTest(unittest.TestCase):
                 self.assertEqual(r.returncode, 0, r.stderr)
                 self.assertIn("usage:", r.stdout)
                 self.assertFalse(os.path.exists(self.tagd.db), "--help opened the database")
+        for group in ("org", "token", "commit"):
+            with self.subTest(group=group):
+                r = self.tagd.cli(group, "--help", check=False)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertTrue(r.stdout.startswith("usage: tagd " + group), r.stdout)
+        r = self.tagd.cli("--help", check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_errors(self):
         self.tagd.cli("org", "create", "acme")
@@ -442,11 +449,20 @@ class CliTest(unittest.TestCase):
             ["token", "revoke", "--org", "acme", "short"],
             ["token", "revoke", "--org", "acme", "0123456789abcdef"],  # no such token
             ["token", "frobnicate"],
+            ["token", "create", "--org", "acme", "--name", ""],
+            ["token", "create", "--org", "acme", "--name", "x" * 129],
+            ["token", "create", "--org", "acme", "--name", "two\nlines"],
             ["nonsense"],
         ]
         for args in cases:
             with self.subTest(args=args):
                 self.assertOneLineError(self.tagd.cli(*args, check=False))
+        # An empty --db would be SQLite's throwaway temporary database.
+        for args in (["org", "create", "x"], ["serve"]):
+            with self.subTest(args=args, db=""):
+                r = subprocess.run([TAGD_BIN] + args + ["--db", ""], capture_output=True,
+                                   text=True, timeout=60)
+                self.assertOneLineError(r)
         # On a database file that does not exist yet, too.
         for args in (["token", "create", "--org", "nobody"], ["token", "list", "--org", "x"],
                      ["commit", "create", "--org", "nobody"]):
