@@ -16,6 +16,7 @@
 
 #define DEFAULT_MAX_BATCH    256
 #define DEFAULT_BUSY_TIMEOUT 5000
+#define WAL_RETRY_MS         10
 
 struct store {
 	char *path;
@@ -627,11 +628,25 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	if (s->wconn == NULL)
 		goto fail;
 
-	/* WAL is a property of the file: set once here, every later connection uses it. */
+	/*
+	 * WAL is a property of the file: set once here, every later connection
+	 * uses it.  Switching takes an exclusive lock without waiting on the busy
+	 * handler, so when another process opens the same new file at this moment
+	 * (tagd serve and the CLI started together) SQLITE_BUSY comes at once:
+	 * retry it for as long as the busy timeout.
+	 */
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(s->wconn->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
+	int rc;
+	for (unsigned waited = 0;; waited += WAL_RETRY_MS) {
+		rc = sqlite3_prepare_v2(s->wconn->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= s->opts.busy_timeout_ms)
+			break;
+		sqlite3_finalize(st);
+		st = NULL;
+		sqlite3_sleep(WAL_RETRY_MS);
+	}
 	if (rc != SQLITE_ROW) {
 		*err = fmt_err("%s: cannot use this file as a database: %s", path,
 		               sqlite3_errmsg(s->wconn->db));
