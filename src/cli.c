@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "expiry.h"
+#include "log.h"
 #include "names.h"
 #include "serve.h"
 #include "store.h"
@@ -19,6 +20,7 @@
 #include "version.h"
 
 #define ORG_NAME_MAX 64
+#define LABEL_MAX    128
 
 const char *cli_db_path(const char *flag)
 {
@@ -74,6 +76,18 @@ static bool valid_org_name(const char *name)
 	return true;
 }
 
+/* A token label: shown on one line of 'token list', so bounded and without control bytes. */
+static bool valid_label(const char *label)
+{
+	size_t len = strlen(label);
+	if (len < 1 || len > LABEL_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)label[i] < 0x20 || label[i] == 0x7f)
+			return false;
+	return true;
+}
+
 /* ---- org ---- */
 
 static int org_create(struct store *s, int argc, char **argv, const char **opts)
@@ -112,6 +126,8 @@ static int token_create(struct store *s, int argc, char **argv, const char **opt
 		if (es != EXPIRY_OK)
 			return fail("token create", expiry_status_str(es));
 	}
+	if (opts[1] != NULL && !valid_label(opts[1]))
+		return fail("token create", "--name takes 1-128 bytes without control characters");
 	if (!auth_token_generate(&t))
 		return fail("token create", "no randomness available from the kernel");
 	token_create_op_init(&o);
@@ -174,19 +190,37 @@ static int token_list(struct store *s, int argc, char **argv, const char **opts)
 	return 0;
 }
 
+/* True when text is a token's public id: 16 lower-case hex digits. */
+static bool is_public_id(const char *text)
+{
+	if (strlen(text) != AUTH_PUBLIC_ID_LEN)
+		return false;
+	for (size_t i = 0; i < AUTH_PUBLIC_ID_LEN; i++)
+		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
+			return false;
+	return true;
+}
+
 static int token_revoke(struct store *s, int argc, char **argv, const char **opts)
 {
 	struct token_revoke_op o;
+	struct auth_token t;
 	char id[AUTH_PUBLIC_ID_LEN + 1];
 	const char *arg = argv[0];
 
-	/* Take the public id, or a whole token (from which the public id is cut). */
-	if (strncmp(arg, AUTH_PREFIX, 5) == 0 && strlen(arg) >= 5 + AUTH_PUBLIC_ID_LEN)
-		arg += 5;
-	if (strlen(arg) < AUTH_PUBLIC_ID_LEN)
+	/*
+	 * Take the public id exactly, or a whole token (whose public id is used).
+	 * Anything else is refused rather than cut down to 16 characters, which
+	 * could name another token.
+	 */
+	if (auth_token_parse(arg, strlen(arg), &t)) {
+		memcpy(id, t.public_id, sizeof(id));
+		explicit_bzero(&t, sizeof(t));
+	} else if (is_public_id(arg)) {
+		memcpy(id, arg, sizeof(id));
+	} else {
 		return fail("token revoke", "give the token's ID as 'tagd token list' shows it");
-	memcpy(id, arg, AUTH_PUBLIC_ID_LEN);
-	id[AUTH_PUBLIC_ID_LEN] = '\0';
+	}
 	token_revoke_op_init(&o);
 	o.org_name = opts[0];
 	o.public_id = id;
@@ -393,6 +427,20 @@ static void usage(FILE *f)
 	        CLI_DEFAULT_DB);
 }
 
+/* Print the usage lines of every command of group on stdout; false when there are none. */
+static bool group_usage(const char *group)
+{
+	bool any = false;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *u = commands[i].usage;
+		if (strcmp(commands[i].group, group) != 0)
+			continue;
+		printf("%s%.*s\n", any ? "       " : "usage: ", (int)strcspn(u, "\n"), u);
+		any = true;
+	}
+	return any;
+}
+
 static size_t count(const char *const *names)
 {
 	size_t n = 0;
@@ -441,6 +489,7 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 	longopts[k] = (struct option){NULL, 0, NULL, 0};
 
 	optind = 0;
+	opterr = 0; /* getopt's own message plus a usage line would be two lines */
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			printf("usage: %s\n", cmd->usage);
@@ -455,8 +504,8 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 		} else if (opt >= FLAG_BASE && opt < FLAG_BASE + (int)nflag) {
 			flagvals[opt - FLAG_BASE] = "1";
 		} else {
-			fprintf(stderr, "usage: %.*s\n", (int)strcspn(cmd->usage, "\n"),
-			        cmd->usage);
+			fprintf(stderr, "tagd %s: bad option '%s'; usage: %.*s\n", label,
+			        argv[optind - 1], (int)strcspn(cmd->usage, "\n"), cmd->usage);
 			goto out;
 		}
 	}
@@ -477,8 +526,13 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 	for (size_t i = 0; i < nflag; i++)
 		opts[nopt + i] = flagvals[i];
 
+	/* stderr is for the one-line error: the store's progress notes are the daemon's. */
+	log_set_level(LOG_WARN);
+	const char *db = cli_db_path(db_flag);
+	if (*db == '\0')
+		return fail(label, "--db takes a path (an empty one is a throwaway database)");
 	char *err = NULL;
-	struct store *s = store_open(cli_db_path(db_flag), NULL, &err);
+	struct store *s = store_open(db, NULL, &err);
 	if (s == NULL) {
 		fprintf(stderr, "tagd %s: %s\n", label, err);
 		free(err);
@@ -509,6 +563,9 @@ int cli_main(int argc, char **argv)
 		printf("tagd %s\n", TAGD_VERSION);
 		return 0;
 	}
+	if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "help") == 0) &&
+	    group_usage(argv[1]))
+		return 0;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *cmd = &commands[i];
 		if (strcmp(argv[1], cmd->group) != 0)

@@ -331,6 +331,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct exchange *x = *con_cls;
 	if (x == NULL)
 		return;
+	/*
+	 * A client that hung up while its store operation ran: libmicrohttpd
+	 * closes the resumed connection without calling the access handler
+	 * again, so finish has not run.  Run it now: it releases what the
+	 * handler holds (parsed body, the operation's results); the answer is
+	 * dropped with the call.
+	 */
+	if (x->state == X_RESUMED && x->call.finish != NULL) {
+		x->call.finish(&x->call, x->op);
+		x->call.finish = NULL;
+	}
 	call_release(&x->call);
 	free(x->body);
 	free(x);

@@ -17,6 +17,28 @@
 #include "store.h"
 
 #define DRAIN_DEADLINE_S 10
+#define MAX_BODY_LIMIT   (1024 * 1024 * 1024)
+
+/*
+ * A decimal number of digits only (strtoul alone also takes blanks, signs
+ * and wraps "-1" around) no larger than max.
+ */
+static bool parse_count(const char *text, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (*text == '\0')
+		return false;
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v > max)
+			return false;
+	}
+	*out = v;
+	return true;
+}
 
 bool serve_parse_listen(const char *text, char *host, size_t cap, unsigned *port)
 {
@@ -42,9 +64,8 @@ bool serve_parse_listen(const char *text, char *host, size_t cap, unsigned *port
 	}
 	if (hlen >= cap)
 		return false;
-	char *end;
-	unsigned long p = strtoul(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || p > 65535)
+	unsigned long long p;
+	if (!parse_count(colon + 1, 65535, &p))
 		return false;
 	memcpy(host, text, hlen);
 	host[hlen] = '\0';
@@ -145,8 +166,9 @@ int serve_main(int argc, char **argv)
 	int opt;
 
 	optind = 0;
+	opterr = 0; /* one line of our own on a bad option, not getopt's plus the usage */
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		char *end;
+		unsigned long long n;
 		switch (opt) {
 		case 'l':
 			listen_text = optarg;
@@ -155,19 +177,20 @@ int serve_main(int argc, char **argv)
 			db_flag = optarg;
 			break;
 		case 't':
-			hopts.threads = (unsigned)strtoul(optarg, &end, 10);
-			if (*end != '\0' || hopts.threads == 0 || hopts.threads > 256) {
+			if (!parse_count(optarg, 256, &n) || n == 0) {
 				fprintf(stderr, "tagd serve: --threads takes 1 to 256\n");
 				return 2;
 			}
+			hopts.threads = (unsigned)n;
 			break;
 		case 'b':
-			hopts.max_body = strtoul(optarg, &end, 10);
-			if (*end != '\0' || hopts.max_body == 0) {
-				fprintf(stderr,
-				        "tagd serve: --max-body takes a positive byte count\n");
+			/* Bounded: the body buffer's size arithmetic must not wrap. */
+			if (!parse_count(optarg, MAX_BODY_LIMIT, &n) || n == 0) {
+				fprintf(stderr, "tagd serve: --max-body takes 1 to %d bytes\n",
+				        MAX_BODY_LIMIT);
 				return 2;
 			}
+			hopts.max_body = (size_t)n;
 			break;
 		case 'u':
 			if (!clone_base_normalize(optarg, clone_base)) {
@@ -190,7 +213,8 @@ int serve_main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			fprintf(stderr, "tagd serve: bad option '%s' (see tagd serve --help)\n",
+			        argv[optind - 1]);
 			return 2;
 		}
 	}
@@ -215,6 +239,10 @@ int serve_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	const char *db = cli_db_path(db_flag);
+	if (*db == '\0') {
+		fprintf(stderr, "tagd serve: --db takes a path\n");
+		return 2;
+	}
 	char *err = NULL;
 	struct store *store = store_open(db, NULL, &err);
 	if (store == NULL) {

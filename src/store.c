@@ -16,6 +16,7 @@
 
 #define DEFAULT_MAX_BATCH    256
 #define DEFAULT_BUSY_TIMEOUT 5000
+#define WAL_RETRY_MS         10
 
 /* A token whose last use was written recently. */
 struct touch_slot {
@@ -93,7 +94,10 @@ enum store_status store_status_from_sqlite(int rc)
 	case SQLITE_ROW:
 		return STORE_OK;
 	case SQLITE_CONSTRAINT:
-		return STORE_CONFLICT;
+		/* Only a unique key means "already exists"; a broken reference is a bug. */
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return STORE_CONFLICT;
+		return STORE_INVALID;
 	case SQLITE_FULL:
 		return STORE_FULL;
 	case SQLITE_READONLY:
@@ -375,6 +379,27 @@ static bool migrate(struct store *s, sqlite3 *db, char **err)
 
 	if (exec_simple(db, "BEGIN IMMEDIATE", err, s->path) != SQLITE_OK)
 		return false;
+	/*
+	 * Another process (tagd serve and the CLI started together on a new file)
+	 * may have migrated between the first look and the write lock: look again
+	 * under the lock.
+	 */
+	rc = read_user_version(db, &current);
+	if (rc != SQLITE_OK || current > store_known_version()) {
+		*err = rc != SQLITE_OK ? fmt_err("%s: cannot read schema version: %s", s->path,
+		                                 sqlite3_errstr(rc))
+		                       : fmt_err("%s: database schema version %d was written by a "
+		                                 "newer tagd (this one knows up to %d); refusing "
+		                                 "to open it",
+		                                 s->path, current, store_known_version());
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return false;
+	}
+	s->schema_version = current;
+	if (current == store_known_version()) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return true;
+	}
 	for (size_t i = 0; i < migrations_count; i++) {
 		const struct migration *m = &migrations[i];
 		if (m->version <= current)
@@ -410,12 +435,24 @@ static bool migrate(struct store *s, sqlite3 *db, char **err)
 
 /* ---- the writer ---- */
 
+/* Mark every op from first up to (not including) end that succeeded as failed with st. */
+static void fail_ops(struct store_op *first, const struct store_op *end, enum store_status st)
+{
+	for (struct store_op *op = first; op != end; op = op->next)
+		if (op->status == STORE_OK)
+			op->status = st;
+}
+
 static void run_batch(struct store *s, struct store_op *batch)
 {
 	struct store_conn *c = s->wconn;
+	struct store_op *txn_first = batch; /* first op of the open transaction */
 	enum store_status begin = exec_cached(c, SQL_BEGIN_IMMEDIATE);
 	size_t n = 0;
 
+	if (begin != STORE_OK)
+		log_msg(LOG_ERROR, "cannot begin write transaction", "error=\"%s\"",
+		        sqlite3_errmsg(c->db));
 	for (struct store_op *op = batch; op != NULL; op = op->next) {
 		n++;
 		if (begin != STORE_OK) {
@@ -432,22 +469,32 @@ static void run_batch(struct store *s, struct store_op *batch)
 				st = rel;
 		}
 		op->status = st;
+		if (sqlite3_get_autocommit(c->db)) {
+			/*
+			 * SQLite rolled back the whole transaction (it may on SQLITE_FULL,
+			 * an I/O error or out of memory): the ops before this one lost their
+			 * writes and must not report success.  The rest of the batch gets a
+			 * transaction of its own.
+			 */
+			enum store_status lost = st != STORE_OK ? st : STORE_ERROR;
+			log_msg(LOG_ERROR, "write transaction rolled back by SQLite",
+			        "error=\"%s\"", store_status_str(lost));
+			fail_ops(txn_first, op->next, lost);
+			txn_first = op->next;
+			if (txn_first != NULL)
+				begin = exec_cached(c, SQL_BEGIN_IMMEDIATE);
+		}
 	}
 
-	if (begin == STORE_OK) {
+	if (begin == STORE_OK && txn_first != NULL) {
 		enum store_status commit = exec_cached(c, SQL_COMMIT);
 		if (commit != STORE_OK) {
 			log_msg(LOG_ERROR, "commit failed", "ops=%zu error=\"%s\"", n,
 			        sqlite3_errmsg(c->db));
 			if (!sqlite3_get_autocommit(c->db))
 				exec_cached(c, SQL_ROLLBACK);
-			for (struct store_op *op = batch; op != NULL; op = op->next)
-				if (op->status == STORE_OK)
-					op->status = commit;
+			fail_ops(txn_first, NULL, commit);
 		}
-	} else {
-		log_msg(LOG_ERROR, "cannot begin write transaction", "error=\"%s\"",
-		        sqlite3_errmsg(c->db));
 	}
 
 	pthread_mutex_lock(&s->queue_lock);
@@ -617,11 +664,25 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	if (s->wconn == NULL)
 		goto fail;
 
-	/* WAL is a property of the file: set once here, every later connection uses it. */
+	/*
+	 * WAL is a property of the file: set once here, every later connection
+	 * uses it.  Switching takes an exclusive lock without waiting on the busy
+	 * handler, so when another process opens the same new file at this moment
+	 * (tagd serve and the CLI started together) SQLITE_BUSY comes at once:
+	 * retry it for as long as the busy timeout.
+	 */
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(s->wconn->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
+	int rc;
+	for (unsigned waited = 0;; waited += WAL_RETRY_MS) {
+		rc = sqlite3_prepare_v2(s->wconn->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= s->opts.busy_timeout_ms)
+			break;
+		sqlite3_finalize(st);
+		st = NULL;
+		sqlite3_sleep(WAL_RETRY_MS);
+	}
 	if (rc != SQLITE_ROW) {
 		*err = fmt_err("%s: cannot use this file as a database: %s", path,
 		               sqlite3_errmsg(s->wconn->db));
