@@ -7,6 +7,7 @@
 //    be the document's x-tagd-unrouted 404 / 405;
 //  - the status is declared by the operation (or is one that any request
 //    can get: x-tagd-unrouted.any_request);
+//  - the headers the response declares required are there;
 //  - a response declared without content (204) has no body; otherwise the
 //    content type is declared and the body matches its schema, with objects
 //    closed (no properties beyond those listed).  HEAD is checked as GET,
@@ -74,8 +75,29 @@ for (const f of files) {
 // ---- check them ----
 const exercised = new Map(); // "METHOD template" -> Set of statuses
 
+// Headers the response declares required must be there, with a value its
+// schema accepts (records without headers skip this).
+function checkHeaders(rec, r, rp, where) {
+  if (!rec.headers || typeof rec.headers !== "object") return;
+  const got = Object.fromEntries(Object.entries(rec.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  for (const [name, raw] of Object.entries(r.headers || {})) {
+    const { value: h, pointer: hp } = deref(doc, raw, `${rp}/headers/${escapePointer(name)}`);
+    if (!h || !h.required) continue;
+    const value = got[name.toLowerCase()];
+    if (value === undefined) {
+      fail(`${where} header ${name}`, `${where}: required header ${name} is missing`, rec);
+      continue;
+    }
+    if (h.schema) {
+      const problems = schemas.check(`${hp}/schema`, value);
+      if (problems.length) fail(`${where} header ${name} value`, `${where}: header ${name}: ${problems.join("; ")}`, rec);
+    }
+  }
+}
+
 function checkBody(rec, response, pointer, where) {
   const { value: r, pointer: rp } = deref(doc, response, pointer);
+  checkHeaders(rec, r, rp, where);
   const body = typeof rec.body === "string" ? rec.body : "";
   if (!r.content) {
     if (body.length !== 0) fail(`${where} body`, `${where}: declared without a body, but one was sent`, rec);

@@ -119,6 +119,22 @@ test("static segments win over parameters, as in the router", () => {
   assert.equal(r.code, 1, r.out);
 });
 
+test("required headers are checked when the record has them", () => {
+  const withHeaders = (r, headers) => ({ ...r, headers });
+  const ok = rec("POST", "/api/v1/commits", 401, verr("Invalid bearer token"));
+  let r = run([withHeaders(ok, { "x-request-id": "a", "www-authenticate": "Bearer" })]);
+  assert.equal(r.code, 0, r.out);
+  r = run([withHeaders(ok, { "www-authenticate": "Bearer" })]);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /required header X-Request-Id is missing/);
+  r = run([withHeaders(ok, { "x-request-id": "a", "www-authenticate": "Basic" })]);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /header WWW-Authenticate/);
+  r = run([withHeaders(rec("PUT", "/openapi.json", 405, verr("method not allowed")), { "x-request-id": "a" })]);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /required header Allow is missing/);
+});
+
 test("a malformed log line fails", () => {
   const r = run([], { raw: "{\"method\": \"GET\"\n" });
   assert.equal(r.code, 1, r.out);

@@ -47,6 +47,7 @@ def _contract_record(method, path, response):
         "path": path.split("?", 1)[0],
         "status": response.status,
         "content_type": response.header("content-type"),
+        "headers": response.headers,
         "body": response.body.decode("utf-8", "replace"),
         "test": _current_test_id(),
     }
