@@ -6,16 +6,27 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev uuid-dev
             libsqlite3-dev nettle-dev libgnutls28-dev libsystemd-dev curl ca-certificates)
 test_pkgs=(check python3 clang-format sqlite3 procps openssl)
+# The contract tests run on node and npm.  They are looked for as commands:
+# a Node.js from elsewhere (e.g. one that bundles npm and conflicts with
+# Debian's npm package) is as good as Debian's nodejs + npm.
+test_cmds=(node:nodejs npm:npm)
 
 pkgs=("${build_pkgs[@]}")
+cmds=()
 if [ "${1:-}" = "--test" ]; then
   pkgs+=("${test_pkgs[@]}")
+  cmds+=("${test_cmds[@]}")
 fi
 
 missing=()
 for p in "${pkgs[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
+  fi
+done
+for c in ${cmds[@]+"${cmds[@]}"}; do
+  if ! command -v "${c%%:*}" >/dev/null; then
+    missing+=("${c#*:}")
   fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

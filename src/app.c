@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "guard.h"
 #include "log.h"
+#include "ops_api.h"
 #include "router.h"
 #include "ss_api.h"
 #include "ss_reply.h"
@@ -31,6 +32,7 @@ static const struct {
 } route_tables[] = {
         {vers_routes, &vers_routes_count},
         {ss_routes, &ss_routes_count},
+        {ops_routes, &ops_routes_count},
 };
 
 /* True for paths of the ServiceStage dialect, whose fallbacks use its envelope. */

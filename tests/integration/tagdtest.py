@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -19,6 +20,43 @@ import unittest
 
 TAGD_BIN = os.environ.get("TAGD_BIN", os.path.join(os.path.dirname(__file__), "../../build/tagd"))
 START_TIMEOUT = 20.0
+
+# Contract log: with TAGD_CONTRACT_LOG=<dir>, every exchange made through
+# Tagd.request is appended as one JSON line to <dir>/exchanges-<pid>.jsonl,
+# for tests/contract/check_contract.mjs to check against openapi/tagd.json.
+# One file per process, so parallel ctest processes never interleave; one
+# lock per process, so threads of one test never do.
+CONTRACT_LOG = os.environ.get("TAGD_CONTRACT_LOG")
+_contract_lock = threading.Lock()
+
+
+def _current_test_id():
+    """The id of the unittest test on this thread's stack, for failure reports."""
+    f = sys._getframe(1)
+    while f is not None:
+        owner = f.f_locals.get("self")
+        if isinstance(owner, unittest.TestCase):
+            return owner.id()
+        f = f.f_back
+    return None
+
+
+def _contract_record(method, path, response):
+    record = {
+        "method": method.upper(),
+        "path": path.split("?", 1)[0],
+        "status": response.status,
+        "content_type": response.header("content-type"),
+        "headers": response.headers,
+        "body": response.body.decode("utf-8", "replace"),
+        "test": _current_test_id(),
+    }
+    line = json.dumps(record, ensure_ascii=False) + "\n"
+    with _contract_lock:
+        os.makedirs(CONTRACT_LOG, exist_ok=True)
+        name = os.path.join(CONTRACT_LOG, f"exchanges-{os.getpid()}.jsonl")
+        with open(name, "a", encoding="utf-8") as f:
+            f.write(line)
 
 
 class Response:
@@ -179,7 +217,10 @@ class Tagd:
             c.request(method, path, body=data, headers=h)
             r = c.getresponse()
             payload = r.read()
-            return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, payload)
+            resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, payload)
+            if CONTRACT_LOG:
+                _contract_record(method, path, resp)
+            return resp
         finally:
             if own:
                 c.close()
