@@ -264,15 +264,20 @@ static void tag_delete(struct call *c)
 
 /* ---- the routes ---- */
 
-#define SS_REPO "/v1/{project_id}/git/repos/{namespace}/{project}"
 
 const struct route ss_routes[] = {
-        {CALL_POST, SS_REPO "/tags", ROUTE_AUTH_SS, tag_create},
-        {CALL_GET, SS_REPO "/tags", ROUTE_AUTH_SS, tags_list},
-        {CALL_DELETE, SS_REPO "/tags/{tag_name}", ROUTE_AUTH_SS, tag_delete},
-        {CALL_GET, SS_REPO "/branches", ROUTE_AUTH_SS, ss_branches_list},
-        {CALL_GET, SS_REPO "/commits", ROUTE_AUTH_SS, ss_commits_list},
-        {CALL_POST, SS_REPO "/commits", ROUTE_AUTH_SS, ss_commit_create},
+        {CALL_POST, "/v1/{project_id}/git/repos/{namespace}/{project}/tags", ROUTE_AUTH_SS,
+         tag_create},
+        {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/tags", ROUTE_AUTH_SS,
+         tags_list},
+        {CALL_DELETE, "/v1/{project_id}/git/repos/{namespace}/{project}/tags/{tag_name}",
+         ROUTE_AUTH_SS, tag_delete},
+        {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/branches", ROUTE_AUTH_SS,
+         ss_branches_list},
+        {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/commits", ROUTE_AUTH_SS,
+         ss_commits_list},
+        {CALL_POST, "/v1/{project_id}/git/repos/{namespace}/{project}/commits", ROUTE_AUTH_SS,
+         ss_commit_create},
         {CALL_GET, "/v1/{project_id}/git/repos/namespaces", ROUTE_AUTH_SS, ss_namespaces_list},
         {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/projects", ROUTE_AUTH_SS,
          ss_projects_list},
