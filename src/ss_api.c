@@ -264,7 +264,6 @@ static void tag_delete(struct call *c)
 
 /* ---- the routes ---- */
 
-
 const struct route ss_routes[] = {
         {CALL_POST, "/v1/{project_id}/git/repos/{namespace}/{project}/tags", ROUTE_AUTH_SS,
          tag_create},
