@@ -169,6 +169,26 @@ enum store_status store_step_done(sqlite3_stmt *st)
 	return ret;
 }
 
+enum store_status store_conn_error(struct store_conn *c)
+{
+	return store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+}
+
+enum store_status store_step_id(sqlite3_stmt *st, enum store_status missing, int64_t *id)
+{
+	int rc = sqlite3_step(st);
+	enum store_status ret = missing;
+
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		ret = STORE_OK;
+	} else if (rc != SQLITE_DONE) {
+		ret = store_status_from_sqlite(sqlite3_extended_errcode(sqlite3_db_handle(st)));
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
 int store_bind_text(sqlite3_stmt *st, int idx, const char *v)
 {
 	if (v == NULL)
@@ -214,7 +234,7 @@ static enum store_status exec_cached(struct store_conn *c, const char *sql)
 {
 	sqlite3_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
-		return store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+		return store_conn_error(c);
 	return store_step_done(st);
 }
 

@@ -26,6 +26,16 @@ struct store_conn {
  */
 sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql);
 
+/* The status of the last failure on connection c. */
+enum store_status store_conn_error(struct store_conn *c);
+
+/*
+ * Step st (bound by the caller) for at most one row whose column 0 is an id:
+ * STORE_OK and *id set on a row, missing when there is none, the failure's
+ * status on an error.  Resets st.
+ */
+enum store_status store_step_id(sqlite3_stmt *st, enum store_status missing, int64_t *id);
+
 /* Step a statement expected to return no row or to be done; returns a status. */
 enum store_status store_step_done(sqlite3_stmt *st);
 

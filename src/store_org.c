@@ -74,7 +74,7 @@ static enum store_status org_lookup(struct store *s, const char *sql, const char
 	} else if (rc == SQLITE_DONE) {
 		ret = STORE_ORG_NOT_FOUND;
 	} else {
-		ret = store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+		ret = store_conn_error(c);
 	}
 	sqlite3_reset(st);
 out:
@@ -107,7 +107,7 @@ enum store_status store_org_count(struct store *s, int64_t *out)
 			*out = sqlite3_column_int64(st, 0);
 			ret = STORE_OK;
 		} else {
-			ret = store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+			ret = store_conn_error(c);
 		}
 		sqlite3_reset(st);
 	}
@@ -124,16 +124,7 @@ static enum store_status org_id_of(struct store_conn *c, const char *name, int64
 	if (st == NULL)
 		return STORE_ERROR;
 	store_bind_text(st, 1, name);
-	int rc = sqlite3_step(st);
-	enum store_status ret = STORE_ORG_NOT_FOUND;
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		ret = STORE_OK;
-	} else if (rc != SQLITE_DONE) {
-		ret = store_status_from_sqlite(sqlite3_extended_errcode(c->db));
-	}
-	sqlite3_reset(st);
-	return ret;
+	return store_step_id(st, STORE_ORG_NOT_FOUND, id);
 }
 
 static const char SQL_TOKEN_INSERT[] =
@@ -251,7 +242,7 @@ enum store_status store_token_list(struct store *s, const char *org_name, struct
 		t->revoked_at = sqlite3_column_int64(st, 5);
 	}
 	if (!oom && rc != SQLITE_DONE)
-		ret = store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+		ret = store_conn_error(c);
 	sqlite3_reset(st);
 	store_reader_release(s, c);
 	if (oom)
@@ -345,7 +336,7 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 			ret = oom ? STORE_NOMEM : STORE_OK;
 		}
 	} else if (rc != SQLITE_DONE) {
-		ret = store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+		ret = store_conn_error(c);
 	}
 	sqlite3_reset(st);
 	store_reader_release(s, c);

@@ -10,11 +10,6 @@
 #include "store_org.h"
 #include "store_ss_internal.h"
 
-enum store_status ss_step_error(struct store_conn *c)
-{
-	return store_status_from_sqlite(sqlite3_extended_errcode(c->db));
-}
-
 /* ---- freeing results ---- */
 
 void ss_auth_list_free(struct ss_auth *list, size_t n)
@@ -74,16 +69,7 @@ static enum store_status org_row(struct store_conn *c, const char *name, int64_t
 	if (st == NULL)
 		return STORE_ERROR;
 	store_bind_text(st, 1, name);
-	int rc = sqlite3_step(st);
-	enum store_status ret = STORE_ORG_NOT_FOUND;
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		ret = STORE_OK;
-	} else if (rc != SQLITE_DONE) {
-		ret = ss_step_error(c);
-	}
-	sqlite3_reset(st);
-	return ret;
+	return store_step_id(st, STORE_ORG_NOT_FOUND, id);
 }
 
 static bool valid_repo_type(const char *t)
@@ -199,7 +185,9 @@ static enum store_status collect_text(struct store_conn *c, sqlite3_stmt *st, ch
 			break;
 		}
 	}
-	enum store_status ret = oom ? STORE_NOMEM : rc == SQLITE_DONE ? STORE_OK : ss_step_error(c);
+	enum store_status ret = oom                 ? STORE_NOMEM
+	                        : rc == SQLITE_DONE ? STORE_OK
+	                                            : store_conn_error(c);
 	sqlite3_reset(st);
 	if (ret != STORE_OK) {
 		for (size_t i = 0; i < *n; i++)
@@ -248,7 +236,9 @@ static enum store_status auth_list_read(struct store_conn *c, int64_t org_id, st
 		if (oom)
 			break;
 	}
-	enum store_status ret = oom ? STORE_NOMEM : rc == SQLITE_DONE ? STORE_OK : ss_step_error(c);
+	enum store_status ret = oom                 ? STORE_NOMEM
+	                        : rc == SQLITE_DONE ? STORE_OK
+	                                            : store_conn_error(c);
 	sqlite3_reset(st);
 	for (size_t i = 0; ret == STORE_OK && i < count; i++) {
 		if (list[i].all_namespaces)
@@ -302,7 +292,7 @@ enum store_status store_ss_auth_find(struct store *s, int64_t org_id, const char
 			*auth_id = sqlite3_column_int64(st, 0);
 			ret = STORE_OK;
 		} else {
-			ret = rc == SQLITE_DONE ? STORE_NOT_FOUND : ss_step_error(c);
+			ret = rc == SQLITE_DONE ? STORE_NOT_FOUND : store_conn_error(c);
 		}
 		sqlite3_reset(st);
 	}
@@ -348,7 +338,7 @@ static enum store_status auth_covers(struct store_conn *c, int64_t org_id, int64
 	bool all = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? STORE_FORBIDDEN : ss_step_error(c);
+		return rc == SQLITE_DONE ? STORE_FORBIDDEN : store_conn_error(c);
 	if (all)
 		return STORE_OK;
 	st = store_stmt(c, SQL_AUTH_COVERS);
@@ -360,7 +350,7 @@ static enum store_status auth_covers(struct store_conn *c, int64_t org_id, int64
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return STORE_OK;
-	return rc == SQLITE_DONE ? STORE_FORBIDDEN : ss_step_error(c);
+	return rc == SQLITE_DONE ? STORE_FORBIDDEN : store_conn_error(c);
 }
 
 static enum store_status find_namespace(struct store_conn *c, const struct ss_where *w,
@@ -384,7 +374,7 @@ static enum store_status find_namespace(struct store_conn *c, const struct ss_wh
 		else
 			out->ns_name[0] = '\0';
 	} else {
-		ret = ss_step_error(c);
+		ret = store_conn_error(c);
 	}
 	sqlite3_reset(st);
 	return ret;
@@ -413,7 +403,7 @@ static enum store_status find_project(struct store_conn *c, const struct ss_wher
 		out->default_branch_id = sqlite3_column_int64(st, 2);
 		ret = STORE_OK;
 	} else if (rc != SQLITE_DONE) {
-		ret = ss_step_error(c);
+		ret = store_conn_error(c);
 	}
 	sqlite3_reset(st);
 	return ret;
@@ -466,7 +456,7 @@ enum store_status ss_ref_resolve(struct store_conn *c, int64_t project_id, const
 	if (rc == SQLITE_ROW)
 		return STORE_OK;
 	if (rc != SQLITE_DONE)
-		return ss_step_error(c);
+		return store_conn_error(c);
 
 	st = store_stmt(c, SQL_REF_TAG);
 	if (st == NULL)
@@ -480,7 +470,7 @@ enum store_status ss_ref_resolve(struct store_conn *c, int64_t project_id, const
 	if (rc == SQLITE_ROW)
 		return STORE_OK;
 	if (rc != SQLITE_DONE)
-		return ss_step_error(c);
+		return store_conn_error(c);
 
 	/* A full or abbreviated SHA: 7 to 40 hex digits, any case. */
 	size_t len = strlen(ref);
@@ -501,7 +491,7 @@ enum store_status ss_ref_resolve(struct store_conn *c, int64_t project_id, const
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return ss_step_error(c);
+		return store_conn_error(c);
 	if (found == 0)
 		return STORE_COMMIT_NOT_FOUND;
 	/* A full SHA matches itself only; a prefix must name one commit. */

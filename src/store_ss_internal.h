@@ -37,7 +37,4 @@ struct ss_ref {
 enum store_status ss_ref_resolve(struct store_conn *c, int64_t project_id, const char *ref,
                                  struct ss_ref *out);
 
-/* The status of the statement's last failed step. */
-enum store_status ss_step_error(struct store_conn *c);
-
 #endif

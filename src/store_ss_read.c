@@ -45,7 +45,9 @@ static enum store_status collect_named(struct store_conn *c, sqlite3_stmt *st,
 		if (oom)
 			break;
 	}
-	enum store_status ret = oom ? STORE_NOMEM : rc == SQLITE_DONE ? STORE_OK : ss_step_error(c);
+	enum store_status ret = oom                 ? STORE_NOMEM
+	                        : rc == SQLITE_DONE ? STORE_OK
+	                                            : store_conn_error(c);
 	sqlite3_reset(st);
 	if (ret != STORE_OK) {
 		ss_named_list_free(list, count);
@@ -222,7 +224,9 @@ static enum store_status collect_commits(struct store_conn *c, sqlite3_stmt *st,
 	}
 	if (count == SS_COMMITS_SHOWN)
 		rc = SQLITE_DONE;
-	enum store_status ret = oom ? STORE_NOMEM : rc == SQLITE_DONE ? STORE_OK : ss_step_error(c);
+	enum store_status ret = oom                 ? STORE_NOMEM
+	                        : rc == SQLITE_DONE ? STORE_OK
+	                                            : store_conn_error(c);
 	sqlite3_reset(st);
 	if (ret != STORE_OK) {
 		ss_commit_list_free(list, count);
@@ -263,7 +267,7 @@ static enum store_status history_anchor(struct store_conn *c, const struct ss_sc
 		*upto = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : ss_step_error(c);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_conn_error(c);
 }
 
 enum store_status store_ss_commits(struct store *s, const struct ss_where *w, const char *ref,

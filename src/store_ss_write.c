@@ -104,7 +104,7 @@ static enum store_status commit_find(struct store_conn *c, int64_t project_id, c
 		if (oom)
 			ret = STORE_NOMEM;
 	} else if (rc != SQLITE_DONE) {
-		ret = ss_step_error(c);
+		ret = store_conn_error(c);
 	}
 	sqlite3_reset(st);
 	return ret;
@@ -127,7 +127,7 @@ static enum store_status record_on_branch(struct store_conn *c, const struct ss_
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return ss_step_error(c);
+		return store_conn_error(c);
 
 	enum store_status ret;
 	if (branch_id != 0) {

@@ -139,16 +139,7 @@ static enum store_status repo_row(struct store_conn *c, int64_t org_id, const ch
 		return STORE_ERROR;
 	sqlite3_bind_int64(st, 1, org_id);
 	store_bind_text(st, 2, name);
-	int rc = sqlite3_step(st);
-	enum store_status ret = STORE_REPO_NOT_FOUND;
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		ret = STORE_OK;
-	} else if (rc != SQLITE_DONE) {
-		ret = store_status_from_sqlite(sqlite3_extended_errcode(c->db));
-	}
-	sqlite3_reset(st);
-	return ret;
+	return store_step_id(st, STORE_REPO_NOT_FOUND, id);
 }
 
 /*
@@ -168,7 +159,7 @@ static enum store_status taggable_commit(struct store_conn *c, int64_t org_id, c
 		*id = sqlite3_column_int64(st, 0);
 		ret = sqlite3_column_int64(st, 1) == org_id ? STORE_OK : STORE_FORBIDDEN;
 	} else if (rc != SQLITE_DONE) {
-		ret = store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+		ret = store_conn_error(c);
 	}
 	sqlite3_reset(st);
 	return ret;
@@ -275,7 +266,7 @@ static enum store_status row_by_id_text(struct store_conn *c, const char *sql, i
 		*id = sqlite3_column_int64(st, 0);
 		ret = STORE_OK;
 	} else if (rc != SQLITE_DONE) {
-		ret = store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+		ret = store_conn_error(c);
 	}
 	sqlite3_reset(st);
 	return ret;
@@ -372,9 +363,7 @@ static enum store_status commit_read(struct store_conn *c, int64_t id, struct ve
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
-		return rc == SQLITE_DONE
-		               ? STORE_COMMIT_NOT_FOUND
-		               : store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+		return rc == SQLITE_DONE ? STORE_COMMIT_NOT_FOUND : store_conn_error(c);
 	}
 	store_column_copy(st, 0, out->commit_id, sizeof(out->commit_id));
 	store_column_copy(st, 1, out->owner_id, sizeof(out->owner_id));

@@ -18,7 +18,7 @@ static enum store_status step_status(struct store_conn *c, int rc, enum store_st
 {
 	if (rc == SQLITE_DONE)
 		return done;
-	return store_status_from_sqlite(sqlite3_extended_errcode(c->db));
+	return store_conn_error(c);
 }
 
 /* A text column as a borrowed string (NULL for SQL NULL). */
