@@ -180,11 +180,12 @@ static char *encode_into(char *out, const char *s)
 bool vers_link_next(struct call *c, int64_t limit, const char *after)
 {
 	const char *t = c->route;
-	size_t need = strlen(t) + 3 * strlen(after) + 64;
 	size_t k = 0;
 
 	if (t == NULL)
 		return false;
+	/* '<', the route, "?limit=" and 20 digits, "&after=", ">; rel=\"next\"", NUL */
+	size_t need = strlen(t) + 3 * strlen(after) + 64;
 	for (size_t i = 0; i < c->nparams; i++)
 		need += 3 * strlen(c->params[i]);
 	char *buf = malloc(need);
