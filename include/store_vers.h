@@ -11,6 +11,7 @@
 #define TAGD_STORE_VERS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store.h"
@@ -259,6 +260,64 @@ enum store_status store_vers_repo_tag_get(struct store *s, const struct vers_rep
 enum store_status store_vers_commits(struct store *s, int64_t org_id, bool public_all,
                                      int64_t limit, int64_t offset, int64_t *total,
                                      vers_commit_fn fn, void *ctx);
+
+/*
+ * A keyset page (a tagd extension): at most limit rows that come after the
+ * row after names, in the list's order, and whether more remain.
+ */
+struct vers_page {
+	const char *after; /* tags: a name, exclusive, byte order; commits: a commit id;
+	                      NULL: from the start */
+	int64_t limit;     /* 1 .. INT64_MAX - 1 */
+	bool more;         /* out: at least one more row follows this page */
+};
+
+/*
+ * A page of the tags of a repository, by tag name, read by a range scan of
+ * the (repo_id, name) index: its cost does not depend on how many tags or
+ * repositories there are before it.  STORE_REPO_NOT_FOUND.
+ */
+enum store_status store_vers_repo_tags_page(struct store *s, const struct vers_repo_key *key,
+                                            struct vers_page *page, vers_tag_fn fn, void *ctx);
+
+/*
+ * A page of live commits after the commit page->after (required), in the
+ * order of store_vers_commits, read from the commits_org_recent or
+ * commits_public_recent index.  *total is as store_vers_commits says.
+ * STORE_INVALID when page->after is not a live commit of that list (unknown,
+ * deleted, another organization's, or not public on the public list).
+ */
+enum store_status store_vers_commits_after(struct store *s, int64_t org_id, bool public_all,
+                                           struct vers_page *page, int64_t *total,
+                                           vers_commit_fn fn, void *ctx);
+
+/* A page of the legacy commit tags of org, by name, as store_vers_repo_tags_page. */
+enum store_status store_vers_commit_tags_page(struct store *s, int64_t org_id,
+                                              struct vers_page *page, vers_tag_fn fn, void *ctx);
+
+/* The reads whose query plans store_vers_explain shows. */
+enum vers_read {
+	VERS_READ_REPO_PRIVATE, /* a repository of the caller's organization, by name */
+	VERS_READ_REPO_PUBLIC,  /* a public repository, by organization and name */
+	VERS_READ_REPO_TAGS,    /* every tag of a repository */
+	VERS_READ_REPO_TAGS_PAGE,
+	VERS_READ_COMMIT_TAGS_PAGE,
+	VERS_READ_COMMITS_ORG,
+	VERS_READ_COMMITS_PUBLIC,
+	VERS_READ_COMMITS_ORG_AFTER,
+	VERS_READ_COMMITS_PUBLIC_AFTER,
+	VERS_READ_COMMIT_CURSOR_ORG,
+	VERS_READ_COMMIT_CURSOR_PUBLIC,
+	VERS_READ_COMMITS_ORG_COUNT,
+	VERS_READ_COMMITS_PUBLIC_COUNT,
+};
+
+/*
+ * SQLite's EXPLAIN QUERY PLAN of a read, one step per line ("SEARCH t USING
+ * INDEX ..."), into out (cap bytes, NUL-terminated).  For tests and
+ * diagnostics.  STORE_ERROR when it cannot be prepared or does not fit.
+ */
+enum store_status store_vers_explain(struct store *s, enum vers_read which, char *out, size_t cap);
 
 /* The legacy commit tags of org, by name. */
 enum store_status store_vers_commit_tags(struct store *s, int64_t org_id, vers_tag_fn fn,

@@ -177,6 +177,14 @@ static const char SQL_COMMIT_TAG[] =
         "SELECT " TAG_COLS "FROM commit_tags t JOIN commits c ON c.id = t.commit_id "
         "WHERE t.org_id = ?1 AND t.name = ?2";
 
+/* Pages: ?2 is the exclusive lower bound ('' from the start: no name is empty), ?3 the limit. */
+static const char SQL_REPO_TAGS_PAGE[] =
+        "SELECT " TAG_COLS "FROM repo_tags t JOIN commits c ON c.id = t.commit_id "
+        "WHERE t.repo_id = ?1 AND t.name > ?2 ORDER BY t.name LIMIT ?3";
+static const char SQL_COMMIT_TAGS_PAGE[] =
+        "SELECT " TAG_COLS "FROM commit_tags t JOIN commits c ON c.id = t.commit_id "
+        "WHERE t.org_id = ?1 AND t.name > ?2 ORDER BY t.name LIMIT ?3";
+
 static void tag_view(sqlite3_stmt *st, struct vers_tag *t)
 {
 	store_column_copy(st, 0, t->tag_id, sizeof(t->tag_id));
@@ -199,6 +207,45 @@ static enum store_status tag_walk(struct store_conn *c, const char *sql, int64_t
 		return STORE_ERROR;
 	sqlite3_bind_int64(st, 1, key);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vers_tag t;
+		tag_view(st, &t);
+		if (t.name == NULL || !fn(ctx, &t)) {
+			ret = STORE_NOMEM;
+			break;
+		}
+	}
+	if (ret == STORE_OK)
+		ret = step_status(c, rc, STORE_OK);
+	sqlite3_reset(st);
+	return ret;
+}
+
+/*
+ * Run a tag page statement keyed by ?1 = key through fn: page->limit rows
+ * after page->after; one row more is read to learn whether more remain.
+ */
+static enum store_status tag_page_walk(struct store_conn *c, const char *sql, int64_t key,
+                                       struct vers_page *page, vers_tag_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(c, sql);
+	enum store_status ret = STORE_OK;
+	int64_t n = 0;
+	int rc;
+
+	page->more = false;
+	if (st == NULL)
+		return STORE_ERROR;
+	if (page->limit < 1 || page->limit == INT64_MAX)
+		return STORE_INVALID;
+	sqlite3_bind_int64(st, 1, key);
+	store_bind_text(st, 2, page->after != NULL ? page->after : "");
+	sqlite3_bind_int64(st, 3, page->limit + 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n++ == page->limit) {
+			page->more = true;
+			rc = SQLITE_DONE;
+			break;
+		}
 		struct vers_tag t;
 		tag_view(st, &t);
 		if (t.name == NULL || !fn(ctx, &t)) {
@@ -256,6 +303,24 @@ enum store_status store_vers_repo_tags(struct store *s, const struct vers_repo_k
 	return ret;
 }
 
+enum store_status store_vers_repo_tags_page(struct store *s, const struct vers_repo_key *key,
+                                            struct vers_page *page, vers_tag_fn fn, void *ctx)
+{
+	struct store_conn *c = store_reader(s);
+	int64_t row = 0;
+
+	page->more = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = store_read_begin(c);
+	if (ret == STORE_OK)
+		ret = repo_find(c, key, &row, NULL);
+	if (ret == STORE_OK)
+		ret = tag_page_walk(c, SQL_REPO_TAGS_PAGE, row, page, fn, ctx);
+	store_reader_release(s, c); /* ends the read transaction */
+	return ret;
+}
+
 enum store_status store_vers_repo_tag_get(struct store *s, const struct vers_repo_key *key,
                                           const char *tag_name, struct vers_tag *out)
 {
@@ -280,6 +345,18 @@ enum store_status store_vers_commit_tags(struct store *s, int64_t org_id, vers_t
 	if (c == NULL)
 		return STORE_ERROR;
 	enum store_status ret = tag_walk(c, SQL_COMMIT_TAGS, org_id, fn, ctx);
+	store_reader_release(s, c);
+	return ret;
+}
+
+enum store_status store_vers_commit_tags_page(struct store *s, int64_t org_id,
+                                              struct vers_page *page, vers_tag_fn fn, void *ctx)
+{
+	struct store_conn *c = store_reader(s);
+	page->more = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = tag_page_walk(c, SQL_COMMIT_TAGS_PAGE, org_id, page, fn, ctx);
 	store_reader_release(s, c);
 	return ret;
 }
@@ -316,6 +393,28 @@ static const char SQL_COMMITS_ORG_COUNT[] =
 static const char SQL_COMMITS_PUBLIC_COUNT[] =
         "SELECT count(*) FROM commits WHERE deleted_at IS NULL AND is_public";
 
+/*
+ * Keyset pages: the rows strictly after the cursor (?3 = its created_at,
+ * ?4 = its id) in (created_at DESC, id DESC) order, as a range of the same
+ * partial indexes.
+ */
+static const char SQL_COMMITS_ORG_AFTER[] =
+        "SELECT " COMMIT_COLS "FROM commits c JOIN orgs o ON o.id = c.org_id "
+        "WHERE c.org_id = ?1 AND c.deleted_at IS NULL AND (c.created_at, c.id) < (?3, ?4) "
+        "ORDER BY c.created_at DESC, c.id DESC LIMIT ?2";
+static const char SQL_COMMITS_PUBLIC_AFTER[] =
+        "SELECT " COMMIT_COLS "FROM commits c JOIN orgs o ON o.id = c.org_id "
+        "WHERE c.deleted_at IS NULL AND c.is_public AND (c.created_at, c.id) < (?3, ?4) "
+        "ORDER BY c.created_at DESC, c.id DESC LIMIT ?2";
+
+/* Where a cursor stands: a live commit of the list, by its UUID (?1). */
+static const char SQL_COMMIT_CURSOR_ORG[] =
+        "SELECT created_at, id FROM commits WHERE uuid = ?1 AND org_id = ?2 "
+        "AND deleted_at IS NULL";
+static const char SQL_COMMIT_CURSOR_PUBLIC[] =
+        "SELECT created_at, id FROM commits WHERE uuid = ?1 AND is_public "
+        "AND deleted_at IS NULL";
+
 static enum store_status commit_count(struct store_conn *c, const char *sql, int64_t org_id,
                                       bool bind_org, int64_t *total)
 {
@@ -334,19 +433,23 @@ static enum store_status commit_count(struct store_conn *c, const char *sql, int
 	return ret;
 }
 
-static enum store_status commit_walk(struct store_conn *c, const char *sql, int64_t org_id,
-                                     int64_t limit, int64_t offset, vers_commit_fn fn, void *ctx)
+/*
+ * Run a bound commit list statement through fn.  With page, stop after
+ * page->limit rows and set page->more when the statement had another one.
+ */
+static enum store_status commit_walk(struct store_conn *c, sqlite3_stmt *st, struct vers_page *page,
+                                     vers_commit_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = store_stmt(c, sql);
 	enum store_status ret = STORE_OK;
+	int64_t n = 0;
 	int rc;
 
-	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	sqlite3_bind_int64(st, 2, limit);
-	sqlite3_bind_int64(st, 3, offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (page != NULL && n++ == page->limit) {
+			page->more = true;
+			rc = SQLITE_DONE;
+			break;
+		}
 		struct vers_commit cm;
 		store_column_copy(st, 0, cm.commit_id, sizeof(cm.commit_id));
 		store_column_copy(st, 1, cm.owner_id, sizeof(cm.owner_id));
@@ -378,9 +481,133 @@ enum store_status store_vers_commits(struct store *s, int64_t org_id, bool publi
 	if (ret == STORE_OK)
 		ret = commit_count(c, public_all ? SQL_COMMITS_PUBLIC_COUNT : SQL_COMMITS_ORG_COUNT,
 		                   org_id, !public_all, total);
+	if (ret == STORE_OK) {
+		sqlite3_stmt *st = store_stmt(c, public_all ? SQL_COMMITS_PUBLIC : SQL_COMMITS_ORG);
+		if (st == NULL) {
+			ret = STORE_ERROR;
+		} else {
+			sqlite3_bind_int64(st, 1, org_id);
+			sqlite3_bind_int64(st, 2, limit);
+			sqlite3_bind_int64(st, 3, offset);
+			ret = commit_walk(c, st, NULL, fn, ctx);
+		}
+	}
+	store_reader_release(s, c);
+	return ret;
+}
+
+/* The (created_at, id) of the cursor commit; STORE_INVALID when it is not in the list. */
+static enum store_status commit_cursor(struct store_conn *c, int64_t org_id, bool public_all,
+                                       const char *uuid, int64_t *created_at, int64_t *id)
+{
+	sqlite3_stmt *st =
+	        store_stmt(c, public_all ? SQL_COMMIT_CURSOR_PUBLIC : SQL_COMMIT_CURSOR_ORG);
+	if (st == NULL)
+		return STORE_ERROR;
+	store_bind_text(st, 1, uuid);
+	if (!public_all)
+		sqlite3_bind_int64(st, 2, org_id);
+	int rc = sqlite3_step(st);
+	enum store_status ret = STORE_OK;
+	if (rc == SQLITE_ROW) {
+		*created_at = sqlite3_column_int64(st, 0);
+		*id = sqlite3_column_int64(st, 1);
+	} else {
+		ret = step_status(c, rc, STORE_INVALID);
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+enum store_status store_vers_commits_after(struct store *s, int64_t org_id, bool public_all,
+                                           struct vers_page *page, int64_t *total,
+                                           vers_commit_fn fn, void *ctx)
+{
+	int64_t created_at = 0, id = 0;
+
+	page->more = false;
+	if (page->after == NULL || page->limit < 1 || page->limit == INT64_MAX)
+		return STORE_INVALID;
+	struct store_conn *c = store_reader(s);
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
-		ret = commit_walk(c, public_all ? SQL_COMMITS_PUBLIC : SQL_COMMITS_ORG, org_id,
-		                  limit, offset, fn, ctx);
+		ret = commit_cursor(c, org_id, public_all, page->after, &created_at, &id);
+	if (ret == STORE_OK)
+		ret = commit_count(c, public_all ? SQL_COMMITS_PUBLIC_COUNT : SQL_COMMITS_ORG_COUNT,
+		                   org_id, !public_all, total);
+	if (ret == STORE_OK) {
+		sqlite3_stmt *st = store_stmt(c, public_all ? SQL_COMMITS_PUBLIC_AFTER
+		                                            : SQL_COMMITS_ORG_AFTER);
+		if (st == NULL) {
+			ret = STORE_ERROR;
+		} else {
+			sqlite3_bind_int64(st, 1, org_id);
+			sqlite3_bind_int64(st, 2, page->limit + 1);
+			sqlite3_bind_int64(st, 3, created_at);
+			sqlite3_bind_int64(st, 4, id);
+			ret = commit_walk(c, st, page, fn, ctx);
+		}
+	}
+	store_reader_release(s, c);
+	return ret;
+}
+
+/* ---- query plans ---- */
+
+static const char *const read_sql[] = {
+        [VERS_READ_REPO_PRIVATE] = SQL_REPO_PRIVATE,
+        [VERS_READ_REPO_PUBLIC] = SQL_REPO_PUBLIC,
+        [VERS_READ_REPO_TAGS] = SQL_REPO_TAGS,
+        [VERS_READ_REPO_TAGS_PAGE] = SQL_REPO_TAGS_PAGE,
+        [VERS_READ_COMMIT_TAGS_PAGE] = SQL_COMMIT_TAGS_PAGE,
+        [VERS_READ_COMMITS_ORG] = SQL_COMMITS_ORG,
+        [VERS_READ_COMMITS_PUBLIC] = SQL_COMMITS_PUBLIC,
+        [VERS_READ_COMMITS_ORG_AFTER] = SQL_COMMITS_ORG_AFTER,
+        [VERS_READ_COMMITS_PUBLIC_AFTER] = SQL_COMMITS_PUBLIC_AFTER,
+        [VERS_READ_COMMIT_CURSOR_ORG] = SQL_COMMIT_CURSOR_ORG,
+        [VERS_READ_COMMIT_CURSOR_PUBLIC] = SQL_COMMIT_CURSOR_PUBLIC,
+        [VERS_READ_COMMITS_ORG_COUNT] = SQL_COMMITS_ORG_COUNT,
+        [VERS_READ_COMMITS_PUBLIC_COUNT] = SQL_COMMITS_PUBLIC_COUNT,
+};
+
+enum store_status store_vers_explain(struct store *s, enum vers_read which, char *out, size_t cap)
+{
+	enum store_status ret = STORE_OK;
+	size_t len = 0;
+	int rc;
+
+	if (cap == 0 || (size_t)which >= sizeof(read_sql) / sizeof(read_sql[0]))
+		return STORE_ERROR;
+	out[0] = '\0';
+	struct store_conn *c = store_reader(s);
+	if (c == NULL)
+		return STORE_ERROR;
+	char *sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", read_sql[which]);
+	sqlite3_stmt *st = NULL;
+	if (sql == NULL || sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		ret = STORE_ERROR;
+		goto done;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *detail = (const char *)sqlite3_column_text(st, 3);
+		size_t n = detail != NULL ? strlen(detail) : 0;
+		if (len + n + 2 > cap) {
+			ret = STORE_ERROR;
+			break;
+		}
+		if (n > 0)
+			memcpy(out + len, detail, n);
+		len += n;
+		out[len++] = '\n';
+		out[len] = '\0';
+	}
+	if (ret == STORE_OK)
+		ret = step_status(c, rc, STORE_OK);
+done:
+	sqlite3_finalize(st);
+	sqlite3_free(sql);
 	store_reader_release(s, c);
 	return ret;
 }

@@ -56,28 +56,53 @@ void vers_ctag_create(struct call *c)
 
 /* ---- GET /api/v1/commit_tags ---- */
 
+#define CTAG_NAME_MAX 64 /* names_commit_tag: no legacy tag name is longer */
+
+struct ctag_list_ctx {
+	struct vers_list list;
+	struct vers_paging paging;
+};
+
 static bool add_ctag(void *ctx, const struct vers_tag *t)
 {
-	struct vers_list *l = ctx;
-	vers_list_value(l, vers_commit_tag_json(t));
-	return !l->failed;
+	struct ctag_list_ctx *x = ctx;
+	vers_list_value(&x->list, vers_commit_tag_json(t));
+	if (x->paging.on && !vers_paging_keep(&x->paging, t->name))
+		x->list.failed = true;
+	return !x->list.failed;
 }
 
+/* Every tag of the organization, or with `limit`/`after` a keyset page as the repository lists. */
 void vers_ctag_list(struct call *c)
 {
-	struct vers_list l;
-	vers_list_init(&l);
-	vers_list_raw(&l, "{\"tags\":[");
-	enum store_status st = store_vers_commit_tags(c->store, c->org_id, add_ctag, &l);
+	struct ctag_list_ctx x;
+	enum store_status st;
+
+	if (!vers_paging_read(c, CTAG_NAME_MAX, &x.paging))
+		return;
+	vers_list_init(&x.list);
+	vers_list_raw(&x.list, "{\"tags\":[");
+	if (x.paging.on)
+		st = store_vers_commit_tags_page(c->store, c->org_id, &x.paging.page, add_ctag, &x);
+	else
+		st = store_vers_commit_tags(c->store, c->org_id, add_ctag, &x);
 	if (st != STORE_OK && st != STORE_NOMEM) {
-		vers_list_release(&l);
+		vers_list_release(&x.list);
+		vers_paging_release(&x.paging);
 		vers_store_error(c, st);
 		return;
 	}
 	if (st == STORE_NOMEM)
-		l.failed = true;
-	vers_list_raw(&l, "]}");
-	vers_list_respond(c, 200, &l);
+		x.list.failed = true;
+	if (x.paging.on) {
+		vers_list_raw(&x.list, "]");
+		if (!vers_paging_finish(c, &x.paging, &x.list))
+			x.list.failed = true;
+	} else {
+		vers_list_raw(&x.list, "]}");
+	}
+	vers_paging_release(&x.paging);
+	vers_list_respond(c, 200, &x.list);
 }
 
 /* ---- GET /api/v1/commit_tags/{tag_name} ---- */

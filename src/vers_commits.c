@@ -59,111 +59,80 @@ void vers_commit_create(struct call *c)
 
 /* ---- GET /api/v1/commits, GET /api/v1/commits/public ---- */
 
-/*
- * Parse text as Rust's i64::from_str does (optional sign, decimal digits);
- * on failure returns the reason in its words.
- */
-static const char *parse_i64(const char *text, int64_t *out)
-{
-	const char *p = text;
-	bool neg = false;
-	uint64_t v = 0, limit;
-
-	if (*p == '\0')
-		return "cannot parse integer from empty string";
-	if (*p == '+' || *p == '-') {
-		neg = *p == '-';
-		p++;
-		if (*p == '\0')
-			return "invalid digit found in string";
-	}
-	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9')
-			return "invalid digit found in string";
-		unsigned d = (unsigned)(*p - '0');
-		if (v > (limit - d) / 10)
-			return neg ? "number too small to fit in target type"
-			           : "number too large to fit in target type";
-		v = v * 10 + d;
-	}
-	*out = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
-	return NULL;
-}
-
-/*
- * Read the page parameters of the query into *limit and *offset (left as
- * they are when absent).  Pairs are taken in the order of the query string,
- * as serde_urlencoded does, so the first bad one is the one reported; a
- * repeated key is an error, unknown keys are ignored.  On an error answers
- * 400 in the words of axum's Query extractor and returns false.
- */
-static bool query_page(struct call *c, int64_t *limit, int64_t *offset)
-{
-	bool seen_limit = false, seen_offset = false;
-	char msg[256];
-	const char *why = NULL;
-
-	for (size_t i = 0; i < c->nquery && why == NULL; i++) {
-		const char *raw = c->query[i].name;
-		char *name = call_percent_decode(raw, strlen(raw), true);
-		bool is_limit = name != NULL && strcmp(name, "limit") == 0;
-		bool is_offset = name != NULL && strcmp(name, "offset") == 0;
-		free(name);
-		if (!is_limit && !is_offset)
-			continue;
-		bool *seen = is_limit ? &seen_limit : &seen_offset;
-		if (*seen) {
-			why = is_limit ? "duplicate field `limit`" : "duplicate field `offset`";
-			break;
-		}
-		*seen = true;
-		const char *v = c->query[i].value ? c->query[i].value : "";
-		char *text = call_percent_decode(v, strlen(v), true);
-		why = text == NULL ? "invalid digit found in string"
-		                   : parse_i64(text, is_limit ? limit : offset);
-		free(text);
-	}
-	if (why == NULL)
-		return true;
-	snprintf(msg, sizeof(msg), "Failed to deserialize query string: %s", why);
-	vers_error(c, 400, msg);
-	return false;
-}
+struct commit_list_ctx {
+	struct vers_list list;
+	struct vers_paging paging;
+};
 
 static bool add_commit(void *ctx, const struct vers_commit *cm)
 {
-	struct vers_list *l = ctx;
-	vers_list_value(l, vers_commit_json(cm));
-	return !l->failed;
+	struct commit_list_ctx *x = ctx;
+	vers_list_value(&x->list, vers_commit_json(cm));
+	if (x->paging.on && !vers_paging_keep(&x->paging, cm->commit_id))
+		x->list.failed = true;
+	return !x->list.failed;
 }
 
+/*
+ * limit and offset as the real service takes them (clamped, never refused
+ * when they are integers).  `after`, a tagd extension, is a keyset cursor:
+ * the commit_id of the last commit of the previous page.
+ */
 static void commit_list_answer(struct call *c, bool public_all)
 {
-	int64_t limit = PAGE_DEFAULT, offset = 0, total = 0;
+	struct vers_query_field f[] = {
+	        {.name = "limit", .kind = VERS_QUERY_INT},
+	        {.name = "offset", .kind = VERS_QUERY_INT},
+	        {.name = "after", .kind = VERS_QUERY_UUID},
+	};
+	struct commit_list_ctx x = {0};
+	int64_t limit, offset, total = 0;
 	char tail[128];
-	struct vers_list l;
+	enum store_status st;
 
-	if (!query_page(c, &limit, &offset))
+	if (!vers_query_read(c, f, 3))
 		return;
+	vers_query_release(f, 3); /* only numbers and a UUID: nothing is kept */
+	if (f[1].present && f[2].present) {
+		vers_query_conflict(c, "offset", "after");
+		return;
+	}
+	limit = f[0].present ? f[0].i64 : PAGE_DEFAULT;
 	limit = limit < 1 ? 1 : limit > PAGE_MAX ? PAGE_MAX : limit;
-	offset = offset < 0 ? 0 : offset;
-	vers_list_init(&l);
-	vers_list_raw(&l, "{\"commits\":[");
-	enum store_status st = store_vers_commits(c->store, c->org_id, public_all, limit, offset,
-	                                          &total, add_commit, &l);
+	offset = f[1].present && f[1].i64 > 0 ? f[1].i64 : 0;
+	x.paging.on = f[2].present;
+	x.paging.page.after = f[2].uuid;
+	x.paging.page.limit = limit;
+
+	vers_list_init(&x.list);
+	vers_list_raw(&x.list, "{\"commits\":[");
+	if (x.paging.on)
+		st = store_vers_commits_after(c->store, c->org_id, public_all, &x.paging.page,
+		                              &total, add_commit, &x);
+	else
+		st = store_vers_commits(c->store, c->org_id, public_all, limit, offset, &total,
+		                        add_commit, &x);
 	if (st != STORE_OK && st != STORE_NOMEM) {
-		vers_list_release(&l);
-		vers_store_error(c, st);
+		vers_list_release(&x.list);
+		vers_paging_release(&x.paging);
+		if (st == STORE_INVALID)
+			vers_error(c, 400,
+			           "`after` is not a commit of this list: it is unknown, deleted, "
+			           "or not listed here");
+		else
+			vers_store_error(c, st);
 		return;
 	}
 	if (st == STORE_NOMEM)
-		l.failed = true;
+		x.list.failed = true;
 	snprintf(tail, sizeof(tail),
-	         "],\"total\":%" PRId64 ",\"limit\":%" PRId64 ",\"offset\":%" PRId64 "}", total,
-	         limit, offset);
-	vers_list_raw(&l, tail);
-	vers_list_respond(c, 200, &l);
+	         "],\"total\":%" PRId64 ",\"limit\":%" PRId64 ",\"offset\":%" PRId64 "%s", total,
+	         limit, offset, x.paging.on ? "" : "}");
+	vers_list_raw(&x.list, tail);
+	if (x.paging.on && !vers_paging_finish(c, &x.paging, &x.list))
+		x.list.failed = true;
+	vers_paging_release(&x.paging);
+	vers_list_respond(c, 200, &x.list);
 }
 
 void vers_commit_list(struct call *c)

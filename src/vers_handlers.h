@@ -7,9 +7,14 @@
 #define TAGD_VERS_HANDLERS_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "call.h"
 #include "store_vers.h"
+
+struct vers_list;
 
 /*
  * State kept between a handler and its finish function: the operation and
@@ -67,6 +72,85 @@ void vers_invalid(struct call *c, const char *what, const char *why);
  */
 json_t *vers_tag_patch_read(struct call *c, bool *move, char commit_id[STORE_UUID_LEN + 1],
                             enum vers_desc_change *desc, const char **description);
+
+/* ---- list query parameters and paging links (vers_query.c) ---- */
+
+enum vers_query_kind {
+	VERS_QUERY_INT,  /* an i64 as Rust parses it; checked against [min, max] when max > 0 */
+	VERS_QUERY_TEXT, /* UTF-8 text of at most max_len bytes, into text */
+	VERS_QUERY_UUID, /* a UUID in any form the uuid crate parses, normalized into uuid */
+};
+
+/* One query parameter a list accepts: set name, kind and bounds; the rest is output. */
+struct vers_query_field {
+	const char *name;
+	enum vers_query_kind kind;
+	int64_t min, max;
+	size_t max_len;
+	bool present;
+	int64_t i64;
+	char *text; /* owned: vers_query_release() */
+	char uuid[STORE_UUID_LEN + 1];
+};
+
+/*
+ * Read the fields of c's query string.  Pairs are taken in the order of the
+ * query string, as serde_urlencoded does, so the first bad one is the one
+ * reported; a repeated key is an error; unknown keys are ignored.  On an
+ * error answers 400 "Failed to deserialize query string: <reason>" (Rust's
+ * integer-parse words, or "invalid value for `NAME`: ..."), releases the
+ * fields and returns false.
+ */
+bool vers_query_read(struct call *c, struct vers_query_field *f, size_t n);
+
+/* Free the fields' texts. */
+void vers_query_release(struct vers_query_field *f, size_t n);
+
+/* Answer 400 "Failed to deserialize query string: `a` and `b` cannot be used together". */
+void vers_query_conflict(struct call *c, const char *a, const char *b);
+
+/*
+ * Add `Link: <PATH?limit=LIMIT&after=AFTER>; rel="next"` (RFC 8288) to c's
+ * response, PATH being the matched route with its parameters and AFTER
+ * percent-encoded.  Returns false when out of memory or out of header slots:
+ * the caller must then not answer as if this were the last page.
+ */
+bool vers_link_next(struct call *c, int64_t limit, const char *after);
+
+/*
+ * Keyset paging (a tagd extension) of a list in progress: what the query
+ * asked for and the last row listed so far, whose key is the next page's
+ * cursor.
+ */
+#define VERS_PAGE_DEFAULT 100  /* tag lists: page size when only `after` is given */
+#define VERS_PAGE_MAX     1000 /* tag lists: largest `limit` */
+
+struct vers_paging {
+	bool on;               /* the query asked for a page */
+	struct vers_page page; /* page.after borrows after */
+	char *after;           /* owned */
+	char *last;            /* owned: the key of the last row listed */
+	size_t last_cap;
+};
+
+/*
+ * Read a tag list's `limit` (1..VERS_PAGE_MAX) and `after` (UTF-8, at most
+ * max_after bytes) into *p (release it with vers_paging_release).  p->on is
+ * false when neither is given.  On a bad value answers 400 and returns false.
+ */
+bool vers_paging_read(struct call *c, size_t max_after, struct vers_paging *p);
+
+/* Remember name (copied) as the last row's key.  False when out of memory. */
+bool vers_paging_keep(struct vers_paging *p, const char *name);
+
+/*
+ * Close the list object l with `,"next_after":<key or null>}`; when more
+ * rows remain also add the Link rel="next" header.  False on failure (l may
+ * be failed): answer 500 rather than a page that looks like the last.
+ */
+bool vers_paging_finish(struct call *c, struct vers_paging *p, struct vers_list *l);
+
+void vers_paging_release(struct vers_paging *p);
 
 /* Repositories (vers_repos.c). */
 void vers_repo_create(struct call *c);

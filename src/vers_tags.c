@@ -62,28 +62,42 @@ void vers_tag_create(struct call *c)
 
 /* ---- GET .../tags (private and public) ---- */
 
+#define TAG_NAME_MAX 128 /* names_vers_tag: no tag name is longer, so no cursor either */
+
 struct tag_list_ctx {
 	struct vers_list list;
 	const char *repo_name; /* the bare name: references are always repo:tag */
+	struct vers_paging paging;
 };
 
 static bool add_tag(void *ctx, const struct vers_tag *t)
 {
 	struct tag_list_ctx *x = ctx;
 	vers_list_value(&x->list, vers_repo_tag_json(t, x->repo_name));
+	if (x->paging.on && !vers_paging_keep(&x->paging, t->name))
+		x->list.failed = true;
 	return !x->list.failed;
 }
 
+/*
+ * Without `limit` and `after` every tag, exactly as the real service
+ * answers; with them a keyset page (a tagd extension) with "next_after"
+ * and, when more remain, a Link rel="next" header.
+ */
 static void tag_list_answer(struct call *c, const struct vers_repo_key *key)
 {
 	struct tag_list_ctx x = {.repo_name = key->name};
 	char full[512];
 	const char *shown = key->name;
+	enum store_status st;
 
+	if (!vers_paging_read(c, TAG_NAME_MAX, &x.paging))
+		return;
 	/* Public lists name the repository org/repo; private ones by its bare name. */
 	if (key->org_name != NULL) {
 		if ((size_t)snprintf(full, sizeof(full), "%s/%s", key->org_name, key->name) >=
 		    sizeof(full)) {
+			vers_paging_release(&x.paging);
 			vers_error(c, 404, "repository not found");
 			return;
 		}
@@ -93,15 +107,26 @@ static void tag_list_answer(struct call *c, const struct vers_repo_key *key)
 	vers_list_raw(&x.list, "{\"repository\":");
 	vers_list_scalar(&x.list, json_string(shown));
 	vers_list_raw(&x.list, ",\"tags\":[");
-	enum store_status st = store_vers_repo_tags(c->store, key, add_tag, &x);
+	if (x.paging.on)
+		st = store_vers_repo_tags_page(c->store, key, &x.paging.page, add_tag, &x);
+	else
+		st = store_vers_repo_tags(c->store, key, add_tag, &x);
 	if (st != STORE_OK && st != STORE_NOMEM) {
 		vers_list_release(&x.list);
+		vers_paging_release(&x.paging);
 		vers_status_error(c, st);
 		return;
 	}
 	if (st == STORE_NOMEM)
 		x.list.failed = true;
-	vers_list_raw(&x.list, "]}");
+	if (x.paging.on) {
+		vers_list_raw(&x.list, "]");
+		if (!vers_paging_finish(c, &x.paging, &x.list))
+			x.list.failed = true;
+	} else {
+		vers_list_raw(&x.list, "]}");
+	}
+	vers_paging_release(&x.paging);
 	vers_list_respond(c, 200, &x.list);
 }
 

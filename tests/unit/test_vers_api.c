@@ -147,6 +147,67 @@ START_TEST(fork_is_501)
 }
 END_TEST
 
+static const char *header_of(struct call *c, const char *name)
+{
+	for (size_t i = 0; i < c->nresp_headers; i++)
+		if (strcmp(c->resp_headers[i].name, name) == 0)
+			return c->resp_headers[i].value;
+	return NULL;
+}
+
+START_TEST(tag_list_pages_link_next)
+{
+	char commit[37], body[128];
+	struct call c;
+	static const char *const tags[] = {"v1.\xc3\xa9", "v1", "v2"};
+
+	tu_commit(s, "acme", commit);
+	tu_run(app, &c, "POST", "/api/v1/repositories", "{\"name\":\"team/app\"}", "Authorization",
+	       auth, "Content-Type", "application/json", NULL);
+	ck_assert_int_eq(c.status, 201);
+	tu_call_done(&c);
+	for (int i = 0; i < 3; i++) {
+		snprintf(body, sizeof(body), "{\"tag_name\":\"%s\",\"commit_id\":\"%s\"}", tags[i],
+		         commit);
+		tu_run(app, &c, "POST", "/api/v1/repositories/team%2Fapp/tags", body,
+		       "Authorization", auth, "Content-Type", "application/json", NULL);
+		ck_assert_int_eq(c.status, 201);
+		tu_call_done(&c);
+	}
+
+	tu_run(app, &c, "GET", "/api/v1/repositories/team%2Fapp/tags?limit=2", NULL,
+	       "Authorization", auth, NULL);
+	ck_assert_int_eq(c.status, 200);
+	ck_assert_pstr_eq(
+	        header_of(&c, "Link"),
+	        "</api/v1/repositories/team%2Fapp/tags?limit=2&after=v1.%C3%A9>; rel=\"next\"");
+	json_t *doc = tu_json(&c);
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "next_after")), "v1.\xc3\xa9");
+	ck_assert_uint_eq(json_array_size(json_object_get(doc, "tags")), 2);
+	tu_call_done(&c);
+
+	tu_run(app, &c, "GET", "/api/v1/repositories/team%2Fapp/tags?after=v1.%C3%A9&limit=2", NULL,
+	       "Authorization", auth, NULL);
+	ck_assert_int_eq(c.status, 200);
+	ck_assert_ptr_null(header_of(&c, "Link"));
+	doc = tu_json(&c);
+	ck_assert(json_is_null(json_object_get(doc, "next_after")));
+	ck_assert_str_eq(json_string_value(json_object_get(
+	                         json_array_get(json_object_get(doc, "tags"), 0), "tag_name")),
+	                 "v2");
+	tu_call_done(&c);
+
+	/* Without the extension's parameters: every tag, no Link, no next_after. */
+	tu_run(app, &c, "GET", "/api/v1/repositories/team%2Fapp/tags", NULL, "Authorization", auth,
+	       NULL);
+	ck_assert_ptr_null(header_of(&c, "Link"));
+	doc = tu_json(&c);
+	ck_assert_uint_eq(json_object_size(doc), 2);
+	ck_assert_uint_eq(json_array_size(json_object_get(doc, "tags")), 3);
+	tu_call_done(&c);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *suite = suite_create("vers_api");
@@ -157,6 +218,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, tag_patch_without_updates);
 	tcase_add_test(tc, commit_path_ids);
 	tcase_add_test(tc, fork_is_501);
+	tcase_add_test(tc, tag_list_pages_link_next);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
