@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "health_api.h"
 #include "router.h"
 #include "vers_api.h"
 #include "vers_reply.h"
@@ -22,6 +23,7 @@ static const struct {
 	const size_t *count;
 } route_tables[] = {
         {vers_routes, &vers_routes_count},
+        {health_routes, &health_routes_count},
 };
 
 struct app *app_new(struct store *store, const struct app_options *opts)

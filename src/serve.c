@@ -1,22 +1,42 @@
 /*
- * serve.c - the daemon's main loop.  See serve.h.
+ * serve.c - the daemon's life: configuration, start, signals, reload,
+ * drain and stop.  See serve.h.
+ *
+ * Start: load the configuration, open the log, open the store, take the
+ * listening sockets (from systemd when socket-activated, else bind the
+ * configured addresses), start HTTP, then report ready (/readyz and
+ * READY=1).  The main thread then only waits for signals, which every
+ * thread has blocked:
+ *  - SIGHUP reloads what may change at run time and reopens the log file;
+ *    connections are untouched.
+ *  - SIGTERM/SIGINT: /readyz turns 503, STOPPING=1, the listening sockets
+ *    close, requests in flight get shutdown_timeout seconds to finish, then
+ *    HTTP stops (never while a connection waits on the store's writer), the
+ *    store checkpoints the WAL and closes, and tagd exits 0.  A second
+ *    SIGTERM/SIGINT during the drain exits at once.
  */
-#include <getopt.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "cli.h"
+#include "config.h"
+#include "health_api.h"
 #include "http.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "serve.h"
 #include "store.h"
 
-#define DRAIN_DEADLINE_S 10
+#define POLL_US 10000 /* how often the drain looks at requests in flight */
 
 bool serve_parse_listen(const char *text, char *host, size_t cap, unsigned *port)
 {
@@ -55,83 +75,210 @@ bool serve_parse_listen(const char *text, char *host, size_t cap, unsigned *port
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: tagd serve [--listen HOST:PORT] [--db PATH] [--threads N]\n"
-	        "                  [--max-body BYTES]\n"
+	        "usage: tagd serve [--config PATH] [--KEY VALUE]...\n"
 	        "Serve the Vers and ServiceStage tag APIs.\n"
-	        "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0: any)\n"
-	        "  --db PATH           SQLite database (default $TAGD_DB, else %s)\n"
-	        "  --threads N         HTTP threads (default: one per core)\n"
-	        "  --max-body BYTES    largest request body accepted (default 1048576)\n",
-	        CLI_DEFAULT_DB);
+	        "Settings come from flags, else TAGD_<KEY> environment variables, else the\n"
+	        "configuration file (--config PATH, else $TAGD_CONFIG, else %s),\n"
+	        "else the defaults.  'tagd config check' prints the result.\n"
+	        "  --config PATH              the configuration file\n",
+	        CONFIG_DEFAULT_PATH);
+	config_print_flags(f);
 }
 
-/* Wait for in-flight requests to finish, at most deadline seconds. */
-static void drain(struct http_server *h, unsigned deadline)
+static uint64_t monotonic_us(void)
 {
-	struct timespec step = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
-	for (unsigned i = 0; i < deadline * 100 && http_in_flight(h) > 0; i++)
-		nanosleep(&step, NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Wait for one of sigs at most timeout_us (0: forever); returns it, or 0 on timeout. */
+static int wait_signal(const sigset_t *sigs, uint64_t timeout_us)
+{
+	for (;;) {
+		int sig;
+		if (timeout_us == 0) {
+			if (sigwait(sigs, &sig) == 0)
+				return sig;
+			continue;
+		}
+		struct timespec ts = {.tv_sec = (time_t)(timeout_us / 1000000),
+		                      .tv_nsec = (long)(timeout_us % 1000000) * 1000};
+		sig = sigtimedwait(sigs, NULL, &ts);
+		if (sig > 0)
+			return sig;
+		if (errno == EAGAIN)
+			return 0;
+		/* EINTR: wait again */
+	}
+}
+
+/* Apply the logging settings; on error the log stays where it was. */
+static void apply_logging(const struct config *cfg)
+{
+	char *err = NULL;
+	if (!log_open_file(cfg->log_file, &err)) {
+		log_msg(LOG_ERROR, "cannot open the log file", "error=\"%s\"",
+		        err ? err : "out of memory");
+		free(err);
+	}
+	log_set_level((enum log_level)cfg->log_level);
+	log_set_format((enum log_format)cfg->log_format);
+}
+
+/* Log each line of a multi-line error message. */
+static void log_lines(enum log_level level, const char *msg, const char *text)
+{
+	while (text != NULL && *text != '\0') {
+		size_t n = strcspn(text, "\n");
+		log_msg(level, msg, "error=\"%.*s\"", (int)n, text);
+		text += n + (text[n] == '\n');
+	}
+}
+
+/* SIGHUP: build the configuration afresh and apply what may change at run time. */
+static void reload(struct config *cur, const struct config_args *args, struct http_server *http)
+{
+	struct config next;
+	char *err = NULL;
+	unsigned changed = 0;
+
+	sdnotify_reloading();
+	if (!config_load(&next, args, &err)) {
+		log_lines(LOG_ERROR, "reload refused; the running configuration stays", err);
+		free(err);
+		sdnotify_ready("serving");
+		return;
+	}
+	/* Always reopen the log file: logrotate may have moved it. */
+	apply_logging(&next);
+	http_set_limits(http, next.max_body, next.connection_timeout);
+	for (size_t i = 0; i < config_key_count(); i++) {
+		const struct config_key *k = config_key_at(i);
+		if (!config_key_changed(cur, &next, i))
+			continue;
+		changed++;
+		if (!config_key_reloadable(k))
+			log_msg(LOG_WARN, "setting changed; it takes effect at the next restart",
+			        "key=%s", config_key_name(k));
+	}
+	config_release(cur);
+	*cur = next;
+	log_msg(LOG_INFO, "configuration reloaded", "changed=%u", changed);
+	sdnotify_ready("serving");
+}
+
+/* "HOST:PORT" (IPv6 in brackets) of a listening socket. */
+static void sock_name(int fd, char *buf, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+			inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+			port = ntohs(in->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+			inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+			port = ntohs(in6->sin6_port);
+			snprintf(buf, cap, "[%s]:%u", host, port);
+			return;
+		}
+	}
+	snprintf(buf, cap, "%s:%u", host, port);
+}
+
+/* The listening sockets: systemd's when socket-activated, else the configured addresses. */
+static bool open_listeners(const struct config *cfg, int *fds, size_t *n, bool *activated)
+{
+	*n = sdnotify_listen_fds(fds, HTTP_MAX_LISTEN);
+	*activated = *n > 0;
+	if (*activated)
+		return true;
+	for (size_t i = 0; i < cfg->nlisten; i++) {
+		char *err = NULL;
+		fds[i] = http_listen(cfg->listen[i].host, cfg->listen[i].port, &err);
+		if (fds[i] < 0) {
+			fprintf(stderr, "tagd serve: %s\n", err ? err : "out of memory");
+			free(err);
+			for (size_t j = 0; j < i; j++)
+				close(fds[j]);
+			return false;
+		}
+	}
+	*n = cfg->nlisten;
+	return true;
+}
+
+/*
+ * Let requests in flight finish, at most deadline_s seconds, then wait for
+ * every connection suspended on the store's writer to be resumed (the writer
+ * always finishes).  Returns false when a second SIGTERM/SIGINT came.
+ */
+static bool drain(struct http_server *h, const sigset_t *sigs, unsigned deadline_s,
+                  uint64_t watchdog_us)
+{
+	uint64_t start = monotonic_us(), last_ping = start;
+	uint64_t end = start + (uint64_t)deadline_s * 1000000;
+
+	for (;;) {
+		uint64_t now = monotonic_us();
+		bool in_flight = http_in_flight(h) > 0 && now < end;
+		if (!in_flight && http_deferred(h) == 0)
+			break;
+		int sig = wait_signal(sigs, POLL_US);
+		if (sig == SIGTERM || sig == SIGINT)
+			return false;
+		if (watchdog_us != 0 && now - last_ping >= watchdog_us / 2) {
+			sdnotify_watchdog();
+			last_ping = now;
+		}
+	}
+	unsigned left = http_in_flight(h);
+	if (left > 0)
+		log_msg(LOG_WARN, "shutdown deadline passed; cutting off requests",
+		        "in_flight=%u shutdown_timeout=%u", left, deadline_s);
+	return true;
 }
 
 int serve_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	        {"listen", required_argument, NULL, 'l'},
-	        {"db", required_argument, NULL, 'd'},
-	        {"threads", required_argument, NULL, 't'},
-	        {"max-body", required_argument, NULL, 'b'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
-	const char *listen_text = "127.0.0.1:8080", *db_flag = NULL;
-	struct http_options hopts = {.listen_fd = -1};
-	char host[256];
-	unsigned port;
-	int opt;
+	struct config_args args;
+	struct config cfg;
+	struct store *store = NULL;
+	struct app *app = NULL;
+	struct http_server *http = NULL;
+	int fds[HTTP_MAX_LISTEN];
+	size_t nfds = 0;
+	bool activated = false;
+	char *err = NULL;
+	int rc = 1;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		char *end;
-		switch (opt) {
-		case 'l':
-			listen_text = optarg;
-			break;
-		case 'd':
-			db_flag = optarg;
-			break;
-		case 't':
-			hopts.threads = (unsigned)strtoul(optarg, &end, 10);
-			if (*end != '\0' || hopts.threads == 0 || hopts.threads > 256) {
-				fprintf(stderr, "tagd serve: --threads takes 1 to 256\n");
-				return 2;
-			}
-			break;
-		case 'b':
-			hopts.max_body = strtoul(optarg, &end, 10);
-			if (*end != '\0' || hopts.max_body == 0) {
-				fprintf(stderr,
-				        "tagd serve: --max-body takes a positive byte count\n");
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
+	if (!config_parse_args(argc, argv, &args, &err)) {
+		fprintf(stderr, "tagd serve: %s\n", err ? err : "out of memory");
+		free(err);
+		usage(stderr);
+		return 2;
+	}
+	if (args.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (!config_load(&cfg, &args, &err)) {
+		for (const char *p = err; p != NULL && *p != '\0';) {
+			size_t n = strcspn(p, "\n");
+			fprintf(stderr, "tagd serve: %.*s\n", (int)n, p);
+			p += n + (p[n] == '\n');
 		}
+		free(err);
+		return 1;
 	}
-	if (optind != argc) {
-		fprintf(stderr, "tagd serve: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
-	if (!serve_parse_listen(listen_text, host, sizeof(host), &port)) {
-		fprintf(stderr, "tagd serve: --listen takes HOST:PORT, got '%s'\n", listen_text);
-		return 2;
-	}
-	hopts.host = host;
-	hopts.port = (uint16_t)port;
+	health_set_state(HEALTH_STARTING);
+	apply_logging(&cfg);
 
 	/* Signals are taken synchronously by this thread; block them before any thread starts. */
 	sigset_t sigs;
@@ -142,43 +289,82 @@ int serve_main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	const char *db = cli_db_path(db_flag);
-	char *err = NULL;
-	struct store *store = store_open(db, NULL, &err);
+	struct store_options sopts = {.synchronous_normal = cfg.synchronous == CONFIG_SYNC_NORMAL};
+	store = store_open(cfg.db, &sopts, &err);
 	if (store == NULL) {
-		fprintf(stderr, "tagd serve: %s\n", err);
-		free(err);
-		return 1;
+		fprintf(stderr, "tagd serve: %s\n", err ? err : "out of memory");
+		log_msg(LOG_ERROR, "cannot open the database", "error=\"%s\"",
+		        err ? err : "out of memory");
+		goto out;
 	}
-	struct app *app = app_new(store, NULL);
-	struct http_server *http = app ? http_start(&hopts, app, &err) : NULL;
+	struct app_options aopts = {.clone_base_url = cfg.clone_base_url};
+	app = app_new(store, &aopts);
+	if (app == NULL) {
+		fprintf(stderr, "tagd serve: out of memory\n");
+		goto out;
+	}
+	if (!open_listeners(&cfg, fds, &nfds, &activated))
+		goto out;
+	struct http_options hopts = {
+	        .listen_fd = -1,
+	        .listen_fds = fds,
+	        .nlisten_fds = nfds,
+	        .threads = cfg.threads,
+	        .max_body = cfg.max_body,
+	        .timeout_s = cfg.connection_timeout,
+	        .conn_limit = cfg.max_connections,
+	        .per_ip_limit = cfg.max_connections_per_ip,
+	};
+	http = http_start(&hopts, app, &err);
 	if (http == NULL) {
 		fprintf(stderr, "tagd serve: %s\n", err ? err : "out of memory");
-		free(err);
-		app_free(&app);
-		store_close(&store);
-		return 1;
+		goto out;
 	}
-	log_msg(LOG_INFO, "listening", "addr=%s%s%s:%u db=\"%s\" schema=%d",
-	        strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", http_port(http),
-	        db, store_schema_version(store));
+	for (size_t i = 0; i < nfds; i++) {
+		char name[80];
+		sock_name(fds[i], name, sizeof(name));
+		log_msg(LOG_INFO, "listening", "addr=%s db=\"%s\" schema=%d%s", name, cfg.db,
+		        store_schema_version(store), activated ? " socket=systemd" : "");
+	}
+	health_set_state(HEALTH_READY);
+	sdnotify_ready("serving");
 
+	uint64_t watchdog_us = sdnotify_watchdog_usec();
 	for (;;) {
-		int sig = 0;
-		if (sigwait(&sigs, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			log_msg(LOG_INFO, "SIGHUP: nothing to reload yet", NULL);
+		int sig = wait_signal(&sigs, watchdog_us / 2);
+		if (sig == 0) {
+			sdnotify_watchdog();
 			continue;
 		}
-		log_msg(LOG_INFO, "shutting down", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+		if (sig == SIGHUP) {
+			reload(&cfg, &args, http);
+			continue;
+		}
+		log_msg(LOG_INFO, "shutting down", "signal=%s in_flight=%u",
+		        sig == SIGTERM ? "TERM" : "INT", http_in_flight(http));
 		break;
 	}
+	health_set_state(HEALTH_DRAINING);
+	sdnotify_stopping("draining requests in flight");
 	http_quiesce(http);
-	drain(http, DRAIN_DEADLINE_S);
+	if (!drain(http, &sigs, cfg.shutdown_timeout, watchdog_us)) {
+		log_msg(LOG_WARN, "second signal: exiting at once", "in_flight=%u",
+		        http_in_flight(http));
+		/*
+		 * The operator asked for an immediate stop: no cleanup, as after a
+		 * crash.  SQLite's WAL keeps every committed write; the next start
+		 * recovers.
+		 */
+		_exit(EXIT_FAILURE);
+	}
+	rc = 0;
+out:
 	http_stop(&http);
 	app_free(&app);
 	store_close(&store);
-	log_msg(LOG_INFO, "stopped", NULL);
-	return 0;
+	if (rc == 0)
+		log_msg(LOG_INFO, "stopped", NULL);
+	free(err);
+	config_release(&cfg);
+	return rc;
 }
