@@ -348,6 +348,9 @@ static bool set_key(struct config *cfg, size_t i, const char *text, const char *
 		add_err(err, "%s: %s", origin, why);
 		return false;
 	}
+	/* Print URLs as they are used (normalized), everything else as given. */
+	if (k->set == set_url)
+		text = *(char **)((char *)cfg + k->offset);
 	char *t = strdup(text), *o = strdup(origin);
 	if (t == NULL || o == NULL) {
 		free(t);
