@@ -78,6 +78,7 @@ struct exchange {
 	uint64_t started_us; /* monotonic */
 	size_t resp_bytes;
 	enum call_method method;
+	bool recorded; /* counted in the metrics and logged */
 };
 
 static uint64_t monotonic_us(void)
@@ -116,6 +117,30 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 
 /* ---- responses ---- */
 
+/*
+ * Count the request and write its access line, once: when its answer is
+ * queued (so a client that reads the answer and then scrapes /metrics sees
+ * it counted), or when it ends unanswered.
+ */
+static void record(struct exchange *x, bool aborted)
+{
+	struct call *c = &x->call;
+	if (x->recorded)
+		return;
+	x->recorded = true;
+	uint64_t took = monotonic_us() - x->started_us;
+	metrics_request_done(c->route, c->path, x->method, c->status, took);
+	/*
+	 * The route template, never the raw path or query: those are the
+	 * client's text (and may carry anything); headers and bodies are never
+	 * logged, so tokens cannot reach the log.
+	 */
+	log_msg(LOG_INFO, "request",
+	        "request_id=%s method=%s route=\"%s\" status=%d duration_ms=%.3f bytes=%zu%s",
+	        x->request_id, call_method_name(x->method), c->route ? c->route : "unmatched",
+	        c->status, (double)took / 1000.0, x->resp_bytes, aborted ? " aborted=true" : "");
+}
+
 static enum MHD_Result queue_call_response(struct exchange *x)
 {
 	struct call *c = &x->call;
@@ -134,6 +159,7 @@ static enum MHD_Result queue_call_response(struct exchange *x)
 		return MHD_NO;
 	c->resp_body = NULL; /* libmicrohttpd frees it now */
 	c->resp_len = 0;
+	record(x, false);
 	if (c->resp_type != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, c->resp_type);
 	MHD_add_response_header(resp, "X-Request-Id", x->request_id);
@@ -352,19 +378,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct exchange *x = *con_cls;
 	if (x == NULL)
 		return;
-	struct call *c = &x->call;
-	uint64_t took = monotonic_us() - x->started_us;
-	metrics_request_done(c->route, c->path, x->method, c->status, took);
-	/*
-	 * The route template, never the raw path or query: those are the
-	 * client's text (and may carry anything); headers and bodies are never
-	 * logged, so tokens cannot reach the log.
-	 */
-	log_msg(LOG_INFO, "request",
-	        "request_id=%s method=%s route=\"%s\" status=%d duration_ms=%.3f bytes=%zu%s",
-	        x->request_id, call_method_name(x->method), c->route ? c->route : "unmatched",
-	        c->status, (double)took / 1000.0, x->resp_bytes,
-	        toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
+	record(x, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	call_release(&x->call);
 	free(x->body);
 	free(x);
