@@ -340,13 +340,14 @@ int serve_main(int argc, char **argv)
 			reload(&cfg, &args, http);
 			continue;
 		}
+		/* Not ready and not accepting before saying so: the log line marks the drain. */
+		health_set_state(HEALTH_DRAINING);
+		sdnotify_stopping("draining requests in flight");
+		http_quiesce(http);
 		log_msg(LOG_INFO, "shutting down", "signal=%s in_flight=%u",
 		        sig == SIGTERM ? "TERM" : "INT", http_in_flight(http));
 		break;
 	}
-	health_set_state(HEALTH_DRAINING);
-	sdnotify_stopping("draining requests in flight");
-	http_quiesce(http);
 	if (!drain(http, &sigs, cfg.shutdown_timeout, watchdog_us)) {
 		log_msg(LOG_WARN, "second signal: exiting at once", "in_flight=%u",
 		        http_in_flight(http));

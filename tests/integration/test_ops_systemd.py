@@ -17,6 +17,34 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGING = os.path.join(HERE, "..", "..", "packaging")
 
 
+class Log:
+    """tagd's stderr lines as they come, with a way to wait for one."""
+
+    def __init__(self):
+        self.lines = []
+        self.cond = threading.Condition()
+        self.ended = False
+
+    def add(self, line):
+        with self.cond:
+            if line is None:
+                self.ended = True
+            else:
+                self.lines.append(line)
+            self.cond.notify_all()
+
+    def wait_for(self, pattern, timeout=20):
+        rx = re.compile(pattern)
+        with self.cond:
+            while True:
+                for ln in self.lines:
+                    m = rx.search(ln)
+                    if m:
+                        return m
+                if self.ended or not self.cond.wait(timeout):
+                    raise AssertionError(f"no line matches {pattern!r}: {self.lines}")
+
+
 class NotifySocket:
     """A stand-in for systemd's notification socket: collects datagrams."""
 
@@ -107,23 +135,24 @@ class NotifyTest(unittest.TestCase):
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, env=env, pass_fds=pass_fds)
         self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
-        self.addCleanup(proc.stderr.close)
-        lines = []
+        log = Log()
 
         def pump():
             for raw in proc.stderr:
-                lines.append(raw.decode().rstrip("\n"))
+                log.add(raw.decode().rstrip("\n"))
+            proc.stderr.close()
+            log.add(None)
 
         threading.Thread(target=pump, daemon=True).start()
-        return proc, lines
+        return proc, log
 
     def test_ready_only_when_serving_then_stopping(self):
-        proc, lines = self.spawn()
+        proc, log = self.spawn()
         seen = self.notify.wait_for("READY=1")
         self.assertIn("STATUS=serving", seen[-1].split("\n"))
-        # At READY=1 the database is open and the socket listens.
-        port = int(re.search(r'msg="listening" addr=127\.0\.0\.1:(\d+)',
-                             "\n".join(lines)).group(1))
+        # At READY=1 the database is open and the socket listens (the log line
+        # saying where was written before, though it may reach us after).
+        port = int(log.wait_for(r'msg="listening" addr=127\.0\.0\.1:(\d+)').group(1))
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
         s.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         reply = b""
@@ -165,10 +194,9 @@ class NotifyTest(unittest.TestCase):
         fd = listener.fileno()
         pre = (f"exec 3<&{fd} {fd}<&-; LISTEN_FDS=1 LISTEN_PID=$$; "
                "export LISTEN_FDS LISTEN_PID;")
-        proc, lines = self.spawn(pre=pre, pass_fds=(fd,))
+        proc, log = self.spawn(pre=pre, pass_fds=(fd,))
         self.notify.wait_for("READY=1")
-        log = "\n".join(lines)
-        self.assertRegex(log, rf'msg="listening" addr=127\.0\.0\.1:{port} .*socket=systemd')
+        log.wait_for(rf'msg="listening" addr=127\.0\.0\.1:{port} .*socket=systemd')
         listener.close()  # only tagd holds it now
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
         s.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
