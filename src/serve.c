@@ -35,6 +35,7 @@
 #include "sdnotify.h"
 #include "serve.h"
 #include "store.h"
+#include "store_admin.h"
 
 #define POLL_US 10000 /* how often the drain looks at requests in flight */
 
@@ -333,7 +334,14 @@ int serve_main(int argc, char **argv)
 	for (;;) {
 		int sig = wait_signal(&sigs, watchdog_us / 2);
 		if (sig == 0) {
-			sdnotify_watchdog();
+			/* Pet the watchdog only while the database answers: a wedged tagd gets
+			 * restarted. */
+			enum store_status st = store_ping(store);
+			if (st == STORE_OK)
+				sdnotify_watchdog();
+			else
+				log_msg(LOG_ERROR, "watchdog: the database does not answer",
+				        "error=\"%s\"", store_status_str(st));
 			continue;
 		}
 		if (sig == SIGHUP) {
