@@ -28,6 +28,7 @@ struct http_options {
 	const int *listen_fds; /* when nlisten_fds > 0: listening sockets to serve on (several
 	                          addresses, or systemd's); these win over host/port/listen_fd */
 	size_t nlisten_fds;    /* at most HTTP_MAX_LISTEN */
+	/* With several sockets, threads and conn_limit are shared out between them. */
 	unsigned threads;      /* 0: one per core */
 	size_t max_body;       /* 0: 1 MiB */
 	unsigned timeout_s;    /* idle connection timeout; 0: 30 s */

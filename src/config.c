@@ -57,10 +57,17 @@ static bool set_string(struct config *cfg, const struct config_key *k, const cha
 static bool set_path(struct config *cfg, const struct config_key *k, const char *text, char *why,
                      size_t cap)
 {
-	if (text[0] == '\0' && strcmp(k->name, "log_file") != 0) {
+	if (text[0] == '\0') {
 		snprintf(why, cap, "%s must not be empty", k->name);
 		return false;
 	}
+	return set_string(cfg, k, text, why, cap);
+}
+
+/* A path that may be empty ("none"). */
+static bool set_optional_path(struct config *cfg, const struct config_key *k, const char *text,
+                              char *why, size_t cap)
+{
 	return set_string(cfg, k, text, why, cap);
 }
 
@@ -274,7 +281,7 @@ static const struct config_key keys[] = {
          "debug, info, warn or error"},
         {"log_format", "log-format", "logfmt", set_enum, KEY(log_format), 0, 0, format_names, true,
          false, "logfmt or json"},
-        {"log_file", "log-file", "", set_path, KEY(log_file), 0, 0, NULL, true, false,
+        {"log_file", "log-file", "", set_optional_path, KEY(log_file), 0, 0, NULL, true, false,
          "append the log to this file (reopened on SIGHUP); empty: stderr"},
         {"shutdown_timeout", "shutdown-timeout", "10", set_uint, KEY(shutdown_timeout), 0, 3600,
          NULL, true, false, "seconds requests in flight get to finish on SIGTERM"},
