@@ -6,6 +6,10 @@
  * the app and sends back the response.  Deferred calls suspend their
  * connection until the store's writer has finished, so an HTTP thread never
  * waits on the disk.
+ *
+ * Every request ends with one access-log line (request id, method, route
+ * template, status, duration, bytes; never headers, bodies or the raw path)
+ * and is counted in the metrics registry.
  */
 #ifndef TAGD_HTTP_H
 #define TAGD_HTTP_H
@@ -16,10 +20,16 @@
 
 struct app;
 
+#define HTTP_MAX_LISTEN 8
+
 struct http_options {
 	const char *host;      /* numeric address to bind; default "127.0.0.1" */
 	uint16_t port;         /* 0: any free port (see http_port) */
 	int listen_fd;         /* >= 0: an already listening socket to use instead */
+	const int *listen_fds; /* when nlisten_fds > 0: listening sockets to serve on (several
+	                          addresses, or systemd's); these win over host/port/listen_fd */
+	size_t nlisten_fds;    /* at most HTTP_MAX_LISTEN */
+	/* With several sockets, threads and conn_limit are shared out between them. */
 	unsigned threads;      /* 0: one per core */
 	size_t max_body;       /* 0: 1 MiB */
 	unsigned timeout_s;    /* idle connection timeout; 0: 30 s */
@@ -34,8 +44,15 @@ struct http_options {
 struct http_server;
 
 /*
- * Bind (or take listen_fd) and start serving app.  On error, NULL is returned,
- * nothing is left running and *err is set to a malloc'd message.
+ * A listening TCP socket on host (numeric) and port, close-on-exec; -1 on
+ * error with *err set to a malloc'd message.
+ */
+int http_listen(const char *host, uint16_t port, char **err);
+
+/*
+ * Bind (or take listen_fd / listen_fds) and start serving app.  The server
+ * owns the sockets it is given from then on, even when it fails to start.  On error, NULL is
+ * returned, nothing is left running and *err is set to a malloc'd message.
  */
 struct http_server *http_start(const struct http_options *opts, struct app *app, char **err);
 
@@ -52,7 +69,18 @@ bool http_is_tls(const struct http_server *h);
 bool http_reload_tls(struct http_server *h, char **err);
 
 /* The port the server listens on. */
+/* The port the server listens on (the first socket's). */
 uint16_t http_port(const struct http_server *h);
+
+/* Number of listening sockets, and the port of the i-th. */
+size_t http_listen_count(const struct http_server *h);
+uint16_t http_port_at(const struct http_server *h, size_t i);
+
+/*
+ * Change the limits that may change at run time (SIGHUP): the largest body
+ * and the idle timeout of connections opened from now on.  0 keeps a value.
+ */
+void http_set_limits(struct http_server *h, size_t max_body, unsigned timeout_s);
 
 /* Stop accepting new connections; requests in flight go on. */
 void http_quiesce(struct http_server *h);
@@ -60,7 +88,14 @@ void http_quiesce(struct http_server *h);
 /* Number of requests being handled now (accepted, not yet answered). */
 unsigned http_in_flight(const struct http_server *h);
 
-/* Stop the server and free it; NULLs *hp.  Deferred calls must have finished. */
+/* Number of requests whose connection is suspended waiting on the store's writer. */
+unsigned http_deferred(const struct http_server *h);
+
+/*
+ * Stop the server and free it; NULLs *hp.  Requests still in flight are cut
+ * off.  No connection may be suspended (http_deferred() == 0): the store's
+ * writer would resume a connection that no longer exists.
+ */
 void http_stop(struct http_server **hp);
 
 #endif

@@ -1,14 +1,44 @@
 /*
- * log - tagd's diagnostic log, one logfmt line per event on stderr.
+ * log - tagd's diagnostic and access log: one line per event on stderr (or a
+ * file that stderr is redirected to), logfmt by default or JSON.
+ *
+ * Level and format are process-wide and may be changed at any time (SIGHUP);
+ * every line is written with one write(2) so lines from several threads never
+ * interleave.  Under systemd (JOURNAL_STREAM names our stderr) each line
+ * starts with a "<N>" priority prefix that journald turns into the level.
+ *
+ * Callers never pass request headers or bodies: tokens must not reach a log.
  */
 #ifndef TAGD_LOG_H
 #define TAGD_LOG_H
 
+#include <stdbool.h>
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+enum log_format { LOG_FORMAT_LOGFMT, LOG_FORMAT_JSON };
 
 void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+void log_set_format(enum log_format format);
 
-/* Log msg (a fixed text) with logfmt key=value pairs formatted from fmt (may be NULL). */
+/* Parse "debug", "info", "warn", "error" / "logfmt", "json".  false when unknown. */
+bool log_level_parse(const char *text, enum log_level *out);
+bool log_format_parse(const char *text, enum log_format *out);
+
+/*
+ * Send the log to path (appending, created 0640) by redirecting stderr to
+ * it; called again with the same path it reopens the file (after logrotate
+ * moved it).  An empty path or NULL goes back to the original stderr.  On
+ * error, false is returned, the log stays where it was and *err is a
+ * malloc'd message.
+ */
+bool log_open_file(const char *path, char **err);
+
+/*
+ * Log msg (a fixed text) with logfmt key=value pairs formatted from fmt (may
+ * be NULL).  Quote string values (key="%s"); in JSON format every pair
+ * becomes a member, numbers stay numbers.
+ */
 void log_msg(enum log_level level, const char *msg, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 

@@ -93,6 +93,30 @@ enum store_status store_execute(struct store *s, struct store_op *op);
 /* Number of write transactions committed and operations they carried (for metrics/tests). */
 void store_write_stats(struct store *s, uint64_t *batches, uint64_t *ops);
 
+/*
+ * The writer's record, for metrics: write transactions (batches), the
+ * operations they carried, how long each took from BEGIN to COMMIT and how
+ * many operations it held.  Histogram counts are per bucket (not
+ * cumulative); the last bucket is everything above the last bound.
+ */
+#define STORE_LATENCY_BUCKETS 12
+#define STORE_BATCH_BUCKETS   9
+
+struct store_stats {
+	uint64_t batches;
+	uint64_t ops;
+	uint64_t failed_batches; /* BEGIN or COMMIT failed */
+	uint64_t latency_sum_us;
+	uint64_t latency[STORE_LATENCY_BUCKETS + 1];
+	uint64_t batch_ops[STORE_BATCH_BUCKETS + 1];
+};
+
+extern const uint64_t store_latency_bounds_us[STORE_LATENCY_BUCKETS];
+extern const unsigned store_batch_bounds[STORE_BATCH_BUCKETS];
+
+/* A consistent copy of the writer's record. */
+void store_stats_get(struct store *s, struct store_stats *out);
+
 /* Borrow a read connection from the pool; NULL when out of memory or the database fails. */
 struct store_conn *store_reader(struct store *s);
 

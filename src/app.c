@@ -11,6 +11,7 @@
 #include "guard.h"
 #include "log.h"
 #include "ops_api.h"
+#include "health_api.h"
 #include "router.h"
 #include "ss_api.h"
 #include "ss_reply.h"
@@ -33,6 +34,7 @@ static const struct {
         {vers_routes, &vers_routes_count},
         {ss_routes, &ss_routes_count},
         {ops_routes, &ops_routes_count},
+        {health_routes, &health_routes_count},
 };
 
 /* True for paths of the ServiceStage dialect, whose fallbacks use its envelope. */

@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "cli.h"
+#include "cli_ops.h"
 #include "clock.h"
 #include "expiry.h"
 #include "log.h"
@@ -416,11 +417,12 @@ static const struct command commands[] = {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: tagd COMMAND [ARGS]\n\n"
-	           "  tagd serve [--listen HOST:PORT] [--db PATH]   run the daemon\n");
+	           "  tagd serve [--config PATH] [--KEY VALUE]...   run the daemon\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const char *u = commands[i].usage;
 		fprintf(f, "  %.*s\n", (int)strcspn(u, "\n"), u);
 	}
+	cli_ops_usage(f);
 	fprintf(f,
 	        "  tagd version\n\nEach command takes --help.  The database is --db PATH, "
 	        "else $TAGD_DB, else %s.\n",
@@ -559,6 +561,8 @@ int cli_main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return serve_main(argc - 1, argv + 1);
+	if (cli_ops_handles(argv[1]))
+		return cli_ops_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("tagd %s\n", TAGD_VERSION);
 		return 0;

@@ -32,6 +32,7 @@
 #include "call.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "tls.h"
 
@@ -42,15 +43,19 @@
 #define DISCARD_LIMIT (64 * 1024 * 1024)
 
 struct http_server {
-	struct MHD_Daemon *mhd;
+	struct MHD_Daemon *mhd[HTTP_MAX_LISTEN]; /* one daemon per listening socket */
+	int fd[HTTP_MAX_LISTEN];
+	uint16_t port[HTTP_MAX_LISTEN];
+	size_t nlisten;
 	struct app *app;
 	struct store *store;
-	int fd;
-	uint16_t port;
-	size_t max_body;
+	atomic_size_t max_body;   /* reloadable */
+	atomic_uint timeout_s;    /* reloadable; applied to each new request's connection */
+	unsigned start_timeout_s; /* what the daemons were started with */
 	atomic_uint in_flight;
 	char *tls_cert_file; /* NULL: plain HTTP */
 	char *tls_key_file;
+	atomic_uint deferred;
 };
 
 enum exchange_state {
@@ -73,7 +78,18 @@ struct exchange {
 	struct store_op *op;
 	struct call call;
 	char request_id[64];
+	uint64_t started_us; /* monotonic */
+	size_t resp_bytes;
+	enum call_method method;
+	bool recorded; /* counted in the metrics and logged */
 };
+
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static char *fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *fmt_err(const char *fmt, ...)
@@ -104,6 +120,30 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 
 /* ---- responses ---- */
 
+/*
+ * Count the request and write its access line, once: when its answer is
+ * queued (so a client that reads the answer and then scrapes /metrics sees
+ * it counted), or when it ends unanswered.
+ */
+static void record(struct exchange *x, bool aborted)
+{
+	struct call *c = &x->call;
+	if (x->recorded)
+		return;
+	x->recorded = true;
+	uint64_t took = monotonic_us() - x->started_us;
+	metrics_request_done(c->route, c->path, x->method, c->status, took);
+	/*
+	 * The route template, never the raw path or query: those are the
+	 * client's text (and may carry anything); headers and bodies are never
+	 * logged, so tokens cannot reach the log.
+	 */
+	log_msg(LOG_INFO, "request",
+	        "request_id=%s method=%s route=\"%s\" status=%d duration_ms=%.3f bytes=%zu%s",
+	        x->request_id, call_method_name(x->method), c->route ? c->route : "unmatched",
+	        c->status, (double)took / 1000.0, x->resp_bytes, aborted ? " aborted=true" : "");
+}
+
 static enum MHD_Result queue_call_response(struct exchange *x)
 {
 	struct call *c = &x->call;
@@ -116,11 +156,13 @@ static enum MHD_Result queue_call_response(struct exchange *x)
 		char *copy = strdup(body);
 		call_respond_take(c, 500, copy, copy ? sizeof(body) - 1 : 0, "application/json");
 	}
+	x->resp_bytes = c->resp_len;
 	resp = MHD_create_response_from_buffer(c->resp_len, c->resp_body, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL)
 		return MHD_NO;
 	c->resp_body = NULL; /* libmicrohttpd frees it now */
 	c->resp_len = 0;
+	record(x, false);
 	if (c->resp_type != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, c->resp_type);
 	MHD_add_response_header(resp, "X-Request-Id", x->request_id);
@@ -202,8 +244,11 @@ static const struct call_transport http_transport = {.defer = http_defer};
 static void on_op_done(struct store_op *op)
 {
 	struct exchange *x = op->done_arg;
+	struct http_server *h = x->srv;
 	x->state = X_RESUMED;
 	MHD_resume_connection(x->conn);
+	/* Only now may the daemon be stopped (see http_stop). */
+	atomic_fetch_sub(&h->deferred, 1);
 }
 
 static void http_defer(struct call *c, struct store_op *op)
@@ -213,6 +258,7 @@ static void http_defer(struct call *c, struct store_op *op)
 	x->op = op;
 	op->done = on_op_done;
 	op->done_arg = x;
+	atomic_fetch_add(&x->srv->deferred, 1);
 	/* Suspend before submitting: the writer may resume as soon as it has the op. */
 	MHD_suspend_connection(x->conn);
 	store_submit(x->srv->store, op);
@@ -222,7 +268,7 @@ static void http_defer(struct call *c, struct store_op *op)
 
 static bool append_body(struct exchange *x, const char *data, size_t n)
 {
-	size_t max = x->srv->max_body;
+	size_t max = atomic_load_explicit(&x->srv->max_body, memory_order_relaxed);
 	if (x->too_large || n > max - x->len) {
 		x->too_large = true;
 		x->discarded += n;
@@ -259,17 +305,24 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 			return MHD_NO;
 		x->srv = h;
 		x->conn = conn;
+		x->started_us = monotonic_us();
+		x->method = call_method_parse(method);
 		call_init(&x->call, h->store, &http_transport, x);
 		*con_cls = x;
 		atomic_fetch_add(&h->in_flight, 1);
+		metrics_request_started();
 		set_request_id(x);
+		unsigned timeout = atomic_load_explicit(&h->timeout_s, memory_order_relaxed);
+		if (timeout != h->start_timeout_s)
+			MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, timeout);
 		const char *cl =
 		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		if (cl != NULL) {
 			char *end;
 			errno = 0;
 			unsigned long long n = strtoull(cl, &end, 10);
-			if (errno != 0 || n > h->max_body)
+			if (errno != 0 ||
+			    n > atomic_load_explicit(&h->max_body, memory_order_relaxed))
 				return queue_plain_error(x, url, 413, "request body too large",
 				                         "SVCSTG.REPO.0400",
 				                         "request body too large");
@@ -342,6 +395,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		x->call.finish(&x->call, x->op);
 		x->call.finish = NULL;
 	}
+	record(x, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	call_release(&x->call);
 	free(x->body);
 	free(x);
@@ -351,7 +405,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---- start and stop ---- */
 
-static int listen_on(const char *host, uint16_t port, char **err)
+int http_listen(const char *host, uint16_t port, char **err)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC,
 	                         .ai_socktype = SOCK_STREAM,
@@ -450,69 +504,105 @@ static bool start_tls(struct http_server *h, const struct http_options *opts, ch
 	return true;
 }
 
+static void close_fds(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 struct http_server *http_start(const struct http_options *opts, struct app *app, char **err)
 {
-	struct http_server *h = calloc(1, sizeof(*h));
+	int fds[HTTP_MAX_LISTEN];
+	size_t nfds = 0;
+
 	*err = NULL;
+	if (opts->nlisten_fds > HTTP_MAX_LISTEN) {
+		close_fds(opts->listen_fds, opts->nlisten_fds);
+		*err = fmt_err("at most %d listening sockets", HTTP_MAX_LISTEN);
+		return NULL;
+	}
+	if (opts->nlisten_fds > 0) {
+		memcpy(fds, opts->listen_fds, opts->nlisten_fds * sizeof(int));
+		nfds = opts->nlisten_fds;
+	} else {
+		fds[0] = opts->listen_fd >= 0 ? opts->listen_fd
+		                              : http_listen(opts->host ? opts->host : "127.0.0.1",
+		                                            opts->port, err);
+		if (fds[0] < 0)
+			return NULL;
+		nfds = 1;
+	}
+	struct http_server *h = calloc(1, sizeof(*h));
 	if (h == NULL) {
+		close_fds(fds, nfds);
 		*err = fmt_err("out of memory");
 		return NULL;
 	}
 	h->app = app;
 	h->store = app_store(app);
-	h->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
+	h->start_timeout_s = opts->timeout_s ? opts->timeout_s : DEFAULT_TIMEOUT_S;
+	atomic_init(&h->max_body, opts->max_body ? opts->max_body : DEFAULT_MAX_BODY);
+	atomic_init(&h->timeout_s, h->start_timeout_s);
 	atomic_init(&h->in_flight, 0);
+	atomic_init(&h->deferred, 0);
 	if (!start_tls(h, opts, err)) {
+		close_fds(fds, nfds);
 		free_server(h);
 		return NULL;
 	}
 
-	h->fd = opts->listen_fd >= 0
-	                ? opts->listen_fd
-	                : listen_on(opts->host ? opts->host : "127.0.0.1", opts->port, err);
-	if (h->fd < 0) {
-		free_server(h);
-		return NULL;
-	}
-	h->port = port_of(h->fd);
-
+	/* Threads and the connection limit are shared out between the sockets. */
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = opts->threads ? opts->threads : (cores > 0 ? (unsigned)cores : 1);
+	unsigned conn_limit = opts->conn_limit ? opts->conn_limit : DEFAULT_CONN_LIMIT;
+	threads = threads / (unsigned)nfds ? threads / (unsigned)nfds : 1;
+	conn_limit = conn_limit / (unsigned)nfds ? conn_limit / (unsigned)nfds : 1;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	struct MHD_OptionItem options[] = {
-	        {MHD_OPTION_LISTEN_SOCKET, h->fd, NULL},
-	        {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
-	        {MHD_OPTION_CONNECTION_TIMEOUT,
-	         opts->timeout_s ? opts->timeout_s : DEFAULT_TIMEOUT_S, NULL},
-	        {MHD_OPTION_CONNECTION_LIMIT,
-	         opts->conn_limit ? opts->conn_limit : DEFAULT_CONN_LIMIT, NULL},
-	        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_limit, NULL},
-	        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
-	        {MHD_OPTION_END, 0, NULL}, /* HTTPS options go here and after */
-	        {MHD_OPTION_END, 0, NULL},
-	        {MHD_OPTION_END, 0, NULL},
-	};
-	if (h->tls_cert_file != NULL) {
-		size_t n = sizeof(options) / sizeof(options[0]) - 3;
-		const char *prio =
-		        opts->tls_priorities ? opts->tls_priorities : TLS_DEFAULT_PRIORITIES;
+	if (h->tls_cert_file != NULL)
 		flags |= MHD_USE_TLS;
-		options[n] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
-		                                     tls_cert_callback()};
-		options[n + 1] =
-		        (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)prio};
+	for (size_t i = 0; i < nfds; i++) {
+		h->fd[i] = fds[i];
+		h->port[i] = port_of(fds[i]);
 	}
-	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER,
-	                          mhd_logger, NULL, MHD_OPTION_ARRAY, options,
-	                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-	                          MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
-	if (h->mhd == NULL) {
-		*err = fmt_err("cannot start the HTTP server");
-		if (opts->listen_fd < 0)
-			close(h->fd);
-		free_server(h);
-		return NULL;
+	h->nlisten = nfds;
+	for (size_t i = 0; i < nfds; i++) {
+		struct MHD_OptionItem options[10];
+		size_t n = 0;
+		options[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, h->fd[i], NULL};
+		options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+		                                       h->start_timeout_s, NULL};
+		options[n++] =
+		        (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, conn_limit, NULL};
+		options[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		                                       opts->per_ip_limit, NULL};
+		options[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+		/* A pool of one is no pool: libmicrohttpd warns; leave it out. */
+		if (threads > 1)
+			options[n++] =
+			        (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+		if (h->tls_cert_file != NULL) {
+			const char *prio = opts->tls_priorities ? opts->tls_priorities
+			                                        : TLS_DEFAULT_PRIORITIES;
+			options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+			                                       tls_cert_callback()};
+			options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+			                                       (void *)prio};
+		}
+		options[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+		h->mhd[i] = MHD_start_daemon(
+		        flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
+		        NULL, MHD_OPTION_ARRAY, options, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		        h, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
+		if (h->mhd[i] == NULL) {
+			*err = fmt_err("cannot start the HTTP server on port %u", h->port[i]);
+			for (size_t j = 0; j < i; j++)
+				MHD_stop_daemon(h->mhd[j]); /* closes its socket */
+			close_fds(h->fd + i, nfds - i);
+			free_server(h);
+			return NULL;
+		}
 	}
 	return h;
 }
@@ -536,15 +626,36 @@ bool http_reload_tls(struct http_server *h, char **err)
 
 uint16_t http_port(const struct http_server *h)
 {
-	return h->port;
+	return h->port[0];
+}
+
+size_t http_listen_count(const struct http_server *h)
+{
+	return h->nlisten;
+}
+
+uint16_t http_port_at(const struct http_server *h, size_t i)
+{
+	return i < h->nlisten ? h->port[i] : 0;
+}
+
+void http_set_limits(struct http_server *h, size_t max_body, unsigned timeout_s)
+{
+	if (max_body != 0)
+		atomic_store(&h->max_body, max_body);
+	if (timeout_s != 0)
+		atomic_store(&h->timeout_s, timeout_s);
 }
 
 void http_quiesce(struct http_server *h)
 {
-	MHD_socket fd = MHD_quiesce_daemon(h->mhd);
-	if (fd != MHD_INVALID_SOCKET) {
-		close(fd);
-		h->fd = -1;
+	for (size_t i = 0; i < h->nlisten; i++) {
+		if (h->fd[i] < 0)
+			continue;
+		MHD_socket fd = MHD_quiesce_daemon(h->mhd[i]);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+		h->fd[i] = -1;
 	}
 }
 
@@ -553,13 +664,19 @@ unsigned http_in_flight(const struct http_server *h)
 	return atomic_load(&h->in_flight);
 }
 
+unsigned http_deferred(const struct http_server *h)
+{
+	return atomic_load(&h->deferred);
+}
+
 void http_stop(struct http_server **hp)
 {
 	struct http_server *h = *hp;
 	if (h == NULL)
 		return;
 	/* libmicrohttpd closes the listening socket unless quiesce handed it back already. */
-	MHD_stop_daemon(h->mhd);
+	for (size_t i = 0; i < h->nlisten; i++)
+		MHD_stop_daemon(h->mhd[i]);
 	free_server(h);
 	*hp = NULL;
 }

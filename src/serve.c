@@ -1,140 +1,115 @@
 /*
- * serve.c - the daemon's main loop.  See serve.h.
+ * serve.c - the daemon's life: configuration, start, signals, reload,
+ * drain and stop.  See serve.h.
+ *
+ * Start: load the configuration, open the log, open the store, take the
+ * listening sockets (from systemd when socket-activated, else bind the
+ * configured addresses), start HTTP, then report ready (/readyz and
+ * READY=1).  The main thread then only waits for signals, which every
+ * thread has blocked:
+ *  - SIGHUP reloads what may change at run time and reopens the log file;
+ *    connections are untouched.
+ *  - SIGTERM/SIGINT: /readyz turns 503, STOPPING=1, the listening sockets
+ *    close, requests in flight get shutdown_timeout seconds to finish, then
+ *    HTTP stops (never while a connection waits on the store's writer), the
+ *    store checkpoints the WAL and closes, and tagd exits 0.  A second
+ *    SIGTERM/SIGINT during the drain exits at once.
  */
-#include <getopt.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "cli.h"
+#include "config.h"
+#include "health_api.h"
 #include "http.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "serve.h"
 #include "store.h"
+#include "store_admin.h"
 
-#define DRAIN_DEADLINE_S 10
-#define MAX_BODY_LIMIT   (1024 * 1024 * 1024)
-
-/*
- * A decimal number of digits only (strtoul alone also takes blanks, signs
- * and wraps "-1" around) no larger than max.
- */
-static bool parse_count(const char *text, unsigned long long max, unsigned long long *out)
-{
-	unsigned long long v = 0;
-
-	if (*text == '\0')
-		return false;
-	for (const char *p = text; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		v = v * 10 + (unsigned)(*p - '0');
-		if (v > max)
-			return false;
-	}
-	*out = v;
-	return true;
-}
-
-bool serve_parse_listen(const char *text, char *host, size_t cap, unsigned *port)
-{
-	const char *colon;
-	size_t hlen;
-
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-		if (close == NULL || close[1] != ':')
-			return false;
-		colon = close + 1;
-		text++;
-		hlen = (size_t)(close - text);
-	} else {
-		colon = strrchr(text, ':');
-		if (colon == NULL)
-			return false;
-		hlen = (size_t)(colon - text);
-	}
-	if (hlen == 0) {
-		text = "127.0.0.1";
-		hlen = strlen(text);
-	}
-	if (hlen >= cap)
-		return false;
-	unsigned long long p;
-	if (!parse_count(colon + 1, 65535, &p))
-		return false;
-	memcpy(host, text, hlen);
-	host[hlen] = '\0';
-	*port = (unsigned)p;
-	return true;
-}
-
-#define CLONE_BASE_MAX 512
-
-/*
- * Check a clone base URL (http or https, no query, fragment or blank) and
- * copy it into out (CLONE_BASE_MAX + 1 bytes) without trailing '/'.
- */
-static bool clone_base_normalize(const char *url, char *out)
-{
-	size_t len = strlen(url);
-	size_t scheme = strncmp(url, "https://", 8) == 0  ? 8
-	                : strncmp(url, "http://", 7) == 0 ? 7
-	                                                  : 0;
-
-	while (len > scheme && url[len - 1] == '/')
-		len--;
-	if (scheme == 0 || len <= scheme || len > CLONE_BASE_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)url[i];
-		if (ch <= ' ' || ch >= 0x7f || ch == '?' || ch == '#')
-			return false;
-	}
-	memcpy(out, url, len);
-	out[len] = '\0';
-	return true;
-}
+#define POLL_US 10000 /* how often the drain looks at requests in flight */
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: tagd serve [--listen HOST:PORT] [--db PATH] [--threads N]\n"
-	        "                  [--max-body BYTES] [--clone-base-url URL]\n"
-	        "                  [--tls-cert PATH --tls-key PATH]\n"
+	        "usage: tagd serve [--config PATH] [--KEY VALUE]...\n"
 	        "Serve the Vers and ServiceStage tag APIs.\n"
-	        "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0: any)\n"
-	        "  --db PATH           SQLite database (default $TAGD_DB, else %s)\n"
-	        "  --threads N         HTTP threads (default: one per core)\n"
-	        "  --max-body BYTES    largest request body accepted (default 1048576)\n"
-	        "  --clone-base-url URL  base of ServiceStage clone URLs\n"
-	        "                      (default https://git.example.com)\n"
-	        "  --tls-cert PATH     serve HTTPS with this PEM certificate (chain)\n"
-	        "  --tls-key PATH      ... and this PEM private key; both re-read on SIGHUP\n"
-	        "  --tls-priorities S  GnuTLS priority string (default: TLS 1.2+, AEAD ciphers)\n",
-	        CLI_DEFAULT_DB);
+	        "Settings come from flags, else TAGD_<KEY> environment variables, else the\n"
+	        "configuration file (--config PATH, else $TAGD_CONFIG, else %s),\n"
+	        "else the defaults.  'tagd config check' prints the result.\n"
+	        "  --config PATH              the configuration file\n",
+	        CONFIG_DEFAULT_PATH);
+	config_print_flags(f);
 }
 
-/* Wait for in-flight requests to finish, at most deadline seconds. */
-static void drain(struct http_server *h, unsigned deadline)
+static uint64_t monotonic_us(void)
 {
-	struct timespec step = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
-	for (unsigned i = 0; i < deadline * 100 && http_in_flight(h) > 0; i++)
-		nanosleep(&step, NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* SIGHUP: new certificate files take effect for the next handshakes; a bad one is not taken. */
+/* Wait for one of sigs at most timeout_us (0: forever); returns it, or 0 on timeout. */
+static int wait_signal(const sigset_t *sigs, uint64_t timeout_us)
+{
+	for (;;) {
+		int sig;
+		if (timeout_us == 0) {
+			if (sigwait(sigs, &sig) == 0)
+				return sig;
+			continue;
+		}
+		struct timespec ts = {.tv_sec = (time_t)(timeout_us / 1000000),
+		                      .tv_nsec = (long)(timeout_us % 1000000) * 1000};
+		sig = sigtimedwait(sigs, NULL, &ts);
+		if (sig > 0)
+			return sig;
+		if (errno == EAGAIN)
+			return 0;
+		/* EINTR: wait again */
+	}
+}
+
+/* Apply the logging settings; on error the log stays where it was. */
+static void apply_logging(const struct config *cfg)
+{
+	char *err = NULL;
+	if (!log_open_file(cfg->log_file, &err)) {
+		log_msg(LOG_ERROR, "cannot open the log file", "error=\"%s\"",
+		        err ? err : "out of memory");
+		free(err);
+	}
+	log_set_level((enum log_level)cfg->log_level);
+	log_set_format((enum log_format)cfg->log_format);
+}
+
+/* Log each line of a multi-line error message. */
+static void log_lines(enum log_level level, const char *msg, const char *text)
+{
+	while (text != NULL && *text != '\0') {
+		size_t n = strcspn(text, "\n");
+		log_msg(level, msg, "error=\"%.*s\"", (int)n, text);
+		text += n + (text[n] == '\n');
+	}
+}
+
+/* Re-read the TLS certificate and key (renewed in place); a bad pair keeps the old one. */
 static void reload_tls(struct http_server *http)
 {
 	char *err = NULL;
-	if (!http_is_tls(http)) {
-		log_msg(LOG_INFO, "SIGHUP: nothing to reload (no TLS)", NULL);
+
+	if (!http_is_tls(http))
 		return;
-	}
 	if (http_reload_tls(http, &err))
 		log_msg(LOG_INFO, "TLS certificate reloaded", NULL);
 	else
@@ -143,91 +118,151 @@ static void reload_tls(struct http_server *http)
 	free(err);
 }
 
-int serve_main(int argc, char **argv)
+/* SIGHUP: build the configuration afresh and apply what may change at run time. */
+static void reload(struct config *cur, const struct config_args *args, struct http_server *http)
 {
-	static const struct option longopts[] = {
-	        {"listen", required_argument, NULL, 'l'},
-	        {"db", required_argument, NULL, 'd'},
-	        {"threads", required_argument, NULL, 't'},
-	        {"max-body", required_argument, NULL, 'b'},
-	        {"clone-base-url", required_argument, NULL, 'u'},
-	        {"tls-cert", required_argument, NULL, 'C'},
-	        {"tls-key", required_argument, NULL, 'K'},
-	        {"tls-priorities", required_argument, NULL, 'P'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
-	const char *listen_text = "127.0.0.1:8080", *db_flag = NULL;
-	struct http_options hopts = {.listen_fd = -1};
-	struct app_options aopts = {0};
-	char clone_base[CLONE_BASE_MAX + 1];
-	char host[256];
-	unsigned port;
-	int opt;
+	struct config next;
+	char *err = NULL;
+	unsigned changed = 0;
 
-	optind = 0;
-	opterr = 0; /* one line of our own on a bad option, not getopt's plus the usage */
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		unsigned long long n;
-		switch (opt) {
-		case 'l':
-			listen_text = optarg;
-			break;
-		case 'd':
-			db_flag = optarg;
-			break;
-		case 't':
-			if (!parse_count(optarg, 256, &n) || n == 0) {
-				fprintf(stderr, "tagd serve: --threads takes 1 to 256\n");
-				return 2;
-			}
-			hopts.threads = (unsigned)n;
-			break;
-		case 'b':
-			/* Bounded: the body buffer's size arithmetic must not wrap. */
-			if (!parse_count(optarg, MAX_BODY_LIMIT, &n) || n == 0) {
-				fprintf(stderr, "tagd serve: --max-body takes 1 to %d bytes\n",
-				        MAX_BODY_LIMIT);
-				return 2;
-			}
-			hopts.max_body = (size_t)n;
-			break;
-		case 'u':
-			if (!clone_base_normalize(optarg, clone_base)) {
-				fprintf(stderr, "tagd serve: --clone-base-url takes an http:// or "
-				                "https:// URL without query or fragment\n");
-				return 2;
-			}
-			aopts.clone_base_url = clone_base;
-			break;
-		case 'C':
-			hopts.tls_cert_file = optarg;
-			break;
-		case 'K':
-			hopts.tls_key_file = optarg;
-			break;
-		case 'P':
-			hopts.tls_priorities = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "tagd serve: bad option '%s' (see tagd serve --help)\n",
-			        argv[optind - 1]);
-			return 2;
+	sdnotify_reloading();
+	if (!config_load(&next, args, &err)) {
+		log_lines(LOG_ERROR, "reload refused; the running configuration stays", err);
+		free(err);
+		sdnotify_ready("serving");
+		return;
+	}
+	/* Always reopen the log file: logrotate may have moved it. */
+	apply_logging(&next);
+	http_set_limits(http, next.max_body, next.connection_timeout);
+	reload_tls(http);
+	for (size_t i = 0; i < config_key_count(); i++) {
+		const struct config_key *k = config_key_at(i);
+		if (!config_key_changed(cur, &next, i))
+			continue;
+		changed++;
+		if (!config_key_reloadable(k))
+			log_msg(LOG_WARN, "setting changed; it takes effect at the next restart",
+			        "key=%s", config_key_name(k));
+	}
+	config_release(cur);
+	*cur = next;
+	log_msg(LOG_INFO, "configuration reloaded", "changed=%u", changed);
+	sdnotify_ready("serving");
+}
+
+/* "HOST:PORT" (IPv6 in brackets) of a listening socket. */
+static void sock_name(int fd, char *buf, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+			inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+			port = ntohs(in->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+			inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+			port = ntohs(in6->sin6_port);
+			snprintf(buf, cap, "[%s]:%u", host, port);
+			return;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "tagd serve: unexpected argument '%s'\n", argv[optind]);
+	snprintf(buf, cap, "%s:%u", host, port);
+}
+
+/* The listening sockets: systemd's when socket-activated, else the configured addresses. */
+static bool open_listeners(const struct config *cfg, int *fds, size_t *n, bool *activated)
+{
+	*n = sdnotify_listen_fds(fds, HTTP_MAX_LISTEN);
+	*activated = *n > 0;
+	if (*activated)
+		return true;
+	for (size_t i = 0; i < cfg->nlisten; i++) {
+		char *err = NULL;
+		fds[i] = http_listen(cfg->listen[i].host, cfg->listen[i].port, &err);
+		if (fds[i] < 0) {
+			fprintf(stderr, "tagd serve: %s\n", err ? err : "out of memory");
+			free(err);
+			for (size_t j = 0; j < i; j++)
+				close(fds[j]);
+			return false;
+		}
+	}
+	*n = cfg->nlisten;
+	return true;
+}
+
+/*
+ * Let requests in flight finish, at most deadline_s seconds, then wait for
+ * every connection suspended on the store's writer to be resumed (the writer
+ * always finishes).  Returns false when a second SIGTERM/SIGINT came.
+ */
+static bool drain(struct http_server *h, const sigset_t *sigs, unsigned deadline_s,
+                  uint64_t watchdog_us)
+{
+	uint64_t start = monotonic_us(), last_ping = start;
+	uint64_t end = start + (uint64_t)deadline_s * 1000000;
+
+	for (;;) {
+		uint64_t now = monotonic_us();
+		bool in_flight = http_in_flight(h) > 0 && now < end;
+		if (!in_flight && http_deferred(h) == 0)
+			break;
+		int sig = wait_signal(sigs, POLL_US);
+		if (sig == SIGTERM || sig == SIGINT)
+			return false;
+		if (watchdog_us != 0 && now - last_ping >= watchdog_us / 2) {
+			sdnotify_watchdog();
+			last_ping = now;
+		}
+	}
+	unsigned left = http_in_flight(h);
+	if (left > 0)
+		log_msg(LOG_WARN, "shutdown deadline passed; cutting off requests",
+		        "in_flight=%u shutdown_timeout=%u", left, deadline_s);
+	return true;
+}
+
+int serve_main(int argc, char **argv)
+{
+	struct config_args args;
+	struct config cfg;
+	struct store *store = NULL;
+	struct app *app = NULL;
+	struct http_server *http = NULL;
+	int fds[HTTP_MAX_LISTEN];
+	size_t nfds = 0;
+	bool activated = false;
+	char *err = NULL;
+	int rc = 1;
+
+	if (!config_parse_args(argc, argv, &args, &err)) {
+		/* One line: the reason, and where the full usage is. */
+		fprintf(stderr, "tagd serve: %s (see tagd serve --help)\n",
+		        err ? err : "out of memory");
+		free(err);
 		return 2;
 	}
-	if (!serve_parse_listen(listen_text, host, sizeof(host), &port)) {
-		fprintf(stderr, "tagd serve: --listen takes HOST:PORT, got '%s'\n", listen_text);
-		return 2;
+	if (args.help) {
+		usage(stdout);
+		return 0;
 	}
-	hopts.host = host;
-	hopts.port = (uint16_t)port;
+	if (!config_load(&cfg, &args, &err)) {
+		for (const char *p = err; p != NULL && *p != '\0';) {
+			size_t n = strcspn(p, "\n");
+			fprintf(stderr, "tagd serve: %.*s\n", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+		free(err);
+		return 1;
+	}
+	health_set_state(HEALTH_STARTING);
+	apply_logging(&cfg);
 
 	/* Signals are taken synchronously by this thread; block them before any thread starts. */
 	sigset_t sigs;
@@ -238,47 +273,94 @@ int serve_main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	const char *db = cli_db_path(db_flag);
-	if (*db == '\0') {
-		fprintf(stderr, "tagd serve: --db takes a path\n");
-		return 2;
-	}
-	char *err = NULL;
-	struct store *store = store_open(db, NULL, &err);
+	struct store_options sopts = {.synchronous_normal = cfg.synchronous == CONFIG_SYNC_NORMAL,
+	                              .max_batch = cfg.write_batch};
+	store = store_open(cfg.db, &sopts, &err);
 	if (store == NULL) {
-		fprintf(stderr, "tagd serve: %s\n", err);
-		free(err);
-		return 1;
+		fprintf(stderr, "tagd serve: %s\n", err ? err : "out of memory");
+		log_msg(LOG_ERROR, "cannot open the database", "error=\"%s\"",
+		        err ? err : "out of memory");
+		goto out;
 	}
-	struct app *app = app_new(store, &aopts);
-	struct http_server *http = app ? http_start(&hopts, app, &err) : NULL;
+	struct app_options aopts = {.clone_base_url = cfg.clone_base_url};
+	app = app_new(store, &aopts);
+	if (app == NULL) {
+		fprintf(stderr, "tagd serve: out of memory\n");
+		goto out;
+	}
+	if (!open_listeners(&cfg, fds, &nfds, &activated))
+		goto out;
+	struct http_options hopts = {
+	        .listen_fd = -1,
+	        .listen_fds = fds,
+	        .nlisten_fds = nfds,
+	        .threads = cfg.threads,
+	        .max_body = cfg.max_body,
+	        .timeout_s = cfg.connection_timeout,
+	        .conn_limit = cfg.max_connections,
+	        .per_ip_limit = cfg.max_connections_per_ip,
+	        .tls_cert_file = cfg.tls_cert[0] ? cfg.tls_cert : NULL,
+	        .tls_key_file = cfg.tls_key[0] ? cfg.tls_key : NULL,
+	        .tls_priorities = cfg.tls_priorities[0] ? cfg.tls_priorities : NULL,
+	};
+	http = http_start(&hopts, app, &err);
 	if (http == NULL) {
 		fprintf(stderr, "tagd serve: %s\n", err ? err : "out of memory");
-		free(err);
-		app_free(&app);
-		store_close(&store);
-		return 1;
+		goto out;
 	}
-	log_msg(LOG_INFO, "listening", "addr=%s%s%s:%u db=\"%s\" schema=%d",
-	        strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", http_port(http),
-	        db, store_schema_version(store));
+	for (size_t i = 0; i < nfds; i++) {
+		char name[80];
+		sock_name(fds[i], name, sizeof(name));
+		log_msg(LOG_INFO, "listening", "addr=%s db=\"%s\" schema=%d%s", name, cfg.db,
+		        store_schema_version(store), activated ? " socket=systemd" : "");
+	}
+	health_set_state(HEALTH_READY);
+	sdnotify_ready("serving");
 
+	uint64_t watchdog_us = sdnotify_watchdog_usec();
 	for (;;) {
-		int sig = 0;
-		if (sigwait(&sigs, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			reload_tls(http);
+		int sig = wait_signal(&sigs, watchdog_us / 2);
+		if (sig == 0) {
+			/* Pet the watchdog only while the database answers: a wedged tagd gets
+			 * restarted. */
+			enum store_status st = store_ping(store);
+			if (st == STORE_OK)
+				sdnotify_watchdog();
+			else
+				log_msg(LOG_ERROR, "watchdog: the database does not answer",
+				        "error=\"%s\"", store_status_str(st));
 			continue;
 		}
-		log_msg(LOG_INFO, "shutting down", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+		if (sig == SIGHUP) {
+			reload(&cfg, &args, http);
+			continue;
+		}
+		/* Not ready and not accepting before saying so: the log line marks the drain. */
+		health_set_state(HEALTH_DRAINING);
+		sdnotify_stopping("draining requests in flight");
+		http_quiesce(http);
+		log_msg(LOG_INFO, "shutting down", "signal=%s in_flight=%u",
+		        sig == SIGTERM ? "TERM" : "INT", http_in_flight(http));
 		break;
 	}
-	http_quiesce(http);
-	drain(http, DRAIN_DEADLINE_S);
+	if (!drain(http, &sigs, cfg.shutdown_timeout, watchdog_us)) {
+		log_msg(LOG_WARN, "second signal: exiting at once", "in_flight=%u",
+		        http_in_flight(http));
+		/*
+		 * The operator asked for an immediate stop: no cleanup, as after a
+		 * crash.  SQLite's WAL keeps every committed write; the next start
+		 * recovers.
+		 */
+		_exit(EXIT_FAILURE);
+	}
+	rc = 0;
+out:
 	http_stop(&http);
 	app_free(&app);
 	store_close(&store);
-	log_msg(LOG_INFO, "stopped", NULL);
-	return 0;
+	if (rc == 0)
+		log_msg(LOG_INFO, "stopped", NULL);
+	free(err);
+	config_release(&cfg);
+	return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uuid/uuid.h>
 
 #include "log.h"
@@ -43,13 +44,24 @@ struct store {
 	struct store_op *queue_tail;
 	bool stopping;
 
-	uint64_t stat_batches; /* under queue_lock */
-	uint64_t stat_ops;
+	struct store_stats stats; /* under queue_lock */
 
 	/* Last-use writes claimed recently, by token (see store_touch_claim). */
 	pthread_mutex_t touch_lock;
 	struct touch_slot touch[STORE_TOUCH_SLOTS];
 };
+
+const uint64_t store_latency_bounds_us[STORE_LATENCY_BUCKETS] = {
+        250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
+};
+const unsigned store_batch_bounds[STORE_BATCH_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 const char *store_status_str(enum store_status st)
 {
@@ -467,7 +479,9 @@ static void run_batch(struct store *s, struct store_op *batch)
 {
 	struct store_conn *c = s->wconn;
 	struct store_op *txn_first = batch; /* first op of the open transaction */
+	uint64_t started = monotonic_us();
 	enum store_status begin = exec_cached(c, SQL_BEGIN_IMMEDIATE);
+	bool failed = begin != STORE_OK;
 	size_t n = 0;
 
 	if (begin != STORE_OK)
@@ -500,6 +514,7 @@ static void run_batch(struct store *s, struct store_op *batch)
 			log_msg(LOG_ERROR, "write transaction rolled back by SQLite",
 			        "error=\"%s\"", store_status_str(lost));
 			fail_ops(txn_first, op->next, lost);
+			failed = true;
 			txn_first = op->next;
 			if (txn_first != NULL)
 				begin = exec_cached(c, SQL_BEGIN_IMMEDIATE);
@@ -509,6 +524,7 @@ static void run_batch(struct store *s, struct store_op *batch)
 	if (begin == STORE_OK && txn_first != NULL) {
 		enum store_status commit = exec_cached(c, SQL_COMMIT);
 		if (commit != STORE_OK) {
+			failed = true;
 			log_msg(LOG_ERROR, "commit failed", "ops=%zu error=\"%s\"", n,
 			        sqlite3_errmsg(c->db));
 			if (!sqlite3_get_autocommit(c->db))
@@ -517,9 +533,19 @@ static void run_batch(struct store *s, struct store_op *batch)
 		}
 	}
 
+	uint64_t took = monotonic_us() - started;
+	size_t lb = 0, bb = 0;
+	while (lb < STORE_LATENCY_BUCKETS && took > store_latency_bounds_us[lb])
+		lb++;
+	while (bb < STORE_BATCH_BUCKETS && n > store_batch_bounds[bb])
+		bb++;
 	pthread_mutex_lock(&s->queue_lock);
-	s->stat_batches++;
-	s->stat_ops += n;
+	s->stats.batches++;
+	s->stats.ops += n;
+	s->stats.failed_batches += failed ? 1 : 0;
+	s->stats.latency_sum_us += took;
+	s->stats.latency[lb]++;
+	s->stats.batch_ops[bb]++;
 	pthread_mutex_unlock(&s->queue_lock);
 
 	for (struct store_op *op = batch, *next; op != NULL; op = next) {
@@ -609,8 +635,15 @@ enum store_status store_execute(struct store *s, struct store_op *op)
 void store_write_stats(struct store *s, uint64_t *batches, uint64_t *ops)
 {
 	pthread_mutex_lock(&s->queue_lock);
-	*batches = s->stat_batches;
-	*ops = s->stat_ops;
+	*batches = s->stats.batches;
+	*ops = s->stats.ops;
+	pthread_mutex_unlock(&s->queue_lock);
+}
+
+void store_stats_get(struct store *s, struct store_stats *out)
+{
+	pthread_mutex_lock(&s->queue_lock);
+	*out = s->stats;
 	pthread_mutex_unlock(&s->queue_lock);
 }
 

@@ -165,7 +165,8 @@ if (fs.existsSync(realPath)) {
       }
     }
     for (const prop of Object.keys(os.properties || {})) {
-      if (!(prop in (rs.properties || {}))) err(`schema ${name}: property ${prop} is not in the real document`);
+      if (!(prop in (rs.properties || {})) && os.properties[prop]["x-tagd-extension"] !== true)
+        err(`schema ${name}: property ${prop} is not in the real document (nor marked x-tagd-extension)`);
     }
   }
 } else {

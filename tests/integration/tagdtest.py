@@ -20,6 +20,22 @@ import unittest
 
 TAGD_BIN = os.environ.get("TAGD_BIN", os.path.join(os.path.dirname(__file__), "../../build/tagd"))
 START_TIMEOUT = 20.0
+# Settings tagd reads from the environment (TAGD_<KEY>): a test run must not
+# inherit the operator's.  TAGD_CONFIG=/dev/null: an empty configuration file.
+TAGD_SETTING_VARS = ("TAGD_CONFIG", "TAGD_LISTEN", "TAGD_DB", "TAGD_THREADS",
+                     "TAGD_MAX_CONNECTIONS", "TAGD_MAX_CONNECTIONS_PER_IP",
+                     "TAGD_CONNECTION_TIMEOUT", "TAGD_MAX_BODY", "TAGD_SYNCHRONOUS",
+                     "TAGD_CLONE_BASE_URL", "TAGD_LOG_LEVEL", "TAGD_LOG_FORMAT", "TAGD_LOG_FILE",
+                     "TAGD_SHUTDOWN_TIMEOUT")
+LISTENING_RE = re.compile(r'msg="listening" addr=\S*:(\d+)|"msg":"listening","addr":"[^"]*:(\d+)"')
+
+
+def clean_env(extra=None):
+    """The environment for a tagd process: no inherited TAGD_* settings, then extra."""
+    env = {k: v for k, v in os.environ.items() if k not in TAGD_SETTING_VARS}
+    env["TAGD_CONFIG"] = "/dev/null"
+    env.update(extra or {})
+    return env
 
 # Contract log: with TAGD_CONTRACT_LOG=<dir>, every exchange made through
 # Tagd.request is appended as one JSON line to <dir>/exchanges-<pid>.jsonl,
@@ -83,8 +99,7 @@ class Tagd:
         self.dir = workdir or tempfile.mkdtemp(prefix="tagd-it-")
         self.db = os.path.join(self.dir, "tagd.db")
         self.extra_args = list(extra_args)
-        self.env = dict(os.environ, **(env or {}))
-        self.env.pop("TAGD_DB", None)
+        self.env = clean_env(env)
         self.proc = None
         self.port = None
         self.log_lines = []
@@ -99,17 +114,20 @@ class Tagd:
                                      stderr=subprocess.PIPE, env=self.env)
         ready = threading.Event()
 
+        proc = self.proc
+
         def pump():
-            for raw in self.proc.stderr:
+            for raw in proc.stderr:
                 line = raw.decode("utf-8", "replace").rstrip("\n")
                 with self._log_cond:
                     self.log_lines.append(line)
                     self._log_cond.notify_all()
-                m = re.search(r'msg="listening" addr=\S*:(\d+)', line)
+                m = LISTENING_RE.search(line)
                 if m and not ready.is_set():
-                    self.port = int(m.group(1))
+                    self.port = int(m.group(1) or m.group(2))
                     ready.set()
             ready.set()  # the process ended: do not wait any longer
+            proc.stderr.close()
             with self._log_cond:
                 self._log_cond.notify_all()
 
@@ -148,29 +166,35 @@ class Tagd:
         with self._log_lock:
             return "\n".join(self.log_lines)
 
-    def wait_log(self, pattern, start=0, timeout=START_TIMEOUT):
-        """Wait until a log line from index start on matches pattern; returns the match."""
+    def wait_log(self, pattern, timeout=10.0, start=0):
+        """Block until a log line (from index start on) matches pattern; returns the match."""
         rx = re.compile(pattern)
-        found = []
-
-        def seen():
-            found[:] = [m for m in map(rx.search, self.log_lines[start:]) if m]
-            return bool(found)
-
+        deadline = time.monotonic() + timeout
         with self._log_cond:
-            if not self._log_cond.wait_for(seen, timeout):
-                raise AssertionError(f"no log line matching {pattern!r}:\n" +
-                                     "\n".join(self.log_lines))
-        return found[0]
+            while True:
+                for line in self.log_lines[start:]:
+                    m = rx.search(line)
+                    if m:
+                        return m
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no log line matches {pattern!r}:\n"
+                                         + "\n".join(self.log_lines))
+                self._log_cond.wait(left)
+
+    def log_mark(self):
+        """The number of log lines so far, for wait_log(start=...)."""
+        return self.log_count()
 
     def log_count(self):
+        """The number of log lines so far."""
         with self._log_lock:
             return len(self.log_lines)
 
     # -- command line --
     def cli(self, *args, check=True):
         r = subprocess.run([TAGD_BIN] + list(args) + ["--db", self.db], capture_output=True,
-                           text=True, stdin=subprocess.DEVNULL, timeout=60)
+                           text=True, stdin=subprocess.DEVNULL, timeout=60, env=self.env)
         if check and r.returncode != 0:
             raise AssertionError(f"tagd {' '.join(args)} failed ({r.returncode}): {r.stderr}")
         return r

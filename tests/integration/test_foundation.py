@@ -441,7 +441,7 @@ class CliTest(unittest.TestCase):
             ["token", "list", "--org"],                   # option without its value
             ["serve", "--bogus"],
             ["serve", "--listen", "nonsense"],
-            ["serve", "--threads", "0"],
+            ["serve", "--threads", "257"],
             ["serve", "--threads", "4294967297"],
             ["serve", "--max-body", "-5"],
             ["serve", "--max-body", "18446744073709551615"],
