@@ -41,7 +41,6 @@ json_t *vers_read_body(struct call *c, struct body_field *fields, size_t n);
 json_t *vers_commit_json(const struct vers_commit *cm);
 json_t *vers_repo_json(const struct vers_repo *r);
 json_t *vers_public_repo_json(const struct vers_repo *r);
-json_t *vers_repo_tag_json(const struct vers_tag *t, const char *repo_name);
 
 /* JSON of a legacy commit tag (TagInfo). */
 json_t *vers_commit_tag_json(const struct vers_tag *t);
@@ -77,6 +76,9 @@ void vers_list_scalar(struct vers_list *l, json_t *v);
 void vers_list_respond(struct call *c, int status, struct vers_list *l);
 
 void vers_list_release(struct vers_list *l);
+
+/* Append a RepoTagInfo, written directly (no jansson object on this hot path). */
+void vers_list_tag(struct vers_list *l, const struct vers_tag *t, const char *repo_name);
 
 /* A nullable string as JSON: null for NULL. */
 json_t *vers_nullable(const char *s);

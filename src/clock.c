@@ -7,6 +7,10 @@
 
 #include "clock.h"
 
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: what four-digit years can say. */
+#define CLOCK_MIN_S (-62135596800LL)
+#define CLOCK_MAX_S (253402300799LL)
+
 int64_t clock_now_us(void)
 {
 	struct timespec ts;
@@ -14,20 +18,62 @@ int64_t clock_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Write v as exactly width decimal digits. */
+static void put_digits(char *p, unsigned v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 void clock_format_rfc3339(int64_t us, char *buf)
 {
-	time_t secs = (time_t)(us / 1000000);
-	long frac = (long)(us % 1000000);
-	struct tm tm;
+	int64_t secs = us / 1000000;
+	int64_t frac = us % 1000000;
 
 	if (frac < 0) {
 		frac += 1000000;
 		secs--;
 	}
-	gmtime_r(&secs, &tm);
-	/* strftime bounds each field to its width; years past 9999 do not occur. */
-	strftime(buf, CLOCK_RFC3339_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + 19, CLOCK_RFC3339_LEN - 19, ".%06ldZ", frac);
+	/* Four-digit years only: clamp to 0001-01-01 .. 9999-12-31. */
+	if (secs < CLOCK_MIN_S)
+		secs = CLOCK_MIN_S, frac = 0;
+	if (secs > CLOCK_MAX_S)
+		secs = CLOCK_MAX_S, frac = 999999;
+	/*
+	 * Civil date from days since the epoch (proleptic Gregorian), by
+	 * arithmetic: gmtime_r and strftime cost more than the rest of a tag's
+	 * JSON, and lists format two times per row.
+	 */
+	int64_t days = secs / 86400, rem = secs % 86400;
+	if (rem < 0)
+		rem += 86400, days--;
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	unsigned day = doy - (153 * mp + 2) / 5 + 1;
+	unsigned month = mp < 10 ? mp + 3 : mp - 9;
+	unsigned year = (unsigned)(yoe + era * 400 + (month <= 2));
+
+	put_digits(buf, year, 4);
+	buf[4] = '-';
+	put_digits(buf + 5, month, 2);
+	buf[7] = '-';
+	put_digits(buf + 8, day, 2);
+	buf[10] = 'T';
+	put_digits(buf + 11, (unsigned)(rem / 3600), 2);
+	buf[13] = ':';
+	put_digits(buf + 14, (unsigned)(rem / 60 % 60), 2);
+	buf[16] = ':';
+	put_digits(buf + 17, (unsigned)(rem % 60), 2);
+	buf[19] = '.';
+	put_digits(buf + 20, (unsigned)frac, 6);
+	buf[26] = 'Z';
+	buf[27] = '\0';
 }
 
 static bool digits(const char *s, int n, int *out)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,9 @@ struct store {
 
 	/* Readers: a free list of idle connections. */
 	pthread_mutex_t pool_lock;
-	struct store_conn *pool;
+	struct store_conn *pool; /* idle readers not kept by a thread */
+	struct store_conn *all;  /* every reader, under pool_lock */
+	uint64_t id;             /* unique in the process: tells a thread's reader apart */
 
 	/* The writer: its connection, its queue and its thread. */
 	struct store_conn *wconn;
@@ -332,22 +335,49 @@ static struct store_conn *conn_open(struct store *s, bool create, bool writer, c
 	return c;
 }
 
+/*
+ * Each thread keeps the last reader it released for the next request, so the
+ * common path takes no lock: a mutex on a shared pool showed up as futex
+ * waits in a GET's profile.  A nested borrow (the thread's reader is busy)
+ * falls back to the pool.
+ */
+static _Thread_local struct {
+	uint64_t store_id;
+	struct store_conn *conn;
+} thread_reader;
+
+static _Atomic uint64_t next_store_id = 1;
+
 struct store_conn *store_reader(struct store *s)
 {
+	struct store_conn *c = NULL;
+
+	if (thread_reader.store_id == s->id && thread_reader.conn != NULL &&
+	    !thread_reader.conn->in_use) {
+		c = thread_reader.conn;
+		c->in_use = true;
+		return c;
+	}
 	pthread_mutex_lock(&s->pool_lock);
-	struct store_conn *c = s->pool;
+	c = s->pool;
 	if (c != NULL)
 		s->pool = c->next_free;
 	pthread_mutex_unlock(&s->pool_lock);
-	if (c != NULL)
-		return c;
-	char *err = NULL;
-	c = conn_open(s, false, false, &err);
 	if (c == NULL) {
-		log_msg(LOG_ERROR, "cannot open read connection", "error=\"%s\"",
-		        err ? err : "out of memory");
-		free(err);
+		char *err = NULL;
+		c = conn_open(s, false, false, &err);
+		if (c == NULL) {
+			log_msg(LOG_ERROR, "cannot open read connection", "error=\"%s\"",
+			        err ? err : "out of memory");
+			free(err);
+			return NULL;
+		}
+		pthread_mutex_lock(&s->pool_lock);
+		c->next_all = s->all;
+		s->all = c;
+		pthread_mutex_unlock(&s->pool_lock);
 	}
+	c->in_use = true;
 	return c;
 }
 
@@ -356,6 +386,14 @@ void store_reader_release(struct store *s, struct store_conn *c)
 	if (c == NULL)
 		return;
 	store_read_end(c);
+	c->in_use = false;
+	if (thread_reader.store_id == s->id && thread_reader.conn == c)
+		return;
+	if (thread_reader.store_id != s->id || thread_reader.conn == NULL) {
+		thread_reader.store_id = s->id;
+		thread_reader.conn = c;
+		return;
+	}
 	pthread_mutex_lock(&s->pool_lock);
 	c->next_free = s->pool;
 	s->pool = c;
@@ -675,11 +713,12 @@ bool store_touch_claim(struct store *s, const char *public_id, int64_t now_us)
 
 static void store_free(struct store *s)
 {
-	while (s->pool != NULL) {
-		struct store_conn *c = s->pool;
-		s->pool = c->next_free;
+	while (s->all != NULL) {
+		struct store_conn *c = s->all;
+		s->all = c->next_all;
 		conn_close(c);
 	}
+	s->pool = NULL;
 	conn_close(s->wconn);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->queue_lock);
@@ -689,8 +728,21 @@ static void store_free(struct store *s)
 	free(s);
 }
 
+/*
+ * Process-wide SQLite settings, made once before any connection: no memory
+ * statistics, which SQLite otherwise keeps under a global mutex taken on
+ * every allocation of every connection (seen in a GET's profile).
+ */
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_initialize();
+}
+
 struct store *store_open(const char *path, const struct store_options *opts, char **err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sqlite_setup);
 	char *dummy = NULL;
 	if (err == NULL)
 		err = &dummy;
@@ -709,6 +761,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	if (s->opts.busy_timeout_ms == 0)
 		s->opts.busy_timeout_ms = DEFAULT_BUSY_TIMEOUT;
 	pthread_mutex_init(&s->pool_lock, NULL);
+	s->id = atomic_fetch_add(&next_store_id, 1);
 	pthread_mutex_init(&s->queue_lock, NULL);
 	pthread_cond_init(&s->queue_cond, NULL);
 	pthread_mutex_init(&s->touch_lock, NULL);

@@ -16,7 +16,9 @@ struct store_conn {
 	/* Prepared statements keyed by the address of their (static) SQL text. */
 	const char *stmt_sql[STORE_STMT_SLOTS];
 	sqlite3_stmt *stmt[STORE_STMT_SLOTS];
-	struct store_conn *next_free;
+	struct store_conn *next_free; /* in the store's pool of idle readers */
+	struct store_conn *next_all;  /* every reader the store opened, to close them */
+	bool in_use;
 };
 
 /*

@@ -73,7 +73,7 @@ struct tag_list_ctx {
 static bool add_tag(void *ctx, const struct vers_tag *t)
 {
 	struct tag_list_ctx *x = ctx;
-	vers_list_value(&x->list, vers_repo_tag_json(t, x->repo_name));
+	vers_list_tag(&x->list, t, x->repo_name);
 	if (x->paging.on && !vers_paging_keep(&x->paging, t->name))
 		x->list.failed = true;
 	return !x->list.failed;
@@ -152,8 +152,11 @@ static void tag_get_answer(struct call *c, const struct vers_repo_key *key, cons
 		vers_status_error(c, st);
 		return;
 	}
-	vers_json(c, 200, vers_repo_tag_json(&t, key->name));
+	struct vers_list out;
+	vers_list_init(&out);
+	vers_list_tag(&out, &t, key->name);
 	vers_tag_release(&t);
+	vers_list_respond(c, 200, &out);
 }
 
 void vers_tag_get(struct call *c)

@@ -17,7 +17,10 @@ function request()
   counter = counter + 1
   if counter % 10 == 0 then
     local body = string.format('{"tag_name":"m%s-%d-%d","commit_id":"%s"}', run, thread_id, counter, commit)
-    return wrk.format("POST", create_path, {["Content-Type"] = "application/json"}, body)
+    -- wrk.format's headers replace wrk.headers: carry the token along.
+    local h = {["Content-Type"] = "application/json"}
+    for k, v in pairs(wrk.headers) do h[k] = v end
+    return wrk.format("POST", create_path, h, body)
   end
   return wrk.format("GET", get_path)
 end
