@@ -39,6 +39,13 @@
 #define DEFAULT_MAX_BODY   (1024 * 1024)
 #define DEFAULT_TIMEOUT_S  30
 #define DEFAULT_CONN_LIMIT 1024
+/*
+ * Each connection's memory pool (request line, headers, read and write
+ * buffers): libmicrohttpd's 32 KiB default made 1,000 idle keep-alive
+ * connections cost ~32 MiB.  16 KiB still holds 8 KiB of headers (more is
+ * answered 431) and the largest non-list answers.
+ */
+#define CONNECTION_MEMORY (16 * 1024)
 /* A body this far past the limit is not worth reading to the end: drop the connection. */
 #define DISCARD_LIMIT (64 * 1024 * 1024)
 
@@ -606,7 +613,7 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 	}
 	h->nlisten = nfds;
 	for (size_t i = 0; i < nfds; i++) {
-		struct MHD_OptionItem options[10];
+		struct MHD_OptionItem options[12];
 		size_t n = 0;
 		options[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, h->fd[i], NULL};
 		options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
@@ -616,6 +623,8 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 		options[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		                                       opts->per_ip_limit, NULL};
 		options[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+		options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		                                       CONNECTION_MEMORY, NULL};
 		/* A pool of one is no pool: libmicrohttpd warns; leave it out. */
 		if (threads > 1)
 			options[n++] =
