@@ -91,6 +91,8 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
