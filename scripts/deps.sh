@@ -5,7 +5,9 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev uuid-dev
             libsqlite3-dev nettle-dev libsystemd-dev curl ca-certificates)
-test_pkgs=(check python3 clang-format sqlite3 procps)
+# clang and its runtime (libclang-rt-dev: ASan, UBSan, libFuzzer) build the
+# sanitizer and fuzz targets.
+test_pkgs=(check python3 clang-format sqlite3 procps clang libclang-rt-dev)
 
 pkgs=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then

@@ -19,6 +19,10 @@ import unittest
 
 TAGD_BIN = os.environ.get("TAGD_BIN", os.path.join(os.path.dirname(__file__), "../../build/tagd"))
 START_TIMEOUT = 20.0
+# What AddressSanitizer, LeakSanitizer and UBSan print; in the sanitizer build
+# any of these in a server's log fails the test that ran the server.
+SANITIZER_RE = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: "
+                          r"|SUMMARY: UndefinedBehaviorSanitizer")
 
 
 class Response:
@@ -70,7 +74,8 @@ class Tagd:
                     ready.set()
             ready.set()  # the process ended: do not wait any longer
 
-        threading.Thread(target=pump, daemon=True).start()
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
         if not ready.wait(START_TIMEOUT) or self.port is None:
             self.kill()
             raise RuntimeError("tagd did not start:\n" + "\n".join(self.log_lines))
@@ -84,6 +89,7 @@ class Tagd:
             self.proc.send_signal(sig)
         rc = self.proc.wait(timeout)
         self.proc = None
+        self._pump.join(10)  # the whole log, sanitizer reports included
         return rc
 
     def kill(self):
@@ -104,6 +110,14 @@ class Tagd:
     def log(self):
         with self._log_lock:
             return "\n".join(self.log_lines)
+
+    def sanitizer_report(self):
+        """The log from the first sanitizer report on, or None when there is none."""
+        with self._log_lock:
+            for i, line in enumerate(self.log_lines):
+                if SANITIZER_RE.search(line):
+                    return "\n".join(self.log_lines[i:i + 60])
+        return None
 
     # -- command line --
     def cli(self, *args, check=True):
@@ -170,7 +184,10 @@ class TagdCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         rc = cls.tagd.stop()
+        report = cls.tagd.sanitizer_report()
         cls.tagd.cleanup()
+        if report is not None:
+            raise AssertionError("sanitizer report:\n" + report)
         if rc not in (0, None):
             raise AssertionError(f"tagd exited with {rc}")
 
