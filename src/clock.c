@@ -7,6 +7,10 @@
 
 #include "clock.h"
 
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: what four-digit years can say. */
+#define CLOCK_MIN_S (-62135596800LL)
+#define CLOCK_MAX_S (253402300799LL)
+
 int64_t clock_now_us(void)
 {
 	struct timespec ts;
@@ -24,10 +28,17 @@ void clock_format_rfc3339(int64_t us, char *buf)
 		frac += 1000000;
 		secs--;
 	}
+	/*
+	 * Four-digit years only: strftime's %Y prints year 999 as "999", which
+	 * left the fraction written past the end of a shorter text.
+	 */
+	if (secs < CLOCK_MIN_S || gmtime_r(&secs, &tm) == NULL)
+		secs = CLOCK_MIN_S, frac = 0;
+	if (secs > CLOCK_MAX_S)
+		secs = CLOCK_MAX_S, frac = 999999;
 	gmtime_r(&secs, &tm);
-	/* strftime bounds each field to its width; years past 9999 do not occur. */
-	strftime(buf, CLOCK_RFC3339_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + 19, CLOCK_RFC3339_LEN - 19, ".%06ldZ", frac);
+	snprintf(buf, CLOCK_RFC3339_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
 static bool digits(const char *s, int n, int *out)
@@ -99,6 +110,9 @@ bool clock_parse_rfc3339(const char *t, int64_t *us)
 	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	long days = era * 146097 + doe - 719468;
 	int64_t secs = (int64_t)days * 86400 + h * 3600 + mi * 60 + (s == 60 ? 59 : s) - offset;
+	/* An offset can carry year 0001 or 9999 out of the range four digits print. */
+	if (secs < CLOCK_MIN_S || secs > CLOCK_MAX_S)
+		return false;
 	*us = secs * 1000000 + frac;
 	return true;
 }
