@@ -37,8 +37,12 @@ void clock_format_rfc3339(int64_t us, char *buf)
 	if (secs > CLOCK_MAX_S)
 		secs = CLOCK_MAX_S, frac = 999999;
 	gmtime_r(&secs, &tm);
-	snprintf(buf, CLOCK_RFC3339_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	/* The fields are in range already; the moduli let the compiler see each width. */
+	snprintf(buf, CLOCK_RFC3339_LEN, "%04u-%02u-%02uT%02u:%02u:%02u.%06luZ",
+	         (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
+	         (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
+	         (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
+	         (unsigned long)frac % 1000000u);
 }
 
 static bool digits(const char *s, int n, int *out)
