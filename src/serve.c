@@ -56,12 +56,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: tagd serve [--listen HOST:PORT] [--db PATH] [--threads N]\n"
-	        "                  [--max-body BYTES]\n"
+	        "                  [--max-body BYTES] [--timeout SECONDS]\n"
 	        "Serve the Vers and ServiceStage tag APIs.\n"
 	        "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0: any)\n"
 	        "  --db PATH           SQLite database (default $TAGD_DB, else %s)\n"
 	        "  --threads N         HTTP threads (default: one per core)\n"
-	        "  --max-body BYTES    largest request body accepted (default 1048576)\n",
+	        "  --max-body BYTES    largest request body accepted (default 1048576)\n"
+	        "  --timeout SECONDS   close a connection idle this long (default 30)\n",
 	        CLI_DEFAULT_DB);
 }
 
@@ -80,6 +81,7 @@ int serve_main(int argc, char **argv)
 	        {"db", required_argument, NULL, 'd'},
 	        {"threads", required_argument, NULL, 't'},
 	        {"max-body", required_argument, NULL, 'b'},
+	        {"timeout", required_argument, NULL, 'T'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -111,6 +113,13 @@ int serve_main(int argc, char **argv)
 			if (*end != '\0' || hopts.max_body == 0) {
 				fprintf(stderr,
 				        "tagd serve: --max-body takes a positive byte count\n");
+				return 2;
+			}
+			break;
+		case 'T':
+			hopts.timeout_s = (unsigned)strtoul(optarg, &end, 10);
+			if (*end != '\0' || hopts.timeout_s == 0 || hopts.timeout_s > 3600) {
+				fprintf(stderr, "tagd serve: --timeout takes 1 to 3600 seconds\n");
 				return 2;
 			}
 			break;
