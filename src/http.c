@@ -30,12 +30,21 @@
 #include "app.h"
 #include "call.h"
 #include "http.h"
+#include "http_deadline.h"
 #include "log.h"
 #include "store.h"
 
 #define DEFAULT_MAX_BODY   (1024 * 1024)
 #define DEFAULT_TIMEOUT_S  30
 #define DEFAULT_CONN_LIMIT 1024
+/*
+ * Request line and header limits, answered 414 and 431 in the dialect's
+ * envelope.  They sit well below libmicrohttpd's per-connection memory pool
+ * (32 KiB by default): a request too big for the pool is refused by
+ * libmicrohttpd itself, with the same statuses but an HTML body.
+ */
+#define MAX_TARGET_BYTES 8192
+#define MAX_HEADER_BYTES 16384
 /* A body this far past the limit is not worth reading to the end: drop the connection. */
 #define DISCARD_LIMIT (64 * 1024 * 1024)
 
@@ -47,6 +56,7 @@ struct http_server {
 	uint16_t port;
 	size_t max_body;
 	atomic_uint in_flight;
+	struct http_deadline *deadline; /* headers must arrive within the timeout */
 };
 
 enum exchange_state {
@@ -97,7 +107,9 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 	char buf[512];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	buf[strcspn(buf, "\r\n")] = '\0';
-	log_msg(LOG_WARN, "libmicrohttpd", "detail=\"%s\"", buf);
+	/* A client going away is routine; a flood of them must not flood the log. */
+	bool routine = strncmp(buf, "Connection socket is closed", 27) == 0;
+	log_msg(routine ? LOG_DEBUG : LOG_WARN, "libmicrohttpd", "detail=\"%s\"", buf);
 }
 
 /* ---- responses ---- */
@@ -172,6 +184,22 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
 	return MHD_YES;
 }
 
+static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+	size_t *total = cls;
+	*total += strlen(key) + (value ? strlen(value) : 0) + 2;
+	return MHD_YES;
+}
+
+/* Bytes of the values of kind on conn, with a separator's worth for each. */
+static size_t values_size(struct MHD_Connection *conn, enum MHD_ValueKind kind)
+{
+	size_t total = 0;
+	MHD_get_connection_values(conn, kind, add_size, &total);
+	return total;
+}
+
 /* Take the client's X-Request-Id when it is short and plain, else make one. */
 static void set_request_id(struct exchange *x)
 {
@@ -244,6 +272,28 @@ static bool append_body(struct exchange *x, const char *data, size_t n)
 	return true;
 }
 
+/* The deadline watch of conn (NULL when it could not be made). */
+static struct http_watch *watch_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return info ? info->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *h = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info =
+		        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = info ? http_deadline_watch(h->deadline, info->connect_fd) : NULL;
+	} else {
+		http_deadline_unwatch(h->deadline, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -260,7 +310,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		call_init(&x->call, h->store, &http_transport, x);
 		*con_cls = x;
 		atomic_fetch_add(&h->in_flight, 1);
+		http_deadline_headers_in(h->deadline, watch_of(conn));
 		set_request_id(x);
+		if (strlen(url) + values_size(conn, MHD_GET_ARGUMENT_KIND) > MAX_TARGET_BYTES)
+			return queue_plain_error(x, url, 414, "request URL too long",
+			                         "SVCSTG.REPO.0400", "request URL too long");
+		if (values_size(conn, MHD_HEADER_KIND) > MAX_HEADER_BYTES)
+			return queue_plain_error(x, url, 431, "request headers too large",
+			                         "SVCSTG.REPO.0400", "request headers too large");
 		const char *cl =
 		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		if (cl != NULL) {
@@ -324,6 +381,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_server *h = cls;
 	struct exchange *x = *con_cls;
+	http_deadline_next(h->deadline, watch_of(conn));
 	if (x == NULL)
 		return;
 	call_release(&x->call);
@@ -403,6 +461,16 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 	}
 	h->port = port_of(h->fd);
 
+	unsigned timeout_s = opts->timeout_s ? opts->timeout_s : DEFAULT_TIMEOUT_S;
+	h->deadline = http_deadline_start(timeout_s);
+	if (h->deadline == NULL) {
+		*err = fmt_err("cannot start the header deadline watchdog");
+		if (opts->listen_fd < 0)
+			close(h->fd);
+		free(h);
+		return NULL;
+	}
+
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = opts->threads ? opts->threads : (cores > 0 ? (unsigned)cores : 1);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
@@ -410,8 +478,7 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 	struct MHD_OptionItem options[] = {
 	        {MHD_OPTION_LISTEN_SOCKET, h->fd, NULL},
 	        {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
-	        {MHD_OPTION_CONNECTION_TIMEOUT,
-	         opts->timeout_s ? opts->timeout_s : DEFAULT_TIMEOUT_S, NULL},
+	        {MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, NULL},
 	        {MHD_OPTION_CONNECTION_LIMIT,
 	         opts->conn_limit ? opts->conn_limit : DEFAULT_CONN_LIMIT, NULL},
 	        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_limit, NULL},
@@ -421,9 +488,11 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER,
 	                          mhd_logger, NULL, MHD_OPTION_ARRAY, options,
 	                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	                          MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 	                          MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		*err = fmt_err("cannot start the HTTP server");
+		http_deadline_stop(&h->deadline);
 		if (opts->listen_fd < 0)
 			close(h->fd);
 		free(h);
@@ -458,6 +527,7 @@ void http_stop(struct http_server **hp)
 		return;
 	/* libmicrohttpd closes the listening socket unless quiesce handed it back already. */
 	MHD_stop_daemon(h->mhd);
+	http_deadline_stop(&h->deadline);
 	free(h);
 	*hp = NULL;
 }
