@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 
 #include "log.h"
@@ -265,9 +266,12 @@ static struct store_conn *conn_open(struct store *s, bool create, bool writer, c
 		flags |= SQLITE_OPEN_CREATE;
 	int rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
 	if (rc != SQLITE_OK) {
+		/* SQLite's "unable to open database file" does not say why; errno does. */
+		int sys = c->db ? sqlite3_system_errno(c->db) : 0;
 		if (err)
-			*err = fmt_err("%s: cannot open database: %s", s->path,
-			               c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+			*err = fmt_err("%s: cannot open database: %s%s%s", s->path,
+			               c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc),
+			               sys ? ": " : "", sys ? strerror(sys) : "");
 		conn_close(c);
 		return NULL;
 	}
@@ -341,6 +345,38 @@ static int read_user_version(sqlite3 *db, int *version)
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/*
+ * Refuse a database SQLite finds damaged, before serving from it: without
+ * this a file whose header is intact but whose pages are not opens fine and
+ * fails request by request.  quick_check reads every page once (no index
+ * cross-checks), which is fast next to the integrity_check of "db check".
+ */
+static bool quick_check(struct store *s, sqlite3 *db, char **err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		*err = fmt_err("%s: database is corrupt or unreadable (%s); restore it from a "
+		               "backup",
+		               s->path, sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return false;
+	}
+	const char *verdict = (const char *)sqlite3_column_text(st, 0);
+	bool ok = verdict != NULL && strcmp(verdict, "ok") == 0;
+	if (!ok)
+		*err = fmt_err("%s: database is corrupt (quick_check: %s); restore it from a "
+		               "backup",
+		               s->path, verdict ? verdict : "no answer");
+	for (char *p = *err; !ok && p != NULL && *p != '\0'; p++)
+		if (*p == '\n')
+			*p = ' '; /* the message is one line */
+	sqlite3_finalize(st);
+	return ok;
 }
 
 /* Apply every migration newer than the database, all in one transaction. */
@@ -554,6 +590,39 @@ static void store_free(struct store *s)
 	free(s);
 }
 
+/*
+ * SQLite says "unable to open database file" or "readonly database" without
+ * the cause; when the file or its folder (where the -wal and -shm files go)
+ * cannot be written, append why.
+ */
+static void add_write_hint(const char *path, char **err)
+{
+	char dir[4096];
+	const char *what = path;
+	int why = 0;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (access(path, W_OK) != 0 && errno != ENOENT)
+		why = errno;
+	else if (access(dir, W_OK) != 0)
+		why = errno, what = dir;
+	if (why == 0 || *err == NULL)
+		return;
+	char *longer = fmt_err("%s (%s: %s; tagd writes the database and its -wal and -shm files)",
+	                       *err, what, strerror(why));
+	if (longer != NULL) {
+		free(*err);
+		*err = longer;
+	}
+}
+
 struct store *store_open(const char *path, const struct store_options *opts, char **err)
 {
 	char *dummy = NULL;
@@ -587,8 +656,9 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		*err = fmt_err("%s: cannot use this file as a database: %s", path,
-		               sqlite3_errmsg(s->wconn->db));
+		*err = fmt_err("%s: cannot use this file as a database (%s): not a tagd database, "
+		               "or corrupt",
+		               path, sqlite3_errmsg(s->wconn->db));
 		sqlite3_finalize(st);
 		goto fail;
 	}
@@ -599,7 +669,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	}
 	sqlite3_finalize(st);
 
-	if (!migrate(s, s->wconn->db, err))
+	if (!quick_check(s, s->wconn->db, err) || !migrate(s, s->wconn->db, err))
 		goto fail;
 
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
@@ -613,6 +683,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 fail:
 	if (*err == NULL)
 		*err = fmt_err("%s: cannot open database", path);
+	add_write_hint(path, err);
 	if (err == &dummy)
 		free(dummy);
 	store_free(s);
