@@ -59,19 +59,22 @@ class Tagd:
     # -- process --
     def start(self):
         args = [TAGD_BIN, "serve", "--listen", "127.0.0.1:0", "--db", self.db] + self.extra_args
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, env=self.env)
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=self.env)
+        self.proc = proc
+        self.port = None  # a restart must not take the last run's port for this one's
         ready = threading.Event()
 
         def pump():
-            for raw in self.proc.stderr:
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                with self._log_lock:
-                    self.log_lines.append(line)
-                m = re.search(r'msg="listening" addr=\S*:(\d+)', line)
-                if m and not ready.is_set():
-                    self.port = int(m.group(1))
-                    ready.set()
+            with proc.stderr:
+                for raw in proc.stderr:
+                    line = raw.decode("utf-8", "replace").rstrip("\n")
+                    with self._log_lock:
+                        self.log_lines.append(line)
+                    m = re.search(r'msg="listening" addr=\S*:(\d+)', line)
+                    if m and not ready.is_set():
+                        self.port = int(m.group(1))
+                        ready.set()
             ready.set()  # the process ended: do not wait any longer
 
         self._pump = threading.Thread(target=pump, daemon=True)
