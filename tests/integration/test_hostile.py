@@ -1,6 +1,7 @@
 """Hostile clients: slowloris, oversized requests, bad encodings, deep JSON,
 connection floods.  The server must answer what it can, refuse the rest with
 the right status, and keep serving everyone else."""
+import http.client
 import json
 import selectors
 import socket
@@ -120,6 +121,26 @@ class HostileTest(TagdCase):
             self.assertLess(t, TIMEOUT_S + 2.5, (i, t))
         self.assertGreater(served, 3)
         self.assertIn("request headers too slow", self.tagd.log())
+
+    def test_busy_keep_alive_connection_outlives_the_deadline(self):
+        # The deadline is per request, from its start to its last header: a
+        # connection that keeps sending complete requests is never cut.
+        conn = http.client.HTTPConnection("127.0.0.1", self.tagd.port, timeout=10)
+        try:
+            start = time.monotonic()
+            n = 0
+            while time.monotonic() - start < TIMEOUT_S * 1.75:
+                r = self.req("POST", "/api/v1/repositories", {"name": self.unique("ka")},
+                             conn=conn)
+                self.assertEqual(r.status, 201, r)
+                if n == 0:
+                    first = conn.sock.getsockname()
+                self.assertEqual(conn.sock.getsockname(), first)  # not a new connection
+                n += 1
+                time.sleep(TIMEOUT_S / 4)  # the client's pace, under the idle timeout
+            self.assertGreaterEqual(n, 4)
+        finally:
+            conn.close()
 
     def test_idle_connection_is_closed(self):
         s = socket.create_connection(("127.0.0.1", self.tagd.port), timeout=TIMEOUT_S * 4)
