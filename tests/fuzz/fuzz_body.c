@@ -5,8 +5,9 @@
  * handlers' own body_field tables: each route that takes a body (POST, PUT,
  * PATCH) is called directly with the body, as an authenticated caller, so
  * body_parse() and body_decode() run with exactly the table the handler
- * declares, followed by the handler's own checks.  Writes are not run: the
- * store answers "conflict" (fu_nowrite_transport).  One more pick is a
+ * declares, followed by the handler's own checks and its write, run at once
+ * on the fixture's store (so every status is one the handler really
+ * answers, and a 500 is a bug).  One more pick is a
  * synthetic table with every kind of field, required, optional and
  * nullable, whose results are checked against the schema.
  *
@@ -57,7 +58,7 @@ static void run_handler(const struct route *r, const char *body, size_t len)
 	struct fu_fixture *fx = fu_fixture();
 	struct call c;
 
-	call_init(&c, fx->store, &fu_nowrite_transport, NULL);
+	call_init(&c, fx->store, &fu_sync_transport, NULL);
 	c.method = r->method;
 	c.method_name = call_method_name(r->method);
 	c.path = r->template;

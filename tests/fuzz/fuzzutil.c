@@ -117,13 +117,3 @@ static void sync_defer(struct call *c, struct store_op *op)
 }
 
 const struct call_transport fu_sync_transport = {.defer = sync_defer};
-
-static void nowrite_defer(struct call *c, struct store_op *op)
-{
-	op->status = STORE_CONFLICT;
-	call_finish_fn finish = c->finish;
-	c->finish = NULL;
-	finish(c, op);
-}
-
-const struct call_transport fu_nowrite_transport = {.defer = nowrite_defer};

@@ -41,12 +41,6 @@ struct fu_fixture *fu_fixture(void);
 /* A transport that runs a deferred operation on the store and finishes the call at once. */
 extern const struct call_transport fu_sync_transport;
 
-/*
- * A transport that does not touch the store: the operation "fails" with
- * STORE_CONFLICT and the call is finished at once.
- */
-extern const struct call_transport fu_nowrite_transport;
-
 /* Abort with a message when cond is false: libFuzzer reports it as a crash. */
 #define FU_CHECK(cond)                                                                             \
 	do {                                                                                       \
