@@ -107,6 +107,33 @@ enum store_status store_status_from_sqlite(int rc)
 	}
 }
 
+/*
+ * The status of db's last failure, sys the errno its statement left.  An I/O
+ * error is refined by that errno: SQLite reports a write to a file system
+ * that turned read-only (EROFS) as the same SQLITE_IOERR_WRITE as one to a
+ * full disk, and the answers differ (503, not 507); a failing disk (EIO) is
+ * neither.  (sqlite3_system_errno() is not set for write errors in 3.40.)
+ */
+static enum store_status status_of_db(sqlite3 *db, int sys)
+{
+	int rc = sqlite3_extended_errcode(db);
+	if ((rc & 0xff) == SQLITE_IOERR) {
+		switch (sys) {
+		case EROFS:
+			return STORE_READONLY;
+		case ENOSPC:
+		case EDQUOT:
+		case EFBIG:
+			return STORE_FULL;
+		case EIO:
+			return STORE_ERROR;
+		default:
+			break;
+		}
+	}
+	return store_status_from_sqlite(rc);
+}
+
 /* ---- statements ---- */
 
 static size_t slot_of(const char *sql)
@@ -147,11 +174,13 @@ sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql)
 
 enum store_status store_step_done(sqlite3_stmt *st)
 {
+	errno = 0; /* what is left after the step is its own */
 	int rc = sqlite3_step(st);
+	int sys = errno;
 	enum store_status ret = STORE_OK;
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = store_status_from_sqlite(sqlite3_extended_errcode(sqlite3_db_handle(st)));
+		ret = status_of_db(sqlite3_db_handle(st), sys);
 	sqlite3_reset(st);
 	return ret;
 }
