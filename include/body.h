@@ -37,8 +37,8 @@ struct body_field {
 
 /*
  * Parse body[0..len) as JSON.  Returns the value (caller json_decref()s it),
- * or NULL with a reason in err.  Duplicate keys, invalid UTF-8, NUL escapes
- * and nesting deeper than jansson's limit are refused.
+ * or NULL with a reason in err (always valid UTF-8).  Duplicate keys, invalid
+ * UTF-8, NUL escapes and nesting deeper than jansson's limit are refused.
  */
 json_t *body_parse(const char *body, size_t len, char *err, size_t errlen);
 

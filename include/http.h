@@ -32,7 +32,8 @@ struct http_options {
 	/* With several sockets, threads and conn_limit are shared out between them. */
 	unsigned threads;      /* 0: one per core */
 	size_t max_body;       /* 0: 1 MiB */
-	unsigned timeout_s;    /* idle connection timeout; 0: 30 s */
+	unsigned timeout_s;    /* idle connection timeout, and the time a request's headers
+	                          may take to arrive (slowloris); 0: 30 s */
 	unsigned conn_limit;   /* 0: 1024 */
 	unsigned per_ip_limit; /* 0: none */
 	/* HTTPS when both files are given (PEM; the key unencrypted); plain HTTP otherwise. */

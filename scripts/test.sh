@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # Build tagd with warnings as errors and run every test (unit, integration,
-# contract, format check).  Installs missing Debian packages first.
+# contract, format check) twice: in a plain build, then in an AddressSanitizer +
+# UndefinedBehaviorSanitizer build with leak checking, where the libFuzzer
+# targets also run for a bounded time.  Any sanitizer report fails the run.
+# Installs missing Debian packages first.
+#
+#   TAGD_FUZZ_SECONDS=N  seconds each fuzz target runs (default 20)
+#   TAGD_CRASH_CYCLES=N  kill/restart cycles of the crash-safety test (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,3 +22,16 @@ npm ci --prefix tests/contract --prefer-offline --no-audit --no-fund --loglevel=
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAGD_WERROR=ON >/dev/null
 cmake --build build/test -j"$jobs"
 ctest --test-dir build/test --output-on-failure -j"$jobs"
+
+# The sanitizer build needs clang: libFuzzer comes with it.  No clang, no pass.
+if ! command -v clang >/dev/null; then
+  echo "test: clang is required for the sanitizer and fuzz build" >&2
+  exit 1
+fi
+cmake -S . -B build/asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DTAGD_WERROR=ON \
+  -DTAGD_SANITIZE=address,undefined -DTAGD_FUZZ=ON \
+  -DTAGD_FUZZ_SECONDS="${TAGD_FUZZ_SECONDS:-20}" >/dev/null
+cmake --build build/asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/asan --output-on-failure -j"$jobs"

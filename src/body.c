@@ -9,13 +9,34 @@
 #include "body.h"
 #include "names.h"
 
+/*
+ * Replace every byte of err that is not part of valid UTF-8 with '?'.
+ * jansson quotes the offending input in its messages, and a message that is
+ * not UTF-8 cannot go into a JSON error envelope (it made the answer a 500).
+ */
+static void make_utf8(char *err)
+{
+	size_t len = strlen(err), i = 0;
+	while (i < len) {
+		unsigned cp;
+		size_t n = names_utf8_decode((const unsigned char *)err + i, len - i, &cp);
+		if (n == 0) {
+			err[i++] = '?';
+			continue;
+		}
+		i += n;
+	}
+}
+
 json_t *body_parse(const char *body, size_t len, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 
-	if (v == NULL)
+	if (v == NULL && errlen > 0) {
 		snprintf(err, errlen, "%s at line %d column %d", jerr.text, jerr.line, jerr.column);
+		make_utf8(err);
+	}
 	return v;
 }
 

@@ -145,6 +145,9 @@ bool clock_parse_rfc3339(const char *t, int64_t *us)
 	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	long days = era * 146097 + doe - 719468;
 	int64_t secs = (int64_t)days * 86400 + h * 3600 + mi * 60 + (s == 60 ? 59 : s) - offset;
+	/* An offset can carry year 0001 or 9999 out of the range four digits print. */
+	if (secs < CLOCK_MIN_S || secs > CLOCK_MAX_S)
+		return false;
 	*us = secs * 1000000 + frac;
 	return true;
 }

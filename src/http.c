@@ -31,6 +31,7 @@
 #include "app.h"
 #include "call.h"
 #include "http.h"
+#include "http_deadline.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -46,6 +47,15 @@
  * answered 431) and the largest non-list answers.
  */
 #define CONNECTION_MEMORY (16 * 1024)
+
+/*
+ * Request line and header limits, answered 414 and 431 in the dialect's
+ * envelope.  They sit well below libmicrohttpd's per-connection memory pool
+ * (CONNECTION_MEMORY): a request too big for the pool is refused by
+ * libmicrohttpd itself, with the same statuses but an HTML body.
+ */
+#define MAX_TARGET_BYTES 4096
+#define MAX_HEADER_BYTES 8192
 /* A body this far past the limit is not worth reading to the end: drop the connection. */
 #define DISCARD_LIMIT (64 * 1024 * 1024)
 
@@ -63,6 +73,7 @@ struct http_server {
 	char *tls_cert_file; /* NULL: plain HTTP */
 	char *tls_key_file;
 	atomic_uint deferred;
+	struct http_deadline *deadline; /* headers must arrive within the timeout */
 };
 
 enum exchange_state {
@@ -118,11 +129,15 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	buf[strcspn(buf, "\r\n")] = '\0';
-	log_msg(LOG_WARN, "libmicrohttpd", "detail=\"%s\"", buf);
+	/* A client going away is routine; a flood of them must not flood the log. */
+	bool routine = strncmp(buf, "Connection socket is closed", 27) == 0;
+	log_msg(routine ? LOG_DEBUG : LOG_WARN, "libmicrohttpd", "detail=\"%s\"", buf);
 }
 
 /* ---- responses ---- */
@@ -263,6 +278,22 @@ static void request_id_new(char out[37])
 	out[o] = '\0';
 }
 
+static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+	size_t *total = cls;
+	*total += strlen(key) + (value ? strlen(value) : 0) + 2;
+	return MHD_YES;
+}
+
+/* Bytes of the values of kind on conn, with a separator's worth for each. */
+static size_t values_size(struct MHD_Connection *conn, enum MHD_ValueKind kind)
+{
+	size_t total = 0;
+	MHD_get_connection_values(conn, kind, add_size, &total);
+	return total;
+}
+
 /* Take the client's X-Request-Id when it is short and plain, else make one. */
 static void set_request_id(struct exchange *x)
 {
@@ -337,6 +368,28 @@ static bool append_body(struct exchange *x, const char *data, size_t n)
 	return true;
 }
 
+/* The deadline watch of conn (NULL when it could not be made). */
+static struct http_watch *watch_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return info ? info->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *h = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info =
+		        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = info ? http_deadline_watch(h->deadline, info->connect_fd) : NULL;
+	} else {
+		http_deadline_unwatch(h->deadline, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -356,10 +409,17 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		*con_cls = x;
 		atomic_fetch_add(&h->in_flight, 1);
 		metrics_request_started();
+		http_deadline_headers_in(h->deadline, watch_of(conn));
 		set_request_id(x);
 		unsigned timeout = atomic_load_explicit(&h->timeout_s, memory_order_relaxed);
 		if (timeout != h->start_timeout_s)
 			MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, timeout);
+		if (strlen(url) + values_size(conn, MHD_GET_ARGUMENT_KIND) > MAX_TARGET_BYTES)
+			return queue_plain_error(x, url, 414, "request URL too long",
+			                         "SVCSTG.REPO.0400", "request URL too long");
+		if (values_size(conn, MHD_HEADER_KIND) > MAX_HEADER_BYTES)
+			return queue_plain_error(x, url, 431, "request headers too large",
+			                         "SVCSTG.REPO.0400", "request headers too large");
 		const char *cl =
 		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		if (cl != NULL) {
@@ -427,6 +487,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_server *h = cls;
 	struct exchange *x = *con_cls;
+	http_deadline_next(h->deadline, watch_of(conn));
 	if (x == NULL)
 		return;
 	/*
@@ -499,6 +560,7 @@ static uint16_t port_of(int fd)
 /* Free the server struct and, when it served TLS, the installed credentials. */
 static void free_server(struct http_server *h)
 {
+	http_deadline_stop(&h->deadline);
 	if (h->tls_cert_file != NULL)
 		tls_uninstall();
 	free(h->tls_cert_file);
@@ -597,6 +659,14 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 		return NULL;
 	}
 
+	h->deadline = http_deadline_start(h->start_timeout_s);
+	if (h->deadline == NULL) {
+		*err = fmt_err("cannot start the header deadline watchdog");
+		close_fds(fds, nfds);
+		free_server(h);
+		return NULL;
+	}
+
 	/* Threads and the connection limit are shared out between the sockets. */
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = opts->threads ? opts->threads : (cores > 0 ? (unsigned)cores : 1);
@@ -641,7 +711,8 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 		h->mhd[i] = MHD_start_daemon(
 		        flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
 		        NULL, MHD_OPTION_ARRAY, options, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		        h, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
+		        h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+		        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
 		if (h->mhd[i] == NULL) {
 			*err = fmt_err("cannot start the HTTP server on port %u", h->port[i]);
 			for (size_t j = 0; j < i; j++)

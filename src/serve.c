@@ -277,9 +277,8 @@ int serve_main(int argc, char **argv)
 	                              .max_batch = cfg.write_batch};
 	store = store_open(cfg.db, &sopts, &err);
 	if (store == NULL) {
+		/* One line, for the operator and the journal alike. */
 		fprintf(stderr, "tagd serve: %s\n", err ? err : "out of memory");
-		log_msg(LOG_ERROR, "cannot open the database", "error=\"%s\"",
-		        err ? err : "out of memory");
 		goto out;
 	}
 	struct app_options aopts = {.clone_base_url = cfg.clone_base_url};

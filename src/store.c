@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 
 #include "log.h"
@@ -136,6 +137,33 @@ enum store_status store_status_from_sqlite(int rc)
 	}
 }
 
+/*
+ * The status of db's last failure, sys the errno its statement left.  An I/O
+ * error is refined by that errno: SQLite reports a write to a file system
+ * that turned read-only (EROFS) as the same SQLITE_IOERR_WRITE as one to a
+ * full disk, and the answers differ (503, not 507); a failing disk (EIO) is
+ * neither.  (sqlite3_system_errno() is not set for write errors in 3.40.)
+ */
+static enum store_status status_of_db(sqlite3 *db, int sys)
+{
+	int rc = sqlite3_extended_errcode(db);
+	if ((rc & 0xff) == SQLITE_IOERR) {
+		switch (sys) {
+		case EROFS:
+			return STORE_READONLY;
+		case ENOSPC:
+		case EDQUOT:
+		case EFBIG:
+			return STORE_FULL;
+		case EIO:
+			return STORE_ERROR;
+		default:
+			break;
+		}
+	}
+	return store_status_from_sqlite(rc);
+}
+
 /* ---- statements ---- */
 
 static size_t slot_of(const char *sql)
@@ -176,11 +204,13 @@ sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql)
 
 enum store_status store_step_done(sqlite3_stmt *st)
 {
+	errno = 0; /* what is left after the step is its own */
 	int rc = sqlite3_step(st);
+	int sys = errno;
 	enum store_status ret = STORE_OK;
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = store_status_from_sqlite(sqlite3_extended_errcode(sqlite3_db_handle(st)));
+		ret = status_of_db(sqlite3_db_handle(st), sys);
 	sqlite3_reset(st);
 	return ret;
 }
@@ -322,8 +352,15 @@ static int exec_simple(sqlite3 *db, const char *sql, char **err, const char *pat
 {
 	char *msg = NULL;
 	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	if (rc != SQLITE_OK && err != NULL && *err == NULL)
-		*err = fmt_err("%s: %s", path, msg ? msg : sqlite3_errstr(rc));
+	if (rc != SQLITE_OK && err != NULL && *err == NULL) {
+		const char *why = msg ? msg : sqlite3_errstr(rc);
+		if (store_status_from_sqlite(rc) == STORE_CORRUPT)
+			*err = fmt_err("%s: database is corrupt or unreadable (%s); restore it from "
+			               "a backup",
+			               path, why);
+		else
+			*err = fmt_err("%s: %s", path, why);
+	}
 	sqlite3_free(msg);
 	return rc;
 }
@@ -342,9 +379,12 @@ static struct store_conn *conn_open(struct store *s, bool create, bool writer, c
 		flags |= SQLITE_OPEN_CREATE;
 	int rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
 	if (rc != SQLITE_OK) {
+		/* SQLite's "unable to open database file" does not say why; errno does. */
+		int sys = c->db ? sqlite3_system_errno(c->db) : 0;
 		if (err)
-			*err = fmt_err("%s: cannot open database: %s", s->path,
-			               c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+			*err = fmt_err("%s: cannot open database: %s%s%s", s->path,
+			               c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc),
+			               sys ? ": " : "", sys ? strerror(sys) : "");
 		conn_close(c);
 		return NULL;
 	}
@@ -453,6 +493,50 @@ static int read_user_version(sqlite3 *db, int *version)
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/*
+ * Refuse a database SQLite finds damaged before serving from it: without
+ * this a file whose header is intact but whose pages are not opens fine and
+ * fails request by request.  The check is shallow on purpose: it reads the
+ * schema and the first page of every table.  A full quick_check reads every
+ * page (3 s for a million tags, measured), which would make start-up and
+ * every CLI call that slow; "tagd db check" is the deep check.
+ */
+static bool startup_check(struct store *s, sqlite3 *db, char **err)
+{
+	sqlite3_stmt *tables = NULL;
+	const char *why = NULL;
+	int rc = sqlite3_prepare_v2(db,
+	                            "SELECT name FROM sqlite_schema WHERE type = 'table' "
+	                            "AND name NOT LIKE 'sqlite_%'",
+	                            -1, &tables, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(tables)) == SQLITE_ROW) {
+		char sql[256];
+		sqlite3_stmt *probe = NULL;
+		snprintf(sql, sizeof(sql), "SELECT 1 FROM \"%s\" LIMIT 1",
+		         (const char *)sqlite3_column_text(tables, 0));
+		rc = sqlite3_prepare_v2(db, sql, -1, &probe, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(probe);
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+		else
+			why = sqlite3_errmsg(db);
+		sqlite3_finalize(probe);
+	}
+	if (rc != SQLITE_DONE && why == NULL)
+		why = sqlite3_errmsg(db);
+	if (why != NULL) {
+		*err = fmt_err("%s: database is corrupt or unreadable (%s); restore it from a "
+		               "backup",
+		               s->path, why);
+		for (char *p = *err; p != NULL && *p != '\0'; p++)
+			if (*p == '\n')
+				*p = ' '; /* the message is one line */
+	}
+	sqlite3_finalize(tables);
+	return why == NULL;
 }
 
 /* Apply every migration newer than the database, all in one transaction. */
@@ -767,6 +851,39 @@ static void sqlite_setup(void)
 	sqlite3_initialize();
 }
 
+/*
+ * SQLite says "unable to open database file" or "readonly database" without
+ * the cause; when the file or its folder (where the -wal and -shm files go)
+ * cannot be written, append why.
+ */
+static void add_write_hint(const char *path, char **err)
+{
+	char dir[4096];
+	const char *what = path;
+	int why = 0;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (access(path, W_OK) != 0 && errno != ENOENT)
+		why = errno;
+	else if (access(dir, W_OK) != 0)
+		why = errno, what = dir;
+	if (why == 0 || *err == NULL)
+		return;
+	char *longer = fmt_err("%s (%s: %s; tagd writes the database and its -wal and -shm files)",
+	                       *err, what, strerror(why));
+	if (longer != NULL) {
+		free(*err);
+		*err = longer;
+	}
+}
+
 struct store *store_open(const char *path, const struct store_options *opts, char **err)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -818,8 +935,9 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 		sqlite3_sleep(WAL_RETRY_MS);
 	}
 	if (rc != SQLITE_ROW) {
-		*err = fmt_err("%s: cannot use this file as a database: %s", path,
-		               sqlite3_errmsg(s->wconn->db));
+		*err = fmt_err("%s: cannot use this file as a database (%s): not a tagd database, "
+		               "or corrupt",
+		               path, sqlite3_errmsg(s->wconn->db));
 		sqlite3_finalize(st);
 		goto fail;
 	}
@@ -830,7 +948,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	}
 	sqlite3_finalize(st);
 
-	if (!migrate(s, s->wconn->db, err))
+	if (!startup_check(s, s->wconn->db, err) || !migrate(s, s->wconn->db, err))
 		goto fail;
 
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
@@ -844,6 +962,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 fail:
 	if (*err == NULL)
 		*err = fmt_err("%s: cannot open database", path);
+	add_write_hint(path, err);
 	if (err == &dummy)
 		free(dummy);
 	store_free(s);

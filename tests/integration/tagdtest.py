@@ -74,6 +74,11 @@ def _contract_record(method, path, response):
         with open(name, "a", encoding="utf-8") as f:
             f.write(line)
 
+# What AddressSanitizer, LeakSanitizer and UBSan print; in the sanitizer build
+# any of these in a server's log fails the test that ran the server.
+SANITIZER_RE = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: "
+                          r"|SUMMARY: UndefinedBehaviorSanitizer")
+
 
 class Response:
     def __init__(self, status, headers, body):
@@ -110,28 +115,31 @@ class Tagd:
     # -- process --
     def start(self):
         args = [TAGD_BIN, "serve", "--listen", "127.0.0.1:0", "--db", self.db] + self.extra_args
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, env=self.env)
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=self.env)
+        self.proc = proc
+        self.port = None  # a restart must not take the last run's port for this one's
         ready = threading.Event()
 
         proc = self.proc
 
         def pump():
-            for raw in proc.stderr:
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                with self._log_cond:
-                    self.log_lines.append(line)
-                    self._log_cond.notify_all()
-                m = LISTENING_RE.search(line)
-                if m and not ready.is_set():
-                    self.port = int(m.group(1) or m.group(2))
-                    ready.set()
+            with proc.stderr:
+                for raw in proc.stderr:
+                    line = raw.decode("utf-8", "replace").rstrip("\n")
+                    with self._log_cond:
+                        self.log_lines.append(line)
+                        self._log_cond.notify_all()
+                    m = LISTENING_RE.search(line)
+                    if m and not ready.is_set():
+                        self.port = int(m.group(1) or m.group(2))
+                        ready.set()
             ready.set()  # the process ended: do not wait any longer
-            proc.stderr.close()
             with self._log_cond:
                 self._log_cond.notify_all()
 
-        threading.Thread(target=pump, daemon=True).start()
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
         if not ready.wait(START_TIMEOUT) or self.port is None:
             self.kill()
             raise RuntimeError("tagd did not start:\n" + "\n".join(self.log_lines))
@@ -145,6 +153,7 @@ class Tagd:
             self.proc.send_signal(sig)
         rc = self.proc.wait(timeout)
         self.proc = None
+        self._pump.join(10)  # the whole log, sanitizer reports included
         return rc
 
     def kill(self):
@@ -190,6 +199,14 @@ class Tagd:
         """The number of log lines so far."""
         with self._log_lock:
             return len(self.log_lines)
+
+    def sanitizer_report(self):
+        """The log from the first sanitizer report on, or None when there is none."""
+        with self._log_lock:
+            for i, line in enumerate(self.log_lines):
+                if SANITIZER_RE.search(line):
+                    return "\n".join(self.log_lines[i:i + 60])
+        return None
 
     # -- command line --
     def cli(self, *args, check=True):
@@ -269,7 +286,10 @@ class TagdCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         rc = cls.tagd.stop()
+        report = cls.tagd.sanitizer_report()
         cls.tagd.cleanup()
+        if report is not None:
+            raise AssertionError("sanitizer report:\n" + report)
         if rc not in (0, None):
             raise AssertionError(f"tagd exited with {rc}")
 

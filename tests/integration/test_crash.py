@@ -1,0 +1,287 @@
+"""Crash safety: concurrent writes, SIGKILL at random moments, restart, check.
+
+Every acknowledged write must be there after the restart, nothing that was
+never acknowledged may be half there, and SQLite must find the database
+intact (PRAGMA integrity_check, foreign_key_check).
+
+The checker is a model of what the database should hold, per key (a
+repository, a commit, a tag).  Each worker owns its keys and writes them one
+at a time, so each key's history is a list of acknowledged operations and at
+most one operation in flight when the server died.  After the restart a key
+must be in the state its acknowledged operations give, or - only when an
+operation was in flight - in the state that operation would give.  New kinds
+of operation (deletes, moves) are classes with a key, a request and the
+state they lead to.
+
+TAGD_CRASH_CYCLES sets the number of kill/restart cycles (default 5);
+TAGD_CRASH_SEED the random seed.  The figures are printed at the end.
+"""
+import http.client
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import threading
+import unittest
+import uuid
+
+from tagdtest import Tagd
+
+CYCLES = int(os.environ.get("TAGD_CRASH_CYCLES", "5"))
+SEED = int(os.environ.get("TAGD_CRASH_SEED", str(random.randrange(1 << 30))))
+WORKERS = 4
+
+ACKED, UNKNOWN, NOT_SENT, REFUSED = "acked", "unknown", "not sent", "refused"
+
+
+# ---- operations: each names its key, its request and the state it leads to ----
+
+class Op:
+    key = None
+
+    def request(self):
+        """(method, path, body)"""
+        raise NotImplementedError
+
+    def after(self, before, response):
+        """The key's state once this operation has taken effect.  response is the
+        parsed answer, or None when unknown (server-made ids are then not known)."""
+        raise NotImplementedError
+
+    def ok(self, status):
+        return status == 201
+
+
+class CreateCommit(Op):
+    def __init__(self, commit_id, name):
+        self.key = ("commit", commit_id)
+        self.commit_id, self.name = commit_id, name
+
+    def request(self):
+        return "POST", "/api/v1/commits", {"commit_id": self.commit_id, "name": self.name}
+
+    def after(self, before, response):
+        return {"name": self.name}
+
+
+class CreateRepo(Op):
+    def __init__(self, name):
+        self.key = ("repo", name)
+        self.name = name
+
+    def request(self):
+        return "POST", "/api/v1/repositories", {"name": self.name}
+
+    def after(self, before, response):
+        return {"uuid": response["repo_id"] if response else None}
+
+
+class CreateTag(Op):
+    def __init__(self, repo, tag, commit_id):
+        self.key = ("tag", repo, tag)
+        self.repo, self.tag, self.commit_id = repo, tag, commit_id
+
+    def request(self):
+        return ("POST", f"/api/v1/repositories/{self.repo}/tags",
+                {"tag_name": self.tag, "commit_id": self.commit_id})
+
+    def after(self, before, response):
+        return {"commit": self.commit_id, "uuid": response["tag_id"] if response else None}
+
+
+def same(expected, actual):
+    """actual (from the database) is expected; None fields of expected match anything."""
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    return all(v is None or actual.get(k) == v for k, v in expected.items())
+
+
+# ---- the database as the checker sees it ----
+
+def read_state(db):
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        state = {}
+        for uuid_, name in con.execute("SELECT uuid, name FROM commits"):
+            state[("commit", uuid_)] = {"name": name}
+        for uuid_, name in con.execute("SELECT uuid, name FROM repos"):
+            state[("repo", name)] = {"uuid": uuid_}
+        for repo, tag, commit, tag_uuid in con.execute(
+                "SELECT r.name, t.name, c.uuid, t.uuid FROM repo_tags t "
+                "JOIN repos r ON r.id = t.repo_id JOIN commits c ON c.id = t.commit_id"):
+            state[("tag", repo, tag)] = {"commit": commit, "uuid": tag_uuid}
+        return state
+    finally:
+        con.close()
+
+
+def sqlite_check(db):
+    """Problems SQLite finds in the database file (empty when none)."""
+    r = subprocess.run(["sqlite3", db, "PRAGMA integrity_check; PRAGMA foreign_key_check;"],
+                       capture_output=True, text=True, timeout=120)
+    out = r.stdout.strip()
+    problems = [] if out == "ok" else [out]
+    if r.returncode != 0:
+        problems.append(f"sqlite3 exited {r.returncode}: {r.stderr.strip()}")
+    return problems
+
+
+# ---- workers ----
+
+class Worker(threading.Thread):
+    def __init__(self, wid, port, token, model, rng, on_ack):
+        super().__init__(daemon=True)
+        self.wid, self.port, self.token, self.rng = wid, port, token, rng
+        self.model = model  # shared: key -> state; this worker only touches its keys
+        self.on_ack = on_ack
+        self.log = []  # (op, outcome, state_before, state_after_or_None)
+        self.error = None
+        self.counter = 0
+        # This worker's existing repositories and commits (taken before it starts).
+        self.repos = [k[1] for k, v in model.items()
+                      if k[0] == "repo" and v is not None and k[1].startswith(f"w{wid}-")]
+        self.commits = [k[1] for k, v in model.items()
+                        if k[0] == "commit" and v is not None and v["name"].startswith(f"w{wid}-")]
+
+    def next_op(self):
+        self.counter += 1
+        choice = self.rng.random()
+        if choice < 0.25 or not self.commits:
+            cid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+            return CreateCommit(cid, f"w{self.wid}-c{self.counter}-{self.rng.randrange(1 << 30)}")
+        if choice < 0.5 or not self.repos:
+            return CreateRepo(f"w{self.wid}-r{self.counter}-{self.rng.randrange(1 << 30)}")
+        repo = self.rng.choice(self.repos)
+        commit = self.rng.choice(self.commits)
+        return CreateTag(repo, f"w{self.wid}-t{self.counter}-{self.rng.randrange(1 << 30)}",
+                         commit)
+
+    def run(self):
+        try:
+            self.work()
+        except BaseException as e:  # reported by the test, not lost in the thread
+            self.error = e
+
+    def work(self):
+        while True:
+            op = self.next_op()
+            method, path, body = op.request()
+            before = self.model.get(op.key)
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            try:
+                try:
+                    conn.connect()
+                except OSError:
+                    self.log.append((op, NOT_SENT, before, None))
+                    return
+                try:
+                    conn.request(method, path, body=json.dumps(body),
+                                 headers={"Authorization": f"Bearer {self.token}",
+                                          "Content-Type": "application/json"})
+                    r = conn.getresponse()
+                    data = r.read()
+                except (OSError, http.client.HTTPException):
+                    self.log.append((op, UNKNOWN, before, None))
+                    return
+            finally:
+                conn.close()
+            if op.ok(r.status):
+                after = op.after(before, json.loads(data))
+                self.model[op.key] = after
+                if isinstance(op, CreateRepo):
+                    self.repos.append(op.name)
+                elif isinstance(op, CreateCommit):
+                    self.commits.append(op.commit_id)
+                self.log.append((op, ACKED, before, after))
+                self.on_ack()
+            else:
+                # A definite refusal changes nothing; in this workload it is a bug.
+                self.log.append((op, REFUSED, before, (r.status, data[:200])))
+                return
+
+
+class CrashSafetyTest(unittest.TestCase):
+    def test_acknowledged_writes_survive_sigkill(self):
+        rng = random.Random(SEED)
+        tagd = Tagd()
+        figures = {"cycles": 0, "acked": 0, "key_checks": 0, "unknown": 0, "unknown_applied": 0,
+                   "losses": 0, "half_applied": 0, "phantoms": 0, "integrity_failures": 0}
+        try:
+            token = tagd.new_org("acme")
+            model = {}  # key -> state (None: absent)
+            for cycle in range(CYCLES):
+                tagd.start()
+                acks = [0]
+                lock = threading.Condition()
+                target = rng.randrange(5, 60)
+
+                def on_ack():
+                    with lock:
+                        acks[0] += 1
+                        lock.notify_all()
+
+                workers = [Worker(w, tagd.port, token, model, random.Random(rng.random()), on_ack)
+                           for w in range(WORKERS)]
+                for w in workers:
+                    w.start()
+                with lock:  # kill after a random number of acknowledged writes
+                    lock.wait_for(lambda: acks[0] >= target or
+                                  not any(w.is_alive() for w in workers), timeout=120)
+                tagd.kill()
+                for w in workers:
+                    w.join(60)
+                    self.assertFalse(w.is_alive())
+                    self.assertIsNone(w.error, f"worker {w.wid} (seed {SEED})")
+                figures["cycles"] += 1
+
+                problems = sqlite_check(tagd.db)
+                figures["integrity_failures"] += len(problems)
+                self.assertEqual(problems, [], f"cycle {cycle} (seed {SEED})")
+                actual = read_state(tagd.db)
+
+                # Every key the workers wrote: acknowledged state, or (in flight) either.
+                for w in workers:
+                    for op, outcome, before, after in w.log:
+                        if outcome == REFUSED:
+                            self.fail(f"{op.request()} refused: {after} (seed {SEED})")
+                        if outcome == ACKED:
+                            figures["acked"] += 1
+                            continue
+                        got = actual.get(op.key)
+                        if outcome == NOT_SENT:
+                            self.assertTrue(same(before, got), f"{op.key}: never sent, "
+                                            f"found {got} (seed {SEED})")
+                            continue
+                        figures["unknown"] += 1
+                        applied = op.after(before, None)
+                        if same(applied, got) and not same(before, got):
+                            figures["unknown_applied"] += 1
+                            model[op.key] = got
+                        elif not same(before, got):
+                            figures["half_applied"] += 1
+                            self.fail(f"{op.key}: in flight, found {got}, expected "
+                                      f"{before} or {applied} (seed {SEED})")
+                for key, want in model.items():
+                    figures["key_checks"] += 1
+                    if not same(want, actual.get(key)):
+                        figures["losses"] += 1
+                        self.fail(f"{key}: acknowledged {want}, found {actual.get(key)} "
+                                  f"(cycle {cycle}, seed {SEED})")
+                known = {k for k, v in model.items() if v is not None}
+                phantoms = set(actual) - known
+                figures["phantoms"] += len(phantoms)
+                self.assertEqual(phantoms, set(), f"never acknowledged (seed {SEED})")
+            # Last: the server starts on what is left and is consistent once more.
+            tagd.start()
+            self.assertEqual(tagd.stop(), 0)
+            self.assertEqual(sqlite_check(tagd.db), [])
+        finally:
+            tagd.cleanup()
+            print(f"\ncrash-safety: seed={SEED} " +
+                  " ".join(f"{k}={v}" for k, v in figures.items()), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
