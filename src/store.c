@@ -1,6 +1,7 @@
 /*
- * store.c - opening the database, migrations, the connection pool, the
- * statement cache and the group-committing writer.  See store.h.
+ * store.c - opening and closing the database, migrations, the start-up
+ * check, connections and the readers' pool.  The statement helpers are in
+ * store_stmt.c, the writer in store_writer.c.  See store.h.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,52 +22,6 @@
 #define DEFAULT_MAX_BATCH    256
 #define DEFAULT_BUSY_TIMEOUT 5000
 #define WAL_RETRY_MS         10
-
-/* A token whose last use was written recently. */
-struct touch_slot {
-	char public_id[STORE_TOUCH_ID_LEN + 1];
-	int64_t at;
-};
-
-struct store {
-	char *path;
-	struct store_options opts;
-	int schema_version;
-
-	/* Readers: a free list of idle connections. */
-	pthread_mutex_t pool_lock;
-	struct store_conn *pool; /* idle readers not kept by a thread */
-	struct store_conn *all;  /* every reader, under pool_lock */
-	uint64_t id;             /* unique in the process: tells a thread's reader apart */
-
-	/* The writer: its connection, its queue and its thread. */
-	struct store_conn *wconn;
-	pthread_t writer;
-	bool writer_started;
-	pthread_mutex_t queue_lock;
-	pthread_cond_t queue_cond;
-	struct store_op *queue_head;
-	struct store_op *queue_tail;
-	bool stopping;
-
-	struct store_stats stats; /* under queue_lock */
-
-	/* Last-use writes claimed recently, by token (see store_touch_claim). */
-	pthread_mutex_t touch_lock;
-	struct touch_slot touch[STORE_TOUCH_SLOTS];
-};
-
-const uint64_t store_latency_bounds_us[STORE_LATENCY_BUCKETS] = {
-        250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
-};
-const unsigned store_batch_bounds[STORE_BATCH_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
-
-static uint64_t monotonic_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 const char *store_status_str(enum store_status st)
 {
@@ -144,7 +99,7 @@ enum store_status store_status_from_sqlite(int rc)
  * full disk, and the answers differ (503, not 507); a failing disk (EIO) is
  * neither.  (sqlite3_system_errno() is not set for write errors in 3.40.)
  */
-static enum store_status status_of_db(sqlite3 *db, int sys)
+enum store_status store_status_of_db(sqlite3 *db, int sys)
 {
 	int rc = sqlite3_extended_errcode(db);
 	if ((rc & 0xff) == SQLITE_IOERR) {
@@ -162,165 +117,6 @@ static enum store_status status_of_db(sqlite3 *db, int sys)
 		}
 	}
 	return store_status_from_sqlite(rc);
-}
-
-/* ---- statements ---- */
-
-static size_t slot_of(const char *sql)
-{
-	uintptr_t p = (uintptr_t)sql;
-	return (size_t)((p >> 3) ^ (p >> 11)) % STORE_STMT_SLOTS;
-}
-
-sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql)
-{
-	size_t i = slot_of(sql);
-
-	for (size_t probes = 0; probes < STORE_STMT_SLOTS; probes++) {
-		if (c->stmt_sql[i] == sql) {
-			sqlite3_stmt *st = c->stmt[i];
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			return st;
-		}
-		if (c->stmt_sql[i] == NULL) {
-			sqlite3_stmt *st = NULL;
-			int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-			                            NULL);
-			if (rc != SQLITE_OK) {
-				log_msg(LOG_ERROR, "prepare failed", "error=\"%s\"",
-				        sqlite3_errmsg(c->db));
-				return NULL;
-			}
-			c->stmt_sql[i] = sql;
-			c->stmt[i] = st;
-			return st;
-		}
-		i = (i + 1) % STORE_STMT_SLOTS;
-	}
-	log_msg(LOG_ERROR, "statement cache full", NULL);
-	return NULL;
-}
-
-enum store_status store_step_done(sqlite3_stmt *st)
-{
-	errno = 0; /* what is left after the step is its own */
-	int rc = sqlite3_step(st);
-	int sys = errno;
-	enum store_status ret = STORE_OK;
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = status_of_db(sqlite3_db_handle(st), sys);
-	sqlite3_reset(st);
-	return ret;
-}
-
-enum store_status store_conn_error(struct store_conn *c)
-{
-	return store_status_from_sqlite(sqlite3_extended_errcode(c->db));
-}
-
-enum store_status store_step_id(sqlite3_stmt *st, enum store_status missing, int64_t *id)
-{
-	int rc = sqlite3_step(st);
-	enum store_status ret = missing;
-
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		ret = STORE_OK;
-	} else if (rc != SQLITE_DONE) {
-		ret = store_status_from_sqlite(sqlite3_extended_errcode(sqlite3_db_handle(st)));
-	}
-	sqlite3_reset(st);
-	return ret;
-}
-
-int store_bind_text(sqlite3_stmt *st, int idx, const char *v)
-{
-	if (v == NULL)
-		return sqlite3_bind_null(st, idx);
-	return sqlite3_bind_text(st, idx, v, -1, SQLITE_STATIC);
-}
-
-char *store_column_dup(sqlite3_stmt *st, int col, bool *oom)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	if (t == NULL)
-		return NULL;
-	char *copy = strdup((const char *)t);
-	if (copy == NULL)
-		*oom = true;
-	return copy;
-}
-
-void store_column_copy(sqlite3_stmt *st, int col, char *buf, size_t cap)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	buf[0] = '\0';
-	if (t != NULL)
-		snprintf(buf, cap, "%s", (const char *)t);
-}
-
-/*
- * Random (version 4) UUIDs from kernel randomness, drawn 4 KiB at a time:
- * libuuid's uuid_generate_random() makes a getrandom call and reseeds
- * random() for every id (1.5-2% of a create's CPU in a profile).
- */
-void store_new_uuid(char buf[37])
-{
-	static _Thread_local uint8_t pool[4096];
-	static _Thread_local size_t used = sizeof(pool);
-	uuid_t u;
-
-	if (used + sizeof(u) > sizeof(pool)) {
-		size_t got = 0;
-		while (got < sizeof(pool)) {
-			ssize_t n = getrandom(pool + got, sizeof(pool) - got, 0);
-			if (n <= 0) {
-				/* No kernel randomness (cannot happen after boot): libuuid's way.
-				 */
-				uuid_generate_random(u);
-				uuid_unparse_lower(u, buf);
-				return;
-			}
-			got += (size_t)n;
-		}
-		used = 0;
-	}
-	memcpy(u, pool + used, sizeof(u));
-	explicit_bzero(pool + used, sizeof(u));
-	used += sizeof(u);
-	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40); /* version 4 */
-	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	uuid_unparse_lower(u, buf);
-}
-
-static const char SQL_BEGIN[] = "BEGIN";
-static const char SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE";
-static const char SQL_COMMIT[] = "COMMIT";
-static const char SQL_ROLLBACK[] = "ROLLBACK";
-static const char SQL_SAVEPOINT[] = "SAVEPOINT op";
-static const char SQL_RELEASE[] = "RELEASE op";
-static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO op";
-
-static enum store_status exec_cached(struct store_conn *c, const char *sql)
-{
-	sqlite3_stmt *st = store_stmt(c, sql);
-	if (st == NULL)
-		return store_conn_error(c);
-	return store_step_done(st);
-}
-
-enum store_status store_read_begin(struct store_conn *c)
-{
-	return exec_cached(c, SQL_BEGIN);
-}
-
-void store_read_end(struct store_conn *c)
-{
-	/* A read transaction has nothing to keep: COMMIT of a reader cannot lose data. */
-	if (!sqlite3_get_autocommit(c->db))
-		exec_cached(c, SQL_COMMIT);
 }
 
 /* ---- connections ---- */
@@ -355,9 +151,10 @@ static int exec_simple(sqlite3 *db, const char *sql, char **err, const char *pat
 	if (rc != SQLITE_OK && err != NULL && *err == NULL) {
 		const char *why = msg ? msg : sqlite3_errstr(rc);
 		if (store_status_from_sqlite(rc) == STORE_CORRUPT)
-			*err = fmt_err("%s: database is corrupt or unreadable (%s); restore it from "
-			               "a backup",
-			               path, why);
+			*err = fmt_err(
+			        "%s: database is corrupt or unreadable (%s); restore it from "
+			        "a backup",
+			        path, why);
 		else
 			*err = fmt_err("%s: %s", path, why);
 	}
@@ -615,212 +412,6 @@ static bool migrate(struct store *s, sqlite3 *db, char **err)
 	return true;
 }
 
-/* ---- the writer ---- */
-
-/* Mark every op from first up to (not including) end that succeeded as failed with st. */
-static void fail_ops(struct store_op *first, const struct store_op *end, enum store_status st)
-{
-	for (struct store_op *op = first; op != end; op = op->next)
-		if (op->status == STORE_OK)
-			op->status = st;
-}
-
-static void run_batch(struct store *s, struct store_op *batch)
-{
-	struct store_conn *c = s->wconn;
-	struct store_op *txn_first = batch; /* first op of the open transaction */
-	uint64_t started = monotonic_us();
-	enum store_status begin = exec_cached(c, SQL_BEGIN_IMMEDIATE);
-	bool failed = begin != STORE_OK;
-	size_t n = 0;
-
-	if (begin != STORE_OK)
-		log_msg(LOG_ERROR, "cannot begin write transaction", "error=\"%s\"",
-		        sqlite3_errmsg(c->db));
-	for (struct store_op *op = batch; op != NULL; op = op->next) {
-		n++;
-		if (begin != STORE_OK) {
-			op->status = begin;
-			continue;
-		}
-		enum store_status st = exec_cached(c, SQL_SAVEPOINT);
-		if (st == STORE_OK) {
-			st = op->run(c, op);
-			if (st != STORE_OK)
-				exec_cached(c, SQL_ROLLBACK_TO);
-			enum store_status rel = exec_cached(c, SQL_RELEASE);
-			if (st == STORE_OK)
-				st = rel;
-		}
-		op->status = st;
-		if (sqlite3_get_autocommit(c->db)) {
-			/*
-			 * SQLite rolled back the whole transaction (it may on SQLITE_FULL,
-			 * an I/O error or out of memory): the ops before this one lost their
-			 * writes and must not report success.  The rest of the batch gets a
-			 * transaction of its own.
-			 */
-			enum store_status lost = st != STORE_OK ? st : STORE_ERROR;
-			log_msg(LOG_ERROR, "write transaction rolled back by SQLite",
-			        "error=\"%s\"", store_status_str(lost));
-			fail_ops(txn_first, op->next, lost);
-			failed = true;
-			txn_first = op->next;
-			if (txn_first != NULL)
-				begin = exec_cached(c, SQL_BEGIN_IMMEDIATE);
-		}
-	}
-
-	if (begin == STORE_OK && txn_first != NULL) {
-		enum store_status commit = exec_cached(c, SQL_COMMIT);
-		if (commit != STORE_OK) {
-			failed = true;
-			log_msg(LOG_ERROR, "commit failed", "ops=%zu error=\"%s\"", n,
-			        sqlite3_errmsg(c->db));
-			if (!sqlite3_get_autocommit(c->db))
-				exec_cached(c, SQL_ROLLBACK);
-			fail_ops(txn_first, NULL, commit);
-		}
-	}
-
-	uint64_t took = monotonic_us() - started;
-	size_t lb = 0, bb = 0;
-	while (lb < STORE_LATENCY_BUCKETS && took > store_latency_bounds_us[lb])
-		lb++;
-	while (bb < STORE_BATCH_BUCKETS && n > store_batch_bounds[bb])
-		bb++;
-	pthread_mutex_lock(&s->queue_lock);
-	s->stats.batches++;
-	s->stats.ops += n;
-	s->stats.failed_batches += failed ? 1 : 0;
-	s->stats.latency_sum_us += took;
-	s->stats.latency[lb]++;
-	s->stats.batch_ops[bb]++;
-	pthread_mutex_unlock(&s->queue_lock);
-
-	for (struct store_op *op = batch, *next; op != NULL; op = next) {
-		next = op->next; /* done() may free op */
-		op->next = NULL;
-		op->done(op);
-	}
-}
-
-static void *writer_main(void *arg)
-{
-	struct store *s = arg;
-
-	pthread_mutex_lock(&s->queue_lock);
-	for (;;) {
-		while (s->queue_head == NULL && !s->stopping)
-			pthread_cond_wait(&s->queue_cond, &s->queue_lock);
-		if (s->queue_head == NULL && s->stopping)
-			break;
-		/* Take up to max_batch operations off the queue. */
-		struct store_op *batch = s->queue_head, *last = batch;
-		unsigned n = 1;
-		while (last->next != NULL && n < s->opts.max_batch) {
-			last = last->next;
-			n++;
-		}
-		s->queue_head = last->next;
-		if (s->queue_head == NULL)
-			s->queue_tail = NULL;
-		last->next = NULL;
-		pthread_mutex_unlock(&s->queue_lock);
-		run_batch(s, batch);
-		pthread_mutex_lock(&s->queue_lock);
-	}
-	pthread_mutex_unlock(&s->queue_lock);
-	return NULL;
-}
-
-void store_submit(struct store *s, struct store_op *op)
-{
-	op->next = NULL;
-	op->status = STORE_ERROR;
-	pthread_mutex_lock(&s->queue_lock);
-	if (s->queue_tail != NULL)
-		s->queue_tail->next = op;
-	else
-		s->queue_head = op;
-	s->queue_tail = op;
-	pthread_cond_signal(&s->queue_cond);
-	pthread_mutex_unlock(&s->queue_lock);
-}
-
-struct waiter {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool done;
-};
-
-static void waiter_done(struct store_op *op)
-{
-	struct waiter *w = op->done_arg;
-	pthread_mutex_lock(&w->lock);
-	w->done = true;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-}
-
-enum store_status store_execute(struct store *s, struct store_op *op)
-{
-	struct waiter w = {.done = false};
-
-	pthread_mutex_init(&w.lock, NULL);
-	pthread_cond_init(&w.cond, NULL);
-	op->done = waiter_done;
-	op->done_arg = &w;
-	store_submit(s, op);
-	pthread_mutex_lock(&w.lock);
-	while (!w.done)
-		pthread_cond_wait(&w.cond, &w.lock);
-	pthread_mutex_unlock(&w.lock);
-	pthread_cond_destroy(&w.cond);
-	pthread_mutex_destroy(&w.lock);
-	op->done = NULL;
-	return op->status;
-}
-
-void store_write_stats(struct store *s, uint64_t *batches, uint64_t *ops)
-{
-	pthread_mutex_lock(&s->queue_lock);
-	*batches = s->stats.batches;
-	*ops = s->stats.ops;
-	pthread_mutex_unlock(&s->queue_lock);
-}
-
-void store_stats_get(struct store *s, struct store_stats *out)
-{
-	pthread_mutex_lock(&s->queue_lock);
-	*out = s->stats;
-	pthread_mutex_unlock(&s->queue_lock);
-}
-
-/* ---- last-use throttle ---- */
-
-bool store_touch_claim(struct store *s, const char *public_id, int64_t now_us)
-{
-	/* FNV-1a: the public id is random already, any mixing will do. */
-	uint32_t h = 2166136261u;
-	size_t len = strlen(public_id);
-	if (len > STORE_TOUCH_ID_LEN)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)public_id[i]) * 16777619u;
-	bool claimed = false;
-	pthread_mutex_lock(&s->touch_lock);
-	struct touch_slot *slot = &s->touch[h % STORE_TOUCH_SLOTS];
-	if (strcmp(slot->public_id, public_id) != 0 ||
-	    now_us - slot->at >= STORE_TOUCH_INTERVAL_US) {
-		memcpy(slot->public_id, public_id, len + 1);
-		slot->at = now_us;
-		claimed = true;
-	}
-	pthread_mutex_unlock(&s->touch_lock);
-	return claimed;
-}
-
 /* ---- open and close ---- */
 
 static void store_free(struct store *s)
@@ -951,7 +542,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	if (!startup_check(s, s->wconn->db, err) || !migrate(s, s->wconn->db, err))
 		goto fail;
 
-	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+	if (pthread_create(&s->writer, NULL, store_writer_main, s) != 0) {
 		*err = fmt_err("cannot start the writer thread: %s", strerror(errno));
 		goto fail;
 	}

@@ -5,11 +5,18 @@
 #ifndef TAGD_STORE_INTERNAL_H
 #define TAGD_STORE_INTERNAL_H
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "store.h"
 
 #define STORE_STMT_SLOTS 128
+
+#define STORE_TOUCH_SLOTS       1024
+#define STORE_TOUCH_ID_LEN      32
+#define STORE_TOUCH_INTERVAL_US (60LL * 1000000)
 
 struct store_conn {
 	sqlite3 *db;
@@ -20,6 +27,49 @@ struct store_conn {
 	struct store_conn *next_all;  /* every reader the store opened, to close them */
 	bool in_use;
 };
+
+/* A token whose last use was written recently. */
+struct touch_slot {
+	char public_id[STORE_TOUCH_ID_LEN + 1];
+	int64_t at;
+};
+
+struct store {
+	char *path;
+	struct store_options opts;
+	int schema_version;
+
+	/* Readers: a free list of idle connections. */
+	pthread_mutex_t pool_lock;
+	struct store_conn *pool; /* idle readers not kept by a thread */
+	struct store_conn *all;  /* every reader, under pool_lock */
+	uint64_t id;             /* unique in the process: tells a thread's reader apart */
+
+	/* The writer: its connection, its queue and its thread. */
+	struct store_conn *wconn;
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t queue_lock;
+	pthread_cond_t queue_cond;
+	struct store_op *queue_head;
+	struct store_op *queue_tail;
+	bool stopping;
+
+	struct store_stats stats; /* under queue_lock */
+
+	/* Last-use writes claimed recently, by token (see store_touch_claim). */
+	pthread_mutex_t touch_lock;
+	struct touch_slot touch[STORE_TOUCH_SLOTS];
+};
+
+/* The status of db's last failure, sys the errno its statement left (see store.c). */
+enum store_status store_status_of_db(sqlite3 *db, int sys);
+
+/* Run a cached statement that returns no rows (BEGIN, COMMIT, SAVEPOINT...). */
+enum store_status store_exec_cached(struct store_conn *c, const char *sql);
+
+/* The writer thread's body (store_writer.c); arg is the store. */
+void *store_writer_main(void *arg);
 
 /*
  * The prepared statement for sql (a static string: its address is the key),
@@ -53,10 +103,6 @@ void store_column_copy(sqlite3_stmt *st, int col, char *buf, size_t cap);
 /* Start and end a read transaction, so that several statements see one snapshot. */
 enum store_status store_read_begin(struct store_conn *c);
 void store_read_end(struct store_conn *c);
-
-#define STORE_TOUCH_SLOTS       1024
-#define STORE_TOUCH_ID_LEN      32
-#define STORE_TOUCH_INTERVAL_US (60LL * 1000000)
 
 /*
  * Claim the right to write public_id's last use now: true unless a write for
