@@ -20,10 +20,8 @@ if [ ! -e "$TAGD_DB" ]; then
   token=$("$bin" token create --org default --name quickstart)
   cat <<MSG
 
-tagd: created organization 'default' in $TAGD_DB and its first token
-(shown only this once; 'tagd token create --org default' makes more):
-
-  export TOKEN=$token
+tagd: created organization 'default' in $TAGD_DB and its first token, shown
+only this once ('$bin token create --org default' makes more).
 
 Try it from another terminal: register a commit, create a repository, tag the commit.
 
