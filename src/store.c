@@ -355,9 +355,10 @@ static int exec_simple(sqlite3 *db, const char *sql, char **err, const char *pat
 	if (rc != SQLITE_OK && err != NULL && *err == NULL) {
 		const char *why = msg ? msg : sqlite3_errstr(rc);
 		if (store_status_from_sqlite(rc) == STORE_CORRUPT)
-			*err = fmt_err("%s: database is corrupt or unreadable (%s); restore it from "
-			               "a backup",
-			               path, why);
+			*err = fmt_err(
+			        "%s: database is corrupt or unreadable (%s); restore it from "
+			        "a backup",
+			        path, why);
 		else
 			*err = fmt_err("%s: %s", path, why);
 	}
