@@ -2,8 +2,10 @@
  * fuzz_body - JSON request bodies against every request schema.
  *
  * The first byte picks a schema, the rest is the body.  The schemas are the
- * handlers' own body_field tables: each route that takes a body (POST, PUT,
- * PATCH) is called directly with the body, as an authenticated caller, so
+ * handlers' own body_field tables: each route of each dialect (Vers,
+ * ServiceStage) that takes a body (POST, PUT, PATCH) is called directly with
+ * the body, as an authenticated caller (ServiceStage: with acme's repository
+ * authorization, on the fixture's project, ?ref= its branch), so
  * body_parse() and body_decode() run with exactly the table the handler
  * declares, followed by the handler's own checks and its write, run at once
  * on the fixture's store (so every status is one the handler really
@@ -11,10 +13,12 @@
  * synthetic table with every kind of field, required, optional and
  * nullable, whose results are checked against the schema.
  *
- * Checked: the handler answers 2xx-4xx, never 500; body_decode's results obey
+ * Checked: the handler answers 2xx-4xx (or 501, fork's answer by design),
+ * never 500; body_decode's results obey
  * the schema.
  */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +26,7 @@
 #include "fuzzutil.h"
 #include "names.h"
 #include "router.h"
+#include "ss_api.h"
 #include "vers_api.h"
 
 /* Every dialect's route table; add a line for each new one. */
@@ -30,6 +35,7 @@ static const struct {
 	const size_t *count;
 } tables[] = {
         {vers_routes, &vers_routes_count},
+        {ss_routes, &ss_routes_count},
 };
 
 #define MAX_BODY_ROUTES 128
@@ -53,6 +59,18 @@ static void collect_routes(void)
 	FU_CHECK(nbody_routes > 0);
 }
 
+/* The fixture's object for the path parameter at p ("{name}..."). */
+static const char *param_value(const char *p)
+{
+	if (strncmp(p, "{project_id}", 12) == 0)
+		return "proj-acme";
+	if (strncmp(p, "{namespace}", 11) == 0)
+		return FU_SS_NS;
+	if (strncmp(p, "{project}", 9) == 0)
+		return FU_SS_PROJECT;
+	return FU_REPO;
+}
+
 static void run_handler(const struct route *r, const char *body, size_t len)
 {
 	struct fu_fixture *fx = fu_fixture();
@@ -72,15 +90,26 @@ static void run_handler(const struct route *r, const char *body, size_t len)
 	c.org_id = fx->acme_id;
 	c.org_name = strdup("acme");
 	FU_CHECK(c.org_name != NULL);
-	/* Every path parameter names the fixture's repository (or project). */
+	/* ServiceStage: acme's authorization, and a ref for a tag to point at. */
+	if (strncmp(r->template, "/v1/", 4) == 0) {
+		c.headers[1].name = "X-Repo-Auth";
+		c.headers[1].value = FU_SS_AUTH;
+		c.nheaders = 2;
+		c.query[0].name = "ref";
+		c.query[0].value = FU_SS_BRANCH;
+		c.nquery = 1;
+	}
+	/* Every path parameter names one of the fixture's objects. */
 	for (const char *p = strchr(r->template, '{'); p != NULL; p = strchr(p + 1, '{')) {
 		FU_CHECK(c.nparams < CALL_MAX_PARAMS);
-		c.params[c.nparams] =
-		        strdup(strncmp(p, "{project", 8) == 0 ? "proj-acme" : FU_REPO);
+		c.params[c.nparams] = strdup(param_value(p));
 		FU_CHECK(c.params[c.nparams] != NULL);
 		c.nparams++;
 	}
 	r->handler(&c);
+	if (getenv("TAGD_FUZZ_VERBOSE") != NULL) /* to see what seeds reach */
+		fprintf(stderr, "%s %s -> %d %.*s\n", c.method_name, r->template, c.status,
+		        (int)c.resp_len, c.resp_body ? c.resp_body : "");
 	FU_CHECK(!call_is_deferred(&c));
 	/* Never a server error; 501 is the fork route's designed answer. */
 	FU_CHECK((c.status >= 200 && c.status <= 499) || c.status == 501);

@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "fuzzutil.h"
 #include "store_org.h"
+#include "store_ss.h"
 #include "store_vers.h"
 
 static struct fu_fixture fixture;
@@ -73,6 +74,45 @@ static void make_repo(int64_t org_id, const char *name)
 	FU_CHECK(store_execute(fixture.store, &r.op) == STORE_OK);
 }
 
+/* Run a ServiceStage request as acme through the app; it must succeed. */
+static void ss_call(const char *path, const char *body)
+{
+	struct call c;
+	call_init(&c, fixture.store, &fu_sync_transport, NULL);
+	c.method = CALL_POST;
+	c.method_name = "POST";
+	c.path = path;
+	c.body = body;
+	c.body_len = strlen(body);
+	c.request_id = "fuzz-setup";
+	c.headers[0] = (struct call_pair){"X-Auth-Token", fixture.acme_token};
+	c.headers[1] = (struct call_pair){"X-Repo-Auth", FU_SS_AUTH};
+	c.headers[2] = (struct call_pair){"Content-Type", "application/json"};
+	c.nheaders = 3;
+	app_handle(fixture.app, &c);
+	if (c.status < 200 || c.status > 299) {
+		fprintf(stderr, "fuzz: POST %s: %d %.*s\n", path, c.status, (int)c.resp_len,
+		        c.resp_body ? c.resp_body : "");
+		abort();
+	}
+	call_release(&c);
+}
+
+static void make_ss_project(void)
+{
+	struct ss_auth_create_op a;
+	ss_auth_create_op_init(&a);
+	a.org_name = "acme";
+	a.name = FU_SS_AUTH;
+	a.repo_type = "devcloud";
+	FU_CHECK(store_execute(fixture.store, &a.op) == STORE_OK);
+	ss_call("/v1/proj-acme/git/repos/" FU_SS_NS "/projects",
+	        "{\"name\":\"" FU_SS_PROJECT "\"}");
+	ss_call("/v1/proj-acme/git/repos/" FU_SS_NS "/" FU_SS_PROJECT "/commits",
+	        "{\"sha\":\"0123456789abcdef0123456789abcdef01234567\",\"message\":\"m\","
+	        "\"branch\":\"" FU_SS_BRANCH "\"}");
+}
+
 struct fu_fixture *fu_fixture(void)
 {
 	if (made)
@@ -104,6 +144,7 @@ struct fu_fixture *fu_fixture(void)
 	make_commit(other, FU_OTHER_COMMIT);
 	make_repo(fixture.acme_id, FU_REPO);
 	make_repo(fixture.acme_id, FU_SLASH_REPO);
+	make_ss_project();
 	return &fixture;
 }
 

@@ -1,7 +1,8 @@
 /*
  * fuzzutil - what the libFuzzer targets share: one store on a temporary file
- * with two organizations ("acme", "other"), fixed commits and a repository,
- * an app over it, and a transport that runs deferred operations at once.
+ * with two organizations ("acme", "other"), fixed commits and repositories,
+ * a ServiceStage authorization and project of acme's, an app over it, and
+ * a transport that runs deferred operations at once.
  *
  * Nothing here uses Check: a failed setup prints a line and aborts, which
  * libFuzzer reports as a crash.
@@ -22,6 +23,12 @@
 /* Repositories of acme. */
 #define FU_REPO       "app"
 #define FU_SLASH_REPO "team/app"
+/* ServiceStage: acme's repository authorization (every namespace), and a
+ * project in a namespace with one commit on branch FU_SS_BRANCH. */
+#define FU_SS_AUTH    "all"
+#define FU_SS_NS      "fuzzns"
+#define FU_SS_PROJECT "fuzzproj"
+#define FU_SS_BRANCH  "main"
 
 struct fu_fixture {
 	struct store *store;

@@ -1,17 +1,20 @@
 """Crash safety: concurrent writes, SIGKILL at random moments, restart, check.
 
 Every acknowledged write must be there after the restart, nothing that was
-never acknowledged may be half there, and SQLite must find the database
-intact (PRAGMA integrity_check, foreign_key_check).
+never acknowledged may be half there, and both `tagd db check` and SQLite
+itself (PRAGMA integrity_check, foreign_key_check) must find the database
+intact.
 
 The checker is a model of what the database should hold, per key (a
 repository, a commit, a tag).  Each worker owns its keys and writes them one
 at a time, so each key's history is a list of acknowledged operations and at
 most one operation in flight when the server died.  After the restart a key
 must be in the state its acknowledged operations give, or - only when an
-operation was in flight - in the state that operation would give.  New kinds
-of operation (deletes, moves) are classes with a key, a request and the
-state they lead to.
+operation was in flight - in the state that operation would give.  Each kind
+of operation is a class with a key, a request and the state it leads to;
+one that changes several keys (a repository delete takes its tags with it)
+lists them all in effects(), and the checker wants all of them applied or
+none.
 
 TAGD_CRASH_CYCLES sets the number of kill/restart cycles (default 5);
 TAGD_CRASH_SEED the random seed.  The figures are printed at the end.
@@ -53,6 +56,10 @@ class Op:
     def ok(self, status):
         return status == 201
 
+    def effects(self, model, response):
+        """Every key this operation changes, with its state afterwards."""
+        return {self.key: self.after(model.get(self.key), response)}
+
 
 class CreateCommit(Op):
     def __init__(self, commit_id, name):
@@ -89,6 +96,55 @@ class CreateTag(Op):
 
     def after(self, before, response):
         return {"commit": self.commit_id, "uuid": response["tag_id"] if response else None}
+
+
+class MoveTag(Op):
+    def __init__(self, repo, tag, commit_id):
+        self.key = ("tag", repo, tag)
+        self.repo, self.tag, self.commit_id = repo, tag, commit_id
+
+    def request(self):
+        return ("PATCH", f"/api/v1/repositories/{self.repo}/tags/{self.tag}",
+                {"commit_id": self.commit_id})
+
+    def after(self, before, response):
+        return {"commit": self.commit_id, "uuid": before["uuid"]}
+
+    def ok(self, status):
+        return status == 204
+
+
+class DeleteTag(Op):
+    def __init__(self, repo, tag):
+        self.key = ("tag", repo, tag)
+        self.repo, self.tag = repo, tag
+
+    def request(self):
+        return "DELETE", f"/api/v1/repositories/{self.repo}/tags/{self.tag}", None
+
+    def after(self, before, response):
+        return None
+
+    def ok(self, status):
+        return status == 204
+
+
+class DeleteRepo(Op):
+    """Deletes the repository and, in the same transaction, its tags."""
+
+    def __init__(self, name, tags):
+        self.key = ("repo", name)
+        self.name = name
+        self.tag_keys = [("tag", name, tag) for tag in tags]  # its live tags, all of them
+
+    def request(self):
+        return "DELETE", f"/api/v1/repositories/{self.name}", None
+
+    def ok(self, status):
+        return status == 204
+
+    def effects(self, model, response):
+        return {k: None for k in [self.key] + self.tag_keys}
 
 
 def same(expected, actual):
@@ -128,6 +184,14 @@ def sqlite_check(db):
     return problems
 
 
+def tagd_check(tagd):
+    """Problems `tagd db check` finds (empty when none): it says ok and exits 0."""
+    r = tagd.cli("db", "check", check=False)
+    if r.returncode == 0 and r.stdout.strip() == "ok":
+        return []
+    return [f"tagd db check exited {r.returncode}: {r.stdout.strip()} {r.stderr.strip()}"]
+
+
 # ---- workers ----
 
 class Worker(threading.Thread):
@@ -144,6 +208,8 @@ class Worker(threading.Thread):
                       if k[0] == "repo" and v is not None and k[1].startswith(f"w{wid}-")]
         self.commits = [k[1] for k, v in model.items()
                         if k[0] == "commit" and v is not None and v["name"].startswith(f"w{wid}-")]
+        self.tags = [k[1:] for k, v in model.items()
+                     if k[0] == "tag" and v is not None and k[1].startswith(f"w{wid}-")]
 
     def next_op(self):
         self.counter += 1
@@ -151,12 +217,37 @@ class Worker(threading.Thread):
         if choice < 0.25 or not self.commits:
             cid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
             return CreateCommit(cid, f"w{self.wid}-c{self.counter}-{self.rng.randrange(1 << 30)}")
-        if choice < 0.5 or not self.repos:
+        if choice < 0.4 or not self.repos:
             return CreateRepo(f"w{self.wid}-r{self.counter}-{self.rng.randrange(1 << 30)}")
+        if choice < 0.5:
+            repo = self.rng.choice(self.repos)
+            return DeleteRepo(repo, [t for r, t in self.tags if r == repo])
+        if choice < 0.75 and self.tags:
+            repo, tag = self.rng.choice(self.tags)
+            if choice < 0.62:
+                return DeleteTag(repo, tag)
+            current = self.model[("tag", repo, tag)]["commit"]
+            others = [c for c in self.commits if c != current]
+            if others:
+                return MoveTag(repo, tag, self.rng.choice(others))
         repo = self.rng.choice(self.repos)
         commit = self.rng.choice(self.commits)
         return CreateTag(repo, f"w{self.wid}-t{self.counter}-{self.rng.randrange(1 << 30)}",
                          commit)
+
+    def note(self, op):
+        """Keep the lists of this worker's live repositories, commits and tags."""
+        if isinstance(op, CreateRepo):
+            self.repos.append(op.name)
+        elif isinstance(op, CreateCommit):
+            self.commits.append(op.commit_id)
+        elif isinstance(op, CreateTag):
+            self.tags.append((op.repo, op.tag))
+        elif isinstance(op, DeleteTag):
+            self.tags.remove((op.repo, op.tag))
+        elif isinstance(op, DeleteRepo):
+            self.repos.remove(op.name)
+            self.tags = [t for t in self.tags if t[0] != op.name]
 
     def run(self):
         try:
@@ -168,7 +259,7 @@ class Worker(threading.Thread):
         while True:
             op = self.next_op()
             method, path, body = op.request()
-            before = self.model.get(op.key)
+            before = {k: self.model.get(k) for k in op.effects(self.model, None)}
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
             try:
                 try:
@@ -177,7 +268,8 @@ class Worker(threading.Thread):
                     self.log.append((op, NOT_SENT, before, None))
                     return
                 try:
-                    conn.request(method, path, body=json.dumps(body),
+                    conn.request(method, path,
+                                 body=None if body is None else json.dumps(body),
                                  headers={"Authorization": f"Bearer {self.token}",
                                           "Content-Type": "application/json"})
                     r = conn.getresponse()
@@ -188,12 +280,9 @@ class Worker(threading.Thread):
             finally:
                 conn.close()
             if op.ok(r.status):
-                after = op.after(before, json.loads(data))
-                self.model[op.key] = after
-                if isinstance(op, CreateRepo):
-                    self.repos.append(op.name)
-                elif isinstance(op, CreateCommit):
-                    self.commits.append(op.commit_id)
+                after = op.effects(self.model, json.loads(data) if data else None)
+                self.model.update(after)
+                self.note(op)
                 self.log.append((op, ACKED, before, after))
                 self.on_ack()
             else:
@@ -206,6 +295,7 @@ class CrashSafetyTest(unittest.TestCase):
     def test_acknowledged_writes_survive_sigkill(self):
         rng = random.Random(SEED)
         tagd = Tagd()
+        kinds = {}
         figures = {"cycles": 0, "acked": 0, "key_checks": 0, "unknown": 0, "unknown_applied": 0,
                    "losses": 0, "half_applied": 0, "phantoms": 0, "integrity_failures": 0}
         try:
@@ -236,7 +326,7 @@ class CrashSafetyTest(unittest.TestCase):
                     self.assertIsNone(w.error, f"worker {w.wid} (seed {SEED})")
                 figures["cycles"] += 1
 
-                problems = sqlite_check(tagd.db)
+                problems = sqlite_check(tagd.db) + tagd_check(tagd)
                 figures["integrity_failures"] += len(problems)
                 self.assertEqual(problems, [], f"cycle {cycle} (seed {SEED})")
                 actual = read_state(tagd.db)
@@ -248,20 +338,22 @@ class CrashSafetyTest(unittest.TestCase):
                             self.fail(f"{op.request()} refused: {after} (seed {SEED})")
                         if outcome == ACKED:
                             figures["acked"] += 1
+                            kinds[type(op).__name__] = kinds.get(type(op).__name__, 0) + 1
                             continue
-                        got = actual.get(op.key)
+                        got = {k: actual.get(k) for k in before}
+                        untouched = all(same(before[k], got[k]) for k in before)
                         if outcome == NOT_SENT:
-                            self.assertTrue(same(before, got), f"{op.key}: never sent, "
+                            self.assertTrue(untouched, f"{op.request()}: never sent, "
                                             f"found {got} (seed {SEED})")
                             continue
                         figures["unknown"] += 1
-                        applied = op.after(before, None)
-                        if same(applied, got) and not same(before, got):
+                        applied = op.effects(before, None)
+                        if all(same(applied[k], got[k]) for k in before) and not untouched:
                             figures["unknown_applied"] += 1
-                            model[op.key] = got
-                        elif not same(before, got):
+                            model.update(got)
+                        elif not untouched:
                             figures["half_applied"] += 1
-                            self.fail(f"{op.key}: in flight, found {got}, expected "
+                            self.fail(f"{op.request()}: in flight, found {got}, expected "
                                       f"{before} or {applied} (seed {SEED})")
                 for key, want in model.items():
                     figures["key_checks"] += 1
@@ -276,11 +368,12 @@ class CrashSafetyTest(unittest.TestCase):
             # Last: the server starts on what is left and is consistent once more.
             tagd.start()
             self.assertEqual(tagd.stop(), 0)
-            self.assertEqual(sqlite_check(tagd.db), [])
+            self.assertEqual(sqlite_check(tagd.db) + tagd_check(tagd), [])
         finally:
             tagd.cleanup()
             print(f"\ncrash-safety: seed={SEED} " +
-                  " ".join(f"{k}={v}" for k, v in figures.items()), file=sys.stderr)
+                  " ".join(f"{k}={v}" for k, v in figures.items()) + " acked_by_kind=" +
+                  ",".join(f"{k}:{v}" for k, v in sorted(kinds.items())), file=sys.stderr)
 
 
 if __name__ == "__main__":
