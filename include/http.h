@@ -50,6 +50,12 @@ struct http_server;
  */
 int http_listen(const char *host, uint16_t port, char **err);
 
+/* The local port of a listening socket (0 when it cannot be read). */
+uint16_t http_socket_port(int fd);
+
+/* Close fds[0..n) that are >= 0. */
+void http_close_fds(const int *fds, size_t n);
+
 /*
  * Bind (or take listen_fd / listen_fds) and start serving app.  The server
  * owns the sockets it is given from then on, even when it fails to start.  On error, NULL is

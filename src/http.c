@@ -128,6 +128,14 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
+/* libmicrohttpd's fatal errors: say where in the log before aborting, as it would. */
+static void mhd_panic(void *cls, const char *file, unsigned int line, const char *reason)
+{
+	log_msg(LOG_ERROR, "libmicrohttpd panic", "file=%s line=%u reason=\"%.200s\"",
+	        file ? file : "?", line, reason ? reason : "?");
+	abort();
+}
+
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
         __attribute__((format(printf, 2, 0)));
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
@@ -511,52 +519,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---- start and stop ---- */
 
-int http_listen(const char *host, uint16_t port, char **err)
-{
-	struct addrinfo hints = {.ai_family = AF_UNSPEC,
-	                         .ai_socktype = SOCK_STREAM,
-	                         .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
-	struct addrinfo *res = NULL;
-	char portstr[8];
-	int fd = -1;
-
-	snprintf(portstr, sizeof(portstr), "%u", port);
-	int rc = getaddrinfo(host, portstr, &hints, &res);
-	if (rc != 0) {
-		*err = fmt_err("listen address %s: %s (give a numeric IP address)", host,
-		               gai_strerror(rc));
-		return -1;
-	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		*err = fmt_err("socket: %s", strerror(errno));
-		goto out;
-	}
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
-		*err = fmt_err("cannot listen on %s port %u: %s", host, port, strerror(errno));
-		close(fd);
-		fd = -1;
-	}
-out:
-	freeaddrinfo(res);
-	return fd;
-}
-
-static uint16_t port_of(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		return 0;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return 0;
-}
-
 /* Free the server struct and, when it served TLS, the installed credentials. */
 static void free_server(struct http_server *h)
 {
@@ -611,13 +573,6 @@ static bool start_tls(struct http_server *h, const struct http_options *opts, ch
 	return true;
 }
 
-static void close_fds(const int *fds, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-}
-
 struct http_server *http_start(const struct http_options *opts, struct app *app, char **err)
 {
 	int fds[HTTP_MAX_LISTEN];
@@ -625,7 +580,7 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 
 	*err = NULL;
 	if (opts->nlisten_fds > HTTP_MAX_LISTEN) {
-		close_fds(opts->listen_fds, opts->nlisten_fds);
+		http_close_fds(opts->listen_fds, opts->nlisten_fds);
 		*err = fmt_err("at most %d listening sockets", HTTP_MAX_LISTEN);
 		return NULL;
 	}
@@ -642,7 +597,7 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 	}
 	struct http_server *h = calloc(1, sizeof(*h));
 	if (h == NULL) {
-		close_fds(fds, nfds);
+		http_close_fds(fds, nfds);
 		*err = fmt_err("out of memory");
 		return NULL;
 	}
@@ -654,15 +609,16 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 	atomic_init(&h->in_flight, 0);
 	atomic_init(&h->deferred, 0);
 	if (!start_tls(h, opts, err)) {
-		close_fds(fds, nfds);
+		http_close_fds(fds, nfds);
 		free_server(h);
 		return NULL;
 	}
 
+	MHD_set_panic_func(mhd_panic, NULL);
 	h->deadline = http_deadline_start(h->start_timeout_s);
 	if (h->deadline == NULL) {
 		*err = fmt_err("cannot start the header deadline watchdog");
-		close_fds(fds, nfds);
+		http_close_fds(fds, nfds);
 		free_server(h);
 		return NULL;
 	}
@@ -679,7 +635,7 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 		flags |= MHD_USE_TLS;
 	for (size_t i = 0; i < nfds; i++) {
 		h->fd[i] = fds[i];
-		h->port[i] = port_of(fds[i]);
+		h->port[i] = http_socket_port(fds[i]);
 	}
 	h->nlisten = nfds;
 	for (size_t i = 0; i < nfds; i++) {
@@ -717,7 +673,7 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 			*err = fmt_err("cannot start the HTTP server on port %u", h->port[i]);
 			for (size_t j = 0; j < i; j++)
 				MHD_stop_daemon(h->mhd[j]); /* closes its socket */
-			close_fds(h->fd + i, nfds - i);
+			http_close_fds(h->fd + i, nfds - i);
 			free_server(h);
 			return NULL;
 		}

@@ -287,11 +287,12 @@ class TagdCase(unittest.TestCase):
     def tearDownClass(cls):
         rc = cls.tagd.stop()
         report = cls.tagd.sanitizer_report()
+        tail = "\n".join(cls.tagd.log_lines[-40:])
         cls.tagd.cleanup()
         if report is not None:
             raise AssertionError("sanitizer report:\n" + report)
         if rc not in (0, None):
-            raise AssertionError(f"tagd exited with {rc}")
+            raise AssertionError(f"tagd exited with {rc}; the end of its log:\n{tail}")
 
     # -- helpers --
     def req(self, method, path, body=None, token="default", **kw):
