@@ -195,53 +195,33 @@ static void tag_view(sqlite3_stmt *st, struct vers_tag *t)
 	t->updated_at = sqlite3_column_int64(st, 5);
 }
 
-/* Run a tag list statement keyed by ?1 = key through fn. */
-static enum store_status tag_walk(struct store_conn *c, const char *sql, int64_t key,
-                                  vers_tag_fn fn, void *ctx)
-{
-	sqlite3_stmt *st = store_stmt(c, sql);
-	enum store_status ret = STORE_OK;
-	int rc;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, key);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct vers_tag t;
-		tag_view(st, &t);
-		if (t.name == NULL || !fn(ctx, &t)) {
-			ret = STORE_NOMEM;
-			break;
-		}
-	}
-	if (ret == STORE_OK)
-		ret = step_status(c, rc, STORE_OK);
-	sqlite3_reset(st);
-	return ret;
-}
-
 /*
- * Run a tag page statement keyed by ?1 = key through fn: page->limit rows
- * after page->after; one row more is read to learn whether more remain.
+ * Run a tag list statement keyed by ?1 = key through fn.  With a page, the
+ * statement also takes ?2 = the name to start after and ?3 = a row limit:
+ * page->limit rows are passed on, and one more is read to learn whether
+ * more remain.  Without one, every row is.
  */
-static enum store_status tag_page_walk(struct store_conn *c, const char *sql, int64_t key,
-                                       struct vers_page *page, vers_tag_fn fn, void *ctx)
+static enum store_status tag_rows(struct store_conn *c, const char *sql, int64_t key,
+                                  struct vers_page *page, vers_tag_fn fn, void *ctx)
 {
 	sqlite3_stmt *st = store_stmt(c, sql);
 	enum store_status ret = STORE_OK;
 	int64_t n = 0;
 	int rc;
 
-	page->more = false;
+	if (page != NULL)
+		page->more = false;
 	if (st == NULL)
 		return STORE_ERROR;
-	if (page->limit < 1 || page->limit == INT64_MAX)
-		return STORE_INVALID;
 	sqlite3_bind_int64(st, 1, key);
-	store_bind_text(st, 2, page->after != NULL ? page->after : "");
-	sqlite3_bind_int64(st, 3, page->limit + 1);
+	if (page != NULL) {
+		if (page->limit < 1 || page->limit == INT64_MAX)
+			return STORE_INVALID;
+		store_bind_text(st, 2, page->after != NULL ? page->after : "");
+		sqlite3_bind_int64(st, 3, page->limit + 1);
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n++ == page->limit) {
+		if (page != NULL && n++ == page->limit) {
 			page->more = true;
 			rc = SQLITE_DONE;
 			break;
@@ -298,7 +278,7 @@ enum store_status store_vers_repo_tags(struct store *s, const struct vers_repo_k
 	if (ret == STORE_OK)
 		ret = repo_find(c, key, &row, NULL);
 	if (ret == STORE_OK)
-		ret = tag_walk(c, SQL_REPO_TAGS, row, fn, ctx);
+		ret = tag_rows(c, SQL_REPO_TAGS, row, NULL, fn, ctx);
 	store_reader_release(s, c); /* ends the read transaction */
 	return ret;
 }
@@ -316,7 +296,7 @@ enum store_status store_vers_repo_tags_page(struct store *s, const struct vers_r
 	if (ret == STORE_OK)
 		ret = repo_find(c, key, &row, NULL);
 	if (ret == STORE_OK)
-		ret = tag_page_walk(c, SQL_REPO_TAGS_PAGE, row, page, fn, ctx);
+		ret = tag_rows(c, SQL_REPO_TAGS_PAGE, row, page, fn, ctx);
 	store_reader_release(s, c); /* ends the read transaction */
 	return ret;
 }
@@ -344,7 +324,7 @@ enum store_status store_vers_commit_tags(struct store *s, int64_t org_id, vers_t
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
 		return STORE_ERROR;
-	enum store_status ret = tag_walk(c, SQL_COMMIT_TAGS, org_id, fn, ctx);
+	enum store_status ret = tag_rows(c, SQL_COMMIT_TAGS, org_id, NULL, fn, ctx);
 	store_reader_release(s, c);
 	return ret;
 }
@@ -356,7 +336,7 @@ enum store_status store_vers_commit_tags_page(struct store *s, int64_t org_id,
 	page->more = false;
 	if (c == NULL)
 		return STORE_ERROR;
-	enum store_status ret = tag_page_walk(c, SQL_COMMIT_TAGS_PAGE, org_id, page, fn, ctx);
+	enum store_status ret = tag_rows(c, SQL_COMMIT_TAGS_PAGE, org_id, page, fn, ctx);
 	store_reader_release(s, c);
 	return ret;
 }
