@@ -717,8 +717,10 @@ void http_set_limits(struct http_server *h, size_t max_body, unsigned timeout_s)
 {
 	if (max_body != 0)
 		atomic_store(&h->max_body, max_body);
-	if (timeout_s != 0)
+	if (timeout_s != 0) {
 		atomic_store(&h->timeout_s, timeout_s);
+		http_deadline_set_limit(h->deadline, timeout_s);
+	}
 }
 
 void http_quiesce(struct http_server *h)

@@ -85,6 +85,13 @@ struct http_deadline *http_deadline_start(unsigned seconds)
 	return d;
 }
 
+void http_deadline_set_limit(struct http_deadline *d, unsigned seconds)
+{
+	pthread_mutex_lock(&d->lock);
+	d->limit_ms = (int64_t)seconds * 1000;
+	pthread_mutex_unlock(&d->lock);
+}
+
 void http_deadline_stop(struct http_deadline **dp)
 {
 	struct http_deadline *d = *dp;

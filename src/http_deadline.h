@@ -22,6 +22,9 @@ struct http_watch;
 struct http_deadline *http_deadline_start(unsigned seconds);
 
 /* Stop the watchdog and free it; NULLs *dp.  Every watch must be gone. */
+/* Change the deadline (SIGHUP reloads connection_timeout); applies from the next tick. */
+void http_deadline_set_limit(struct http_deadline *d, unsigned seconds);
+
 void http_deadline_stop(struct http_deadline **dp);
 
 /* Watch the connection on socket fd, whose first request starts now.  NULL when out of memory. */

@@ -179,6 +179,41 @@ class SignalTest(unittest.TestCase):
         kept.close()
         self.assertEqual(t.stop(), 0)
 
+    def test_sighup_shortens_the_header_deadline(self):
+        # A client trickling its headers is cut by the new connection_timeout,
+        # not by the one tagd started with.
+        t = Tagd()
+        self.addCleanup(t.cleanup)
+        conf = os.path.join(t.dir, "tagd.conf")
+        with open(conf, "w") as f:
+            f.write("connection_timeout = 60\n")
+        t.extra_args = ["--config", conf]
+        t.start()
+        with open(conf, "w") as f:
+            f.write("connection_timeout = 1\n")
+        mark = t.log_mark()
+        t.proc.send_signal(signal.SIGHUP)
+        t.wait_log(r'msg="configuration reloaded" changed=1', start=mark)
+        s = socket.create_connection(("127.0.0.1", t.port), timeout=10)
+        self.addCleanup(s.close)
+        s.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        start = time.monotonic()
+        cut = None
+        while cut is None and time.monotonic() - start < 10:
+            try:
+                s.sendall(b"a")
+                s.settimeout(0.25)
+                try:
+                    if s.recv(1024) == b"":
+                        cut = time.monotonic() - start
+                except socket.timeout:
+                    pass
+            except OSError:
+                cut = time.monotonic() - start
+        self.assertIsNotNone(cut, "a trickling client outlived the reloaded 1 s deadline")
+        self.assertLess(cut, 10)
+        self.assertEqual(t.stop(), 0)
+
     def test_sighup_reopens_the_log_file(self):
         t = Tagd()
         self.addCleanup(t.cleanup)
