@@ -70,6 +70,9 @@ int store_schema_version(struct store *s);
 /* Highest migration this build knows. */
 int store_known_version(void);
 
+/* The version of the SQLite library in use (for build information). */
+const char *store_sqlite_version(void);
+
 /*
  * A write operation.  Embed it as the first member of a specific operation
  * struct; run() is called on the writer thread inside a transaction and must

@@ -7,7 +7,6 @@
  * atomic additions.  Route templates get a small id the same way.  Nothing
  * is ever removed, so a reader needs no lock either.
  */
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -169,7 +168,7 @@ void metrics_render_http(struct metrics_text *t)
 	                    "# HELP tagd_build_info tagd's version and libraries.\n"
 	                    "# TYPE tagd_build_info gauge\n"
 	                    "tagd_build_info{version=\"%s\",sqlite=\"%s\",systemd=\"%s\"} 1\n",
-	                    TAGD_VERSION, sqlite3_libversion(),
+	                    TAGD_VERSION, store_sqlite_version(),
 	                    sdnotify_supported() ? "yes" : "no");
 	metrics_text_append(t,
 	                    "# HELP tagd_http_requests_in_flight Requests being handled now.\n"

@@ -272,6 +272,11 @@ int store_known_version(void)
 	return migrations[migrations_count - 1].version;
 }
 
+const char *store_sqlite_version(void)
+{
+	return sqlite3_libversion();
+}
+
 int store_schema_version(struct store *s)
 {
 	return s->schema_version;
