@@ -56,8 +56,12 @@ enum auth_result {
 	AUTH_ERROR,   /* the store failed */
 };
 
-/* Check token text against the store; on AUTH_OK sets *org_id and *org_name (malloc'd). */
+/*
+ * Check token text against the store; on AUTH_OK sets *org_id and *org_name
+ * and, when project_id is not NULL, the organization's ServiceStage project
+ * id (malloc'd, or NULL when it has none).
+ */
 enum auth_result auth_check(struct store *s, const char *text, size_t len, int64_t *org_id,
-                            char **org_name);
+                            char **org_name, char **project_id);
 
 #endif

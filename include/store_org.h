@@ -78,7 +78,9 @@ void token_list_free(struct token_info *list, size_t n);
 
 /*
  * Find the live token with public_id and compare its digest with digest in
- * constant time.  On a match, STORE_OK and *org_id and *org_name (malloc'd) are
+ * constant time.  On a match, STORE_OK and *org_id, *org_name and, when
+ * project_id is not NULL, *project_id (malloc'd; NULL when the organization
+ * has none) are
  * set; an unknown, revoked or expired token or a wrong secret gives
  * STORE_NOT_FOUND.
  *
@@ -88,6 +90,6 @@ void token_list_free(struct token_info *list, size_t n);
  */
 enum store_status store_token_verify(struct store *s, const char *public_id,
                                      const uint8_t digest[STORE_DIGEST_LEN], int64_t *org_id,
-                                     char **org_name);
+                                     char **org_name, char **project_id);
 
 #endif

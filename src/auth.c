@@ -124,13 +124,14 @@ const char *auth_bearer(const char *header, size_t *len)
 }
 
 enum auth_result auth_check(struct store *s, const char *text, size_t len, int64_t *org_id,
-                            char **org_name)
+                            char **org_name, char **project_id)
 {
 	struct auth_token t;
 
 	if (!auth_token_parse(text, len, &t))
 		return AUTH_UNKNOWN;
-	enum store_status st = store_token_verify(s, t.public_id, t.digest, org_id, org_name);
+	enum store_status st =
+	        store_token_verify(s, t.public_id, t.digest, org_id, org_name, project_id);
 	explicit_bzero(&t, sizeof(t));
 	if (st == STORE_OK)
 		return AUTH_OK;

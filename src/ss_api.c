@@ -17,7 +17,6 @@
 #include "ss_api.h"
 #include "ss_internal.h"
 #include "ss_reply.h"
-#include "store_org.h"
 
 #define DEFAULT_CLONE_BASE "https://git.example.com"
 
@@ -40,7 +39,9 @@ bool ss_authenticate(struct call *c)
 		         "Incorrect IAM authentication information: x-auth-token not found");
 		return false;
 	}
-	enum auth_result r = auth_check(c->store, token, len, &c->org_id, &c->org_name);
+	char *project_id = NULL;
+	enum auth_result r =
+	        auth_check(c->store, token, len, &c->org_id, &c->org_name, &project_id);
 	if (r == AUTH_ERROR) {
 		ss_internal_error(c);
 		return false;
@@ -50,15 +51,10 @@ bool ss_authenticate(struct call *c)
 		         "Incorrect IAM authentication information: decrypt token fail");
 		return false;
 	}
-	struct org org;
-	enum store_status st = store_org_by_name(c->store, c->org_name, &org);
-	if (st != STORE_OK) {
-		ss_store_error(c, st == STORE_ORG_NOT_FOUND ? STORE_ERROR : st);
-		return false;
-	}
+	/* The token's organization and its project id come from one read. */
 	const char *want = call_param(c, SS_P_PROJECT_ID);
-	bool mine = org.project_id != NULL && want != NULL && strcmp(org.project_id, want) == 0;
-	org_release(&org);
+	bool mine = project_id != NULL && want != NULL && strcmp(project_id, want) == 0;
+	free(project_id);
 	if (!mine) {
 		/* Another tenant's project id, or none at all: never say which. */
 		ss_error(c, 403, "APIGW.0302", "The IAM user is not authorized to access the API");

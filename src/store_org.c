@@ -303,12 +303,13 @@ static void token_touch(struct store *s, const char *public_id, int64_t last_use
 }
 
 static const char SQL_TOKEN_VERIFY[] =
-        "SELECT t.digest, t.org_id, o.name, t.expires_at, t.last_used_at FROM tokens t "
+        "SELECT t.digest, t.org_id, o.name, t.expires_at, t.last_used_at, o.project_id "
+        "FROM tokens t "
         "JOIN orgs o ON o.id = t.org_id WHERE t.public_id = ?1 AND t.revoked_at IS NULL";
 
 enum store_status store_token_verify(struct store *s, const char *public_id,
                                      const uint8_t digest[STORE_DIGEST_LEN], int64_t *org_id,
-                                     char **org_name)
+                                     char **org_name, char **project_id)
 {
 	struct store_conn *c = store_reader(s);
 	enum store_status ret = STORE_NOT_FOUND;
@@ -333,7 +334,17 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 		    auth_digest_equal(stored, digest) && live) {
 			*org_id = sqlite3_column_int64(st, 1);
 			*org_name = store_column_dup(st, 2, &oom);
+			if (project_id != NULL)
+				*project_id = store_column_dup(st, 5, &oom);
 			ret = oom ? STORE_NOMEM : STORE_OK;
+			if (oom) {
+				free(*org_name);
+				*org_name = NULL;
+				if (project_id != NULL) {
+					free(*project_id);
+					*project_id = NULL;
+				}
+			}
 		}
 	} else if (rc != SQLITE_DONE) {
 		ret = store_conn_error(c);

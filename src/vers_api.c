@@ -23,7 +23,7 @@ bool vers_authenticate(struct call *c)
 		call_add_header(c, "WWW-Authenticate", "Bearer");
 		return false;
 	}
-	r = auth_check(c->store, token, len, &c->org_id, &c->org_name);
+	r = auth_check(c->store, token, len, &c->org_id, &c->org_name, NULL);
 	if (r == AUTH_OK)
 		return true;
 	if (r == AUTH_ERROR) {

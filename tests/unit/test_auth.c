@@ -165,12 +165,12 @@ START_TEST(check_against_store)
 	int64_t id = -1;
 	char *name = NULL;
 
-	ck_assert_int_eq(auth_check(s, token, strlen(token), &id, &name), AUTH_OK);
+	ck_assert_int_eq(auth_check(s, token, strlen(token), &id, &name, NULL), AUTH_OK);
 	ck_assert_int_eq(id, acme);
 	ck_assert_str_eq(name, "acme");
 	free(name);
 	name = NULL;
-	ck_assert_int_eq(auth_check(s, other, strlen(other), &id, &name), AUTH_OK);
+	ck_assert_int_eq(auth_check(s, other, strlen(other), &id, &name, NULL), AUTH_OK);
 	ck_assert_int_eq(id, oth);
 	ck_assert_str_eq(name, "other");
 	free(name);
@@ -179,21 +179,21 @@ START_TEST(check_against_store)
 	/* Unknown public id. */
 	struct auth_token fresh;
 	ck_assert(auth_token_generate(&fresh));
-	ck_assert_int_eq(auth_check(s, fresh.text, AUTH_TOKEN_LEN, &id, &name), AUTH_UNKNOWN);
+	ck_assert_int_eq(auth_check(s, fresh.text, AUTH_TOKEN_LEN, &id, &name, NULL), AUTH_UNKNOWN);
 	ck_assert_ptr_null(name);
 	/* Known public id, wrong secret. */
 	char wrong[128];
 	strcpy(wrong, token);
 	wrong[30] = wrong[30] == 'A' ? 'B' : 'A';
-	ck_assert_int_eq(auth_check(s, wrong, strlen(wrong), &id, &name), AUTH_UNKNOWN);
+	ck_assert_int_eq(auth_check(s, wrong, strlen(wrong), &id, &name, NULL), AUTH_UNKNOWN);
 	ck_assert_ptr_null(name);
 	/* Another org's public id with this org's secret. */
 	memcpy(wrong, token, sizeof(wrong));
 	memcpy(wrong + 5, other + 5, 16);
-	ck_assert_int_eq(auth_check(s, wrong, strlen(wrong), &id, &name), AUTH_UNKNOWN);
+	ck_assert_int_eq(auth_check(s, wrong, strlen(wrong), &id, &name, NULL), AUTH_UNKNOWN);
 	/* Malformed. */
-	ck_assert_int_eq(auth_check(s, "nope", 4, &id, &name), AUTH_UNKNOWN);
-	ck_assert_int_eq(auth_check(s, token, strlen(token) - 1, &id, &name), AUTH_UNKNOWN);
+	ck_assert_int_eq(auth_check(s, "nope", 4, &id, &name, NULL), AUTH_UNKNOWN);
+	ck_assert_int_eq(auth_check(s, token, strlen(token) - 1, &id, &name, NULL), AUTH_UNKNOWN);
 
 	/* Revoked: stops at once; the other org's token is untouched. */
 	char pid[17];
@@ -204,20 +204,20 @@ START_TEST(check_against_store)
 	r.org_name = "other"; /* not its org: nothing revoked */
 	r.public_id = pid;
 	ck_assert_int_eq(store_execute(s, &r.op), STORE_NOT_FOUND);
-	ck_assert_int_eq(auth_check(s, token, strlen(token), &id, &name), AUTH_OK);
+	ck_assert_int_eq(auth_check(s, token, strlen(token), &id, &name, NULL), AUTH_OK);
 	free(name);
 	name = NULL;
 	token_revoke_op_init(&r);
 	r.org_name = "acme";
 	r.public_id = pid;
 	ck_assert_int_eq(store_execute(s, &r.op), STORE_OK);
-	ck_assert_int_eq(auth_check(s, token, strlen(token), &id, &name), AUTH_UNKNOWN);
+	ck_assert_int_eq(auth_check(s, token, strlen(token), &id, &name, NULL), AUTH_UNKNOWN);
 	ck_assert_ptr_null(name);
 	token_revoke_op_init(&r);
 	r.org_name = "acme";
 	r.public_id = pid;
 	ck_assert_int_eq(store_execute(s, &r.op), STORE_NOT_FOUND);
-	ck_assert_int_eq(auth_check(s, other, strlen(other), &id, &name), AUTH_OK);
+	ck_assert_int_eq(auth_check(s, other, strlen(other), &id, &name, NULL), AUTH_OK);
 	free(name);
 
 	tu_store_done(&s, path);
@@ -240,7 +240,7 @@ START_TEST(expired_token)
 	ck_assert_int_eq(store_execute(s, &o.op), STORE_OK);
 	int64_t id;
 	char *name = NULL;
-	ck_assert_int_eq(auth_check(s, t.text, AUTH_TOKEN_LEN, &id, &name), AUTH_UNKNOWN);
+	ck_assert_int_eq(auth_check(s, t.text, AUTH_TOKEN_LEN, &id, &name, NULL), AUTH_UNKNOWN);
 	/* Unknown org. */
 	token_create_op_init(&o);
 	o.org_name = "nobody";

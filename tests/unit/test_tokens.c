@@ -125,8 +125,9 @@ START_TEST(last_use_written_once_a_minute)
 	writer_barrier(s);
 	store_write_stats(s, &b0, &ops0);
 	for (int i = 0; i < 50; i++) {
-		ck_assert_int_eq(store_token_verify(s, t.public_id, t.digest, &org_id, &org_name),
-		                 STORE_OK);
+		ck_assert_int_eq(
+		        store_token_verify(s, t.public_id, t.digest, &org_id, &org_name, NULL),
+		        STORE_OK);
 		free(org_name);
 	}
 	writer_barrier(s);
@@ -142,7 +143,7 @@ START_TEST(last_use_written_once_a_minute)
 
 	/* A failed check records nothing. */
 	t.digest[0] ^= 1;
-	ck_assert_int_eq(store_token_verify(s, t.public_id, t.digest, &org_id, &org_name),
+	ck_assert_int_eq(store_token_verify(s, t.public_id, t.digest, &org_id, &org_name, NULL),
 	                 STORE_NOT_FOUND);
 	writer_barrier(s);
 	store_write_stats(s, &b0, &ops0);
