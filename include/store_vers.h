@@ -103,6 +103,14 @@ enum vers_desc_change {
 	VERS_DESC_SET,   /* a string: set */
 };
 
+/* What a PATCH of a tag (repository or legacy) changes. */
+struct vers_tag_patch {
+	bool move; /* point the tag at commit_id */
+	char commit_id[STORE_UUID_LEN + 1];
+	enum vers_desc_change desc;
+	const char *description; /* VERS_DESC_SET only */
+};
+
 /* Delete repository name of org and its tags.  STORE_REPO_NOT_FOUND. */
 struct vers_repo_delete_op {
 	struct store_op op;
@@ -131,10 +139,7 @@ struct vers_tag_update_op {
 	int64_t org_id;
 	const char *repo_name;
 	const char *tag_name;
-	bool move;
-	char commit_id[STORE_UUID_LEN + 1];
-	enum vers_desc_change desc;
-	const char *description; /* VERS_DESC_SET only */
+	struct vers_tag_patch patch;
 };
 void vers_tag_update_op_init(struct vers_tag_update_op *o);
 
@@ -197,10 +202,7 @@ struct vers_commit_tag_update_op {
 	struct store_op op;
 	int64_t org_id;
 	const char *tag_name;
-	bool move;
-	char commit_id[STORE_UUID_LEN + 1];
-	enum vers_desc_change desc;
-	const char *description;
+	struct vers_tag_patch patch;
 };
 void vers_commit_tag_update_op_init(struct vers_commit_tag_update_op *o);
 

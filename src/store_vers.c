@@ -277,9 +277,11 @@ static enum store_status row_by_id_text(struct store_conn *c, const char *sql, i
  * checks first (when moving), then the write.
  */
 static enum store_status tag_apply(struct store_conn *c, const char *sql, int64_t org_id,
-                                   int64_t tag_id, bool move, const char *commit_uuid,
-                                   enum vers_desc_change desc, const char *description)
+                                   int64_t tag_id, const struct vers_tag_patch *p)
 {
+	bool move = p->move;
+	const char *commit_uuid = p->commit_id, *description = p->description;
+	enum vers_desc_change desc = p->desc;
 	int64_t commit_row = 0;
 	if (move) {
 		enum store_status ret = taggable_commit(c, org_id, commit_uuid, &commit_row);
@@ -308,8 +310,7 @@ static enum store_status tag_update_run(struct store_conn *c, struct store_op *o
 		                     &tag_id);
 	if (ret != STORE_OK)
 		return ret;
-	return tag_apply(c, SQL_TAG_UPDATE, o->org_id, tag_id, o->move, o->commit_id, o->desc,
-	                 o->description);
+	return tag_apply(c, SQL_TAG_UPDATE, o->org_id, tag_id, &o->patch);
 }
 
 void vers_tag_update_op_init(struct vers_tag_update_op *o)
@@ -474,8 +475,7 @@ static enum store_status commit_tag_update_run(struct store_conn *c, struct stor
 	                                       STORE_TAG_NOT_FOUND, &tag_id);
 	if (ret != STORE_OK)
 		return ret;
-	return tag_apply(c, SQL_CTAG_UPDATE, o->org_id, tag_id, o->move, o->commit_id, o->desc,
-	                 o->description);
+	return tag_apply(c, SQL_CTAG_UPDATE, o->org_id, tag_id, &o->patch);
 }
 
 void vers_commit_tag_update_op_init(struct vers_commit_tag_update_op *o)

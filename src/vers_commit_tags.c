@@ -123,11 +123,8 @@ void vers_ctag_get(struct call *c)
 
 void vers_ctag_update(struct call *c)
 {
-	bool move;
-	char commit_id[STORE_UUID_LEN + 1];
-	enum vers_desc_change desc;
-	const char *description;
-	json_t *body = vers_tag_patch_read(c, &move, commit_id, &desc, &description);
+	struct vers_tag_patch patch;
+	json_t *body = vers_tag_patch_read(c, &patch);
 	if (body == NULL)
 		return;
 	struct vers_deferred *d = vers_deferred_new(c, body);
@@ -137,10 +134,7 @@ void vers_ctag_update(struct call *c)
 	vers_commit_tag_update_op_init(o);
 	o->org_id = c->org_id;
 	o->tag_name = call_param(c, 0);
-	o->move = move;
-	memcpy(o->commit_id, commit_id, sizeof(o->commit_id));
-	o->desc = desc;
-	o->description = description;
+	o->patch = patch;
 	call_defer(c, &o->op, vers_no_content_finish);
 }
 

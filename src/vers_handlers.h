@@ -67,11 +67,10 @@ void vers_invalid(struct call *c, const char *what, const char *why);
  * Read a tag PATCH body {commit_id?, description?} (repository and legacy
  * tags alike): tri-state description, 400 "no updates provided" when there
  * is nothing to change.  On success returns the body (the caller keeps it
- * while description is in use) and fills the out parameters; on failure
- * has answered and returns NULL.
+ * while patch->description is in use) and fills *patch; on failure has
+ * answered and returns NULL.
  */
-json_t *vers_tag_patch_read(struct call *c, bool *move, char commit_id[STORE_UUID_LEN + 1],
-                            enum vers_desc_change *desc, const char **description);
+json_t *vers_tag_patch_read(struct call *c, struct vers_tag_patch *patch);
 
 /* ---- list query parameters and paging links (vers_query.c) ---- */
 

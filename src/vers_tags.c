@@ -173,8 +173,7 @@ void vers_public_tag_get(struct call *c)
 
 /* ---- PATCH .../tags/{tag_name} ---- */
 
-json_t *vers_tag_patch_read(struct call *c, bool *move, char commit_id[STORE_UUID_LEN + 1],
-                            enum vers_desc_change *desc, const char **description)
+json_t *vers_tag_patch_read(struct call *c, struct vers_tag_patch *patch)
 {
 	struct body_field f[] = {
 	        {.name = "commit_id", .kind = BODY_UUID, .nullable = true},
@@ -183,11 +182,13 @@ json_t *vers_tag_patch_read(struct call *c, bool *move, char commit_id[STORE_UUI
 	json_t *body = vers_read_body(c, f, 2);
 	if (body == NULL)
 		return NULL;
-	*move = !f[0].is_null;
-	memcpy(commit_id, f[0].uuid, STORE_UUID_LEN + 1);
-	*desc = !f[1].present ? VERS_DESC_KEEP : f[1].is_null ? VERS_DESC_CLEAR : VERS_DESC_SET;
-	*description = f[1].str;
-	if (!*move && *desc == VERS_DESC_KEEP) {
+	patch->move = !f[0].is_null;
+	memcpy(patch->commit_id, f[0].uuid, sizeof(patch->commit_id));
+	patch->desc = !f[1].present  ? VERS_DESC_KEEP
+	              : f[1].is_null ? VERS_DESC_CLEAR
+	                             : VERS_DESC_SET;
+	patch->description = f[1].str;
+	if (!patch->move && patch->desc == VERS_DESC_KEEP) {
 		json_decref(body);
 		vers_error(c, 400, "no updates provided");
 		return NULL;
@@ -197,11 +198,8 @@ json_t *vers_tag_patch_read(struct call *c, bool *move, char commit_id[STORE_UUI
 
 void vers_tag_update(struct call *c)
 {
-	bool move;
-	char commit_id[STORE_UUID_LEN + 1];
-	enum vers_desc_change desc;
-	const char *description;
-	json_t *body = vers_tag_patch_read(c, &move, commit_id, &desc, &description);
+	struct vers_tag_patch patch;
+	json_t *body = vers_tag_patch_read(c, &patch);
 	if (body == NULL)
 		return;
 	struct vers_deferred *d = vers_deferred_new(c, body);
@@ -212,10 +210,7 @@ void vers_tag_update(struct call *c)
 	o->org_id = c->org_id;
 	o->repo_name = call_param(c, 0);
 	o->tag_name = call_param(c, 1);
-	o->move = move;
-	memcpy(o->commit_id, commit_id, sizeof(o->commit_id));
-	o->desc = desc;
-	o->description = description;
+	o->patch = patch;
 	call_defer(c, &o->op, vers_no_content_finish);
 }
 

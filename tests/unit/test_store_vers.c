@@ -192,32 +192,32 @@ START_TEST(tag_update_tri_state)
 	u.org_id = acme;
 	u.repo_name = "app";
 	u.tag_name = "v1";
-	u.desc = VERS_DESC_SET;
-	u.description = "hello";
+	u.patch.desc = VERS_DESC_SET;
+	u.patch.description = "hello";
 	ck_assert_int_eq(store_execute(s, &u.op), STORE_OK);
 	ck_assert_int_eq(store_vers_repo_tag_get(s, &key, "v1", &t), STORE_OK);
 	ck_assert_str_eq(t.description, "hello");
 	ck_assert_int_gt(t.updated_at, t.created_at);
 	vers_tag_release(&t);
 
-	u.desc = VERS_DESC_KEEP;
-	u.move = true;
-	strcpy(u.commit_id, c2);
+	u.patch.desc = VERS_DESC_KEEP;
+	u.patch.move = true;
+	strcpy(u.patch.commit_id, c2);
 	ck_assert_int_eq(store_execute(s, &u.op), STORE_OK);
 	ck_assert_int_eq(store_vers_repo_tag_get(s, &key, "v1", &t), STORE_OK);
 	ck_assert_str_eq(t.description, "hello");
 	ck_assert_str_eq(t.commit_id, c2);
 	vers_tag_release(&t);
 
-	u.move = false;
-	u.desc = VERS_DESC_CLEAR;
+	u.patch.move = false;
+	u.patch.desc = VERS_DESC_CLEAR;
 	ck_assert_int_eq(store_execute(s, &u.op), STORE_OK);
 	ck_assert_int_eq(store_vers_repo_tag_get(s, &key, "v1", &t), STORE_OK);
 	ck_assert_ptr_null(t.description);
 	vers_tag_release(&t);
 
-	u.move = true;
-	strcpy(u.commit_id, theirs);
+	u.patch.move = true;
+	strcpy(u.patch.commit_id, theirs);
 	ck_assert_int_eq(store_execute(s, &u.op), STORE_FORBIDDEN);
 	u.tag_name = "none";
 	ck_assert_int_eq(store_execute(s, &u.op), STORE_TAG_NOT_FOUND);
