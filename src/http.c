@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <sys/random.h>
 
+#include "errmsg.h"
 #include "app.h"
 #include "call.h"
 #include "http.h"
@@ -107,19 +108,6 @@ static uint64_t monotonic_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static char *fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_err(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
 }
 
 /* Keep the path percent-encoded: the router decodes each segment itself. */
@@ -212,9 +200,9 @@ static enum MHD_Result queue_plain_error(struct exchange *x, const char *url, in
 {
 	char *body;
 	if (strncmp(url, "/v1/", 4) == 0)
-		body = fmt_err("{\"error_code\":\"%s\",\"error_msg\":\"%s\"}", ss_code, ss_msg);
+		body = errmsg_fmt("{\"error_code\":\"%s\",\"error_msg\":\"%s\"}", ss_code, ss_msg);
 	else
-		body = fmt_err("{\"success\":false,\"error\":\"%s\"}", vers_msg);
+		body = errmsg_fmt("{\"success\":false,\"error\":\"%s\"}", vers_msg);
 	call_respond_take(&x->call, status, body, body ? strlen(body) : 0, "application/json");
 	return queue_call_response(x);
 }
@@ -549,12 +537,12 @@ static bool start_tls(struct http_server *h, const struct http_options *opts, ch
 	if (opts->tls_cert_file == NULL && opts->tls_key_file == NULL)
 		return true;
 	if (opts->tls_cert_file == NULL || opts->tls_key_file == NULL) {
-		*err = fmt_err("HTTPS needs both a certificate and a key file");
+		*err = errmsg_fmt("HTTPS needs both a certificate and a key file");
 		return false;
 	}
 	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES ||
 	    MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK) != MHD_YES) {
-		*err = fmt_err("this libmicrohttpd was built without HTTPS support");
+		*err = errmsg_fmt("this libmicrohttpd was built without HTTPS support");
 		return false;
 	}
 	const char *prio = opts->tls_priorities ? opts->tls_priorities : TLS_DEFAULT_PRIORITIES;
@@ -563,7 +551,7 @@ static bool start_tls(struct http_server *h, const struct http_options *opts, ch
 	h->tls_cert_file = strdup(opts->tls_cert_file);
 	h->tls_key_file = strdup(opts->tls_key_file);
 	if (h->tls_cert_file == NULL || h->tls_key_file == NULL) {
-		*err = fmt_err("out of memory");
+		*err = errmsg_fmt("out of memory");
 		return false;
 	}
 	struct tls_creds *creds = tls_creds_load(h->tls_cert_file, h->tls_key_file, err);
@@ -581,7 +569,7 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 	*err = NULL;
 	if (opts->nlisten_fds > HTTP_MAX_LISTEN) {
 		http_close_fds(opts->listen_fds, opts->nlisten_fds);
-		*err = fmt_err("at most %d listening sockets", HTTP_MAX_LISTEN);
+		*err = errmsg_fmt("at most %d listening sockets", HTTP_MAX_LISTEN);
 		return NULL;
 	}
 	if (opts->nlisten_fds > 0) {
@@ -598,7 +586,7 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 	struct http_server *h = calloc(1, sizeof(*h));
 	if (h == NULL) {
 		http_close_fds(fds, nfds);
-		*err = fmt_err("out of memory");
+		*err = errmsg_fmt("out of memory");
 		return NULL;
 	}
 	h->app = app;
@@ -617,7 +605,7 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 	MHD_set_panic_func(mhd_panic, NULL);
 	h->deadline = http_deadline_start(h->start_timeout_s);
 	if (h->deadline == NULL) {
-		*err = fmt_err("cannot start the header deadline watchdog");
+		*err = errmsg_fmt("cannot start the header deadline watchdog");
 		http_close_fds(fds, nfds);
 		free_server(h);
 		return NULL;
@@ -670,7 +658,7 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 		        h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 		        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
 		if (h->mhd[i] == NULL) {
-			*err = fmt_err("cannot start the HTTP server on port %u", h->port[i]);
+			*err = errmsg_fmt("cannot start the HTTP server on port %u", h->port[i]);
 			for (size_t j = 0; j < i; j++)
 				MHD_stop_daemon(h->mhd[j]); /* closes its socket */
 			http_close_fds(h->fd + i, nfds - i);

@@ -14,20 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "http.h"
-
-static char *fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_err(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 int http_listen(const char *host, uint16_t port, char **err)
 {
@@ -41,19 +29,19 @@ int http_listen(const char *host, uint16_t port, char **err)
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	int rc = getaddrinfo(host, portstr, &hints, &res);
 	if (rc != 0) {
-		*err = fmt_err("listen address %s: %s (give a numeric IP address)", host,
-		               gai_strerror(rc));
+		*err = errmsg_fmt("listen address %s: %s (give a numeric IP address)", host,
+		                  gai_strerror(rc));
 		return -1;
 	}
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		*err = fmt_err("socket: %s", strerror(errno));
+		*err = errmsg_fmt("socket: %s", strerror(errno));
 		goto out;
 	}
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
-		*err = fmt_err("cannot listen on %s port %u: %s", host, port, strerror(errno));
+		*err = errmsg_fmt("cannot listen on %s port %u: %s", host, port, strerror(errno));
 		close(fd);
 		fd = -1;
 	}

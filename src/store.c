@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include "errmsg.h"
 #include "log.h"
 #include "migrations.h"
 #include "store_internal.h"
@@ -131,19 +132,6 @@ static void conn_close(struct store_conn *c)
 	free(c);
 }
 
-static char *fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_err(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 static int exec_simple(sqlite3 *db, const char *sql, char **err, const char *path)
 {
 	char *msg = NULL;
@@ -151,12 +139,12 @@ static int exec_simple(sqlite3 *db, const char *sql, char **err, const char *pat
 	if (rc != SQLITE_OK && err != NULL && *err == NULL) {
 		const char *why = msg ? msg : sqlite3_errstr(rc);
 		if (store_status_from_sqlite(rc) == STORE_CORRUPT)
-			*err = fmt_err(
+			*err = errmsg_fmt(
 			        "%s: database is corrupt or unreadable (%s); restore it from "
 			        "a backup",
 			        path, why);
 		else
-			*err = fmt_err("%s: %s", path, why);
+			*err = errmsg_fmt("%s: %s", path, why);
 	}
 	sqlite3_free(msg);
 	return rc;
@@ -168,7 +156,7 @@ static struct store_conn *conn_open(struct store *s, bool create, bool writer, c
 	struct store_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		if (err)
-			*err = fmt_err("out of memory");
+			*err = errmsg_fmt("out of memory");
 		return NULL;
 	}
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
@@ -179,9 +167,9 @@ static struct store_conn *conn_open(struct store *s, bool create, bool writer, c
 		/* SQLite's "unable to open database file" does not say why; errno does. */
 		int sys = c->db ? sqlite3_system_errno(c->db) : 0;
 		if (err)
-			*err = fmt_err("%s: cannot open database: %s%s%s", s->path,
-			               c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc),
-			               sys ? ": " : "", sys ? strerror(sys) : "");
+			*err = errmsg_fmt("%s: cannot open database: %s%s%s", s->path,
+			                  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc),
+			                  sys ? ": " : "", sys ? strerror(sys) : "");
 		conn_close(c);
 		return NULL;
 	}
@@ -330,9 +318,9 @@ static bool startup_check(struct store *s, sqlite3 *db, char **err)
 	if (rc != SQLITE_DONE && why == NULL)
 		why = sqlite3_errmsg(db);
 	if (why != NULL) {
-		*err = fmt_err("%s: database is corrupt or unreadable (%s); restore it from a "
-		               "backup",
-		               s->path, why);
+		*err = errmsg_fmt("%s: database is corrupt or unreadable (%s); restore it from a "
+		                  "backup",
+		                  s->path, why);
 		for (char *p = *err; p != NULL && *p != '\0'; p++)
 			if (*p == '\n')
 				*p = ' '; /* the message is one line */
@@ -348,13 +336,14 @@ static bool migrate(struct store *s, sqlite3 *db, char **err)
 	int rc = read_user_version(db, &current);
 
 	if (rc != SQLITE_OK) {
-		*err = fmt_err("%s: cannot read schema version: %s", s->path, sqlite3_errstr(rc));
+		*err = errmsg_fmt("%s: cannot read schema version: %s", s->path,
+		                  sqlite3_errstr(rc));
 		return false;
 	}
 	if (current > store_known_version()) {
-		*err = fmt_err("%s: database schema version %d was written by a newer tagd "
-		               "(this one knows up to %d); refusing to open it",
-		               s->path, current, store_known_version());
+		*err = errmsg_fmt("%s: database schema version %d was written by a newer tagd "
+		                  "(this one knows up to %d); refusing to open it",
+		                  s->path, current, store_known_version());
 		return false;
 	}
 	s->schema_version = current;
@@ -370,12 +359,13 @@ static bool migrate(struct store *s, sqlite3 *db, char **err)
 	 */
 	rc = read_user_version(db, &current);
 	if (rc != SQLITE_OK || current > store_known_version()) {
-		*err = rc != SQLITE_OK ? fmt_err("%s: cannot read schema version: %s", s->path,
-		                                 sqlite3_errstr(rc))
-		                       : fmt_err("%s: database schema version %d was written by a "
-		                                 "newer tagd (this one knows up to %d); refusing "
-		                                 "to open it",
-		                                 s->path, current, store_known_version());
+		*err = rc != SQLITE_OK
+		               ? errmsg_fmt("%s: cannot read schema version: %s", s->path,
+		                            sqlite3_errstr(rc))
+		               : errmsg_fmt("%s: database schema version %d was written by a "
+		                            "newer tagd (this one knows up to %d); refusing "
+		                            "to open it",
+		                            s->path, current, store_known_version());
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return false;
 	}
@@ -391,8 +381,8 @@ static bool migrate(struct store *s, sqlite3 *db, char **err)
 		char *msg = NULL;
 		rc = sqlite3_exec(db, m->sql, NULL, NULL, &msg);
 		if (rc != SQLITE_OK) {
-			*err = fmt_err("%s: migration %04d_%s failed: %s", s->path, m->version,
-			               m->name, msg ? msg : sqlite3_errstr(rc));
+			*err = errmsg_fmt("%s: migration %04d_%s failed: %s", s->path, m->version,
+			                  m->name, msg ? msg : sqlite3_errstr(rc));
 			sqlite3_free(msg);
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return false;
@@ -472,8 +462,9 @@ static void add_write_hint(const char *path, char **err)
 		why = errno, what = dir;
 	if (why == 0 || *err == NULL)
 		return;
-	char *longer = fmt_err("%s (%s: %s; tagd writes the database and its -wal and -shm files)",
-	                       *err, what, strerror(why));
+	char *longer =
+	        errmsg_fmt("%s (%s: %s; tagd writes the database and its -wal and -shm files)",
+	                   *err, what, strerror(why));
 	if (longer != NULL) {
 		free(*err);
 		*err = longer;
@@ -492,7 +483,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 	struct store *s = calloc(1, sizeof(*s));
 	if (s == NULL || (s->path = strdup(path)) == NULL) {
 		free(s);
-		*err = fmt_err("out of memory");
+		*err = errmsg_fmt("out of memory");
 		return NULL;
 	}
 	if (opts != NULL)
@@ -531,14 +522,15 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 		sqlite3_sleep(WAL_RETRY_MS);
 	}
 	if (rc != SQLITE_ROW) {
-		*err = fmt_err("%s: cannot use this file as a database (%s): not a tagd database, "
-		               "or corrupt",
-		               path, sqlite3_errmsg(s->wconn->db));
+		*err = errmsg_fmt(
+		        "%s: cannot use this file as a database (%s): not a tagd database, "
+		        "or corrupt",
+		        path, sqlite3_errmsg(s->wconn->db));
 		sqlite3_finalize(st);
 		goto fail;
 	}
 	if (strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
-		*err = fmt_err("%s: cannot switch the database to WAL mode", path);
+		*err = errmsg_fmt("%s: cannot switch the database to WAL mode", path);
 		sqlite3_finalize(st);
 		goto fail;
 	}
@@ -548,7 +540,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 		goto fail;
 
 	if (pthread_create(&s->writer, NULL, store_writer_main, s) != 0) {
-		*err = fmt_err("cannot start the writer thread: %s", strerror(errno));
+		*err = errmsg_fmt("cannot start the writer thread: %s", strerror(errno));
 		goto fail;
 	}
 	s->writer_started = true;
@@ -557,7 +549,7 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 
 fail:
 	if (*err == NULL)
-		*err = fmt_err("%s: cannot open database", path);
+		*err = errmsg_fmt("%s: cannot open database", path);
 	add_write_hint(path, err);
 	if (err == &dummy)
 		free(dummy);

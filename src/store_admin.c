@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "store_admin.h"
 #include "store_internal.h"
 
@@ -65,19 +66,6 @@ enum store_status store_count_objects(struct store *s, struct store_counts *out)
 	return st;
 }
 
-static char *fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_err(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 /* fsync a file by name (the finished copy, then its folder for the rename). */
 static bool sync_path(const char *path, int flags)
 {
@@ -100,26 +88,26 @@ bool store_backup(const char *db_path, const char *out_path, char **err)
 	*err = NULL;
 	if (asprintf(&tmp, "%s.partial", out_path) < 0) {
 		tmp = NULL;
-		*err = fmt_err("out of memory");
+		*err = errmsg_fmt("out of memory");
 		goto fail;
 	}
 	rc = sqlite3_open_v2(db_path, &src, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK) {
-		*err = fmt_err("%s: cannot open database: %s", db_path,
-		               src ? sqlite3_errmsg(src) : sqlite3_errstr(rc));
+		*err = errmsg_fmt("%s: cannot open database: %s", db_path,
+		                  src ? sqlite3_errmsg(src) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	sqlite3_busy_timeout(src, 5000);
 	unlink(tmp);
 	rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
-		*err = fmt_err("%s: cannot create: %s", tmp,
-		               dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+		*err = errmsg_fmt("%s: cannot create: %s", tmp,
+		                  dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	b = sqlite3_backup_init(dst, "main", src, "main");
 	if (b == NULL) {
-		*err = fmt_err("cannot start the backup: %s", sqlite3_errmsg(dst));
+		*err = errmsg_fmt("cannot start the backup: %s", sqlite3_errmsg(dst));
 		goto fail;
 	}
 	/*
@@ -135,23 +123,24 @@ bool store_backup(const char *db_path, const char *out_path, char **err)
 	int frc = sqlite3_backup_finish(b);
 	b = NULL;
 	if (rc != SQLITE_DONE || frc != SQLITE_OK) {
-		*err = fmt_err("backup failed: %s", sqlite3_errstr(rc != SQLITE_DONE ? rc : frc));
+		*err = errmsg_fmt("backup failed: %s",
+		                  sqlite3_errstr(rc != SQLITE_DONE ? rc : frc));
 		goto fail;
 	}
 	/* The copy stands alone: no -wal or -shm file to carry along. */
 	rc = sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		*err = fmt_err("%s: %s", tmp, sqlite3_errmsg(dst));
+		*err = errmsg_fmt("%s: %s", tmp, sqlite3_errmsg(dst));
 		goto fail;
 	}
 	sqlite3_close_v2(dst);
 	dst = NULL;
 	if (!sync_path(tmp, O_RDONLY)) {
-		*err = fmt_err("%s: cannot sync: %s", tmp, strerror(errno));
+		*err = errmsg_fmt("%s: cannot sync: %s", tmp, strerror(errno));
 		goto fail;
 	}
 	if (rename(tmp, out_path) != 0) {
-		*err = fmt_err("cannot rename %s to %s: %s", tmp, out_path, strerror(errno));
+		*err = errmsg_fmt("cannot rename %s to %s: %s", tmp, out_path, strerror(errno));
 		goto fail;
 	}
 	dir = strdup(out_path);
@@ -191,8 +180,8 @@ long store_check(const char *path, store_check_report_fn report, void *arg, char
 	*err = NULL;
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK) {
-		*err = fmt_err("%s: cannot open database: %s", path,
-		               db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		*err = errmsg_fmt("%s: cannot open database: %s", path,
+		                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		goto out;
 	}
 	sqlite3_busy_timeout(db, 5000);
@@ -230,7 +219,7 @@ long store_check(const char *path, store_check_report_fn report, void *arg, char
 		goto sqlerr;
 	goto out;
 sqlerr:
-	*err = fmt_err("%s: %s", path, sqlite3_errmsg(db));
+	*err = errmsg_fmt("%s: %s", path, sqlite3_errmsg(db));
 	problems = -1;
 out:
 	sqlite3_finalize(st);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "errmsg.h"
 #include "tls.h"
 
 #define MAX_CHAIN 16
@@ -27,19 +28,6 @@ struct tls_creds {
 	struct tls_creds *next_retired;
 };
 
-static char *fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_err(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 /* Read a whole file of at most TLS_MAX_FILE bytes; NUL-terminated. */
 static bool read_file(const char *what, const char *path, gnutls_datum_t *out, char **err)
 {
@@ -48,21 +36,21 @@ static bool read_file(const char *what, const char *path, gnutls_datum_t *out, c
 	size_t len = 0;
 
 	if (f == NULL) {
-		*err = fmt_err("cannot read TLS %s %s: %s", what, path, strerror(errno));
+		*err = errmsg_fmt("cannot read TLS %s %s: %s", what, path, strerror(errno));
 		return false;
 	}
 	buf = malloc(TLS_MAX_FILE + 1);
 	if (buf == NULL) {
-		*err = fmt_err("out of memory");
+		*err = errmsg_fmt("out of memory");
 		goto fail;
 	}
 	len = fread(buf, 1, TLS_MAX_FILE + 1, f);
 	if (ferror(f)) {
-		*err = fmt_err("cannot read TLS %s %s: %s", what, path, strerror(errno));
+		*err = errmsg_fmt("cannot read TLS %s %s: %s", what, path, strerror(errno));
 		goto fail;
 	}
 	if (len > TLS_MAX_FILE) {
-		*err = fmt_err("TLS %s %s is larger than %d bytes", what, path, TLS_MAX_FILE);
+		*err = errmsg_fmt("TLS %s %s is larger than %d bytes", what, path, TLS_MAX_FILE);
 		goto fail;
 	}
 	buf[len] = '\0';
@@ -98,12 +86,12 @@ static bool check_validity(struct tls_creds *c, const char *cert_file, char **er
 	char when[32];
 
 	if (gnutls_x509_crt_init(&crt) < 0) {
-		*err = fmt_err("out of memory");
+		*err = errmsg_fmt("out of memory");
 		return false;
 	}
 	int rc = gnutls_x509_crt_import(crt, &c->chain[0].cert, GNUTLS_X509_FMT_DER);
 	if (rc < 0) {
-		*err = fmt_err("TLS certificate %s: %s", cert_file, gnutls_strerror(rc));
+		*err = errmsg_fmt("TLS certificate %s: %s", cert_file, gnutls_strerror(rc));
 		gnutls_x509_crt_deinit(crt);
 		return false;
 	}
@@ -113,12 +101,12 @@ static bool check_validity(struct tls_creds *c, const char *cert_file, char **er
 	gnutls_x509_crt_deinit(crt);
 	if (c->expires == (time_t)-1 || c->expires <= now) {
 		format_time(c->expires, when, sizeof(when));
-		*err = fmt_err("TLS certificate %s expired on %s", cert_file, when);
+		*err = errmsg_fmt("TLS certificate %s expired on %s", cert_file, when);
 		return false;
 	}
 	if (not_before != (time_t)-1 && not_before > now) {
 		format_time(not_before, when, sizeof(when));
-		*err = fmt_err("TLS certificate %s is not valid before %s", cert_file, when);
+		*err = errmsg_fmt("TLS certificate %s is not valid before %s", cert_file, when);
 		return false;
 	}
 	return true;
@@ -130,19 +118,19 @@ static bool check_pair(const gnutls_datum_t *cert, const gnutls_datum_t *key, co
 {
 	gnutls_certificate_credentials_t cred;
 	if (gnutls_certificate_allocate_credentials(&cred) < 0) {
-		*err = fmt_err("out of memory");
+		*err = errmsg_fmt("out of memory");
 		return false;
 	}
 	int rc =
 	        gnutls_certificate_set_x509_key_mem2(cred, cert, key, GNUTLS_X509_FMT_PEM, NULL, 0);
 	gnutls_certificate_free_credentials(cred);
 	if (rc == GNUTLS_E_CERTIFICATE_KEY_MISMATCH) {
-		*err = fmt_err("TLS key %s does not match certificate %s", key_file, cert_file);
+		*err = errmsg_fmt("TLS key %s does not match certificate %s", key_file, cert_file);
 		return false;
 	}
 	if (rc < 0) {
-		*err = fmt_err("TLS certificate %s with key %s: %s", cert_file, key_file,
-		               gnutls_strerror(rc));
+		*err = errmsg_fmt("TLS certificate %s with key %s: %s", cert_file, key_file,
+		                  gnutls_strerror(rc));
 		return false;
 	}
 	return true;
@@ -160,26 +148,26 @@ struct tls_creds *tls_creds_load(const char *cert_file, const char *key_file, ch
 		goto fail;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
-		*err = fmt_err("out of memory");
+		*err = errmsg_fmt("out of memory");
 		goto fail;
 	}
 	c->nchain = MAX_CHAIN;
 	rc = gnutls_pcert_list_import_x509_raw(c->chain, &c->nchain, &cert, GNUTLS_X509_FMT_PEM, 0);
 	if (rc < 0 || c->nchain == 0) {
 		c->nchain = 0;
-		*err = fmt_err("TLS certificate %s: %s", cert_file,
-		               rc < 0 ? gnutls_strerror(rc) : "no certificate in the file");
+		*err = errmsg_fmt("TLS certificate %s: %s", cert_file,
+		                  rc < 0 ? gnutls_strerror(rc) : "no certificate in the file");
 		goto fail;
 	}
 	rc = gnutls_privkey_init(&c->key);
 	if (rc < 0) {
-		*err = fmt_err("out of memory");
+		*err = errmsg_fmt("out of memory");
 		goto fail;
 	}
 	rc = gnutls_privkey_import_x509_raw(c->key, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
 	if (rc < 0) {
-		*err = fmt_err("TLS key %s: %s (an unencrypted PEM key is needed)", key_file,
-		               gnutls_strerror(rc));
+		*err = errmsg_fmt("TLS key %s: %s (an unencrypted PEM key is needed)", key_file,
+		                  gnutls_strerror(rc));
 		goto fail;
 	}
 	if (!check_pair(&cert, &key, cert_file, key_file, err) ||
@@ -193,7 +181,7 @@ fail:
 	free_datum(&key);
 	tls_creds_free(&c);
 	if (*err == NULL)
-		*err = fmt_err("out of memory");
+		*err = errmsg_fmt("out of memory");
 	return NULL;
 }
 
@@ -223,8 +211,8 @@ bool tls_priorities_check(const char *priorities, char **err)
 
 	*err = NULL;
 	if (rc < 0) {
-		*err = fmt_err("TLS priorities: invalid at \"%.40s\" (%s)",
-		               where ? where : priorities, gnutls_strerror(rc));
+		*err = errmsg_fmt("TLS priorities: invalid at \"%.40s\" (%s)",
+		                  where ? where : priorities, gnutls_strerror(rc));
 		return false;
 	}
 	gnutls_priority_deinit(p);
