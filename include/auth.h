@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "store_org.h"
 
 #define AUTH_PREFIX        "tagd_"
 #define AUTH_PUBLIC_ID_LEN 16
@@ -57,11 +58,10 @@ enum auth_result {
 };
 
 /*
- * Check token text against the store; on AUTH_OK sets *org_id and *org_name
- * and, when project_id is not NULL, the organization's ServiceStage project
- * id (malloc'd, or NULL when it has none).
+ * Check token text against the store; on AUTH_OK fills *who (owned: release
+ * it with token_identity_release).  Otherwise nothing is allocated.
  */
-enum auth_result auth_check(struct store *s, const char *text, size_t len, int64_t *org_id,
-                            char **org_name, char **project_id);
+enum auth_result auth_check(struct store *s, const char *text, size_t len,
+                            struct token_identity *who);
 
 #endif

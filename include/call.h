@@ -80,9 +80,11 @@ struct call {
 	/* Set by app_handle: the daemon's options (borrowed; outlive the call). */
 	const struct app_options *app_opts;
 
-	/* Filled by authentication. */
+	/* Filled by authentication: the caller's organization and token (never its secret). */
 	int64_t org_id;
 	char *org_name;
+	char token_id[17]; /* the token's public id; empty when unauthenticated */
+	char *token_label; /* the token's label; NULL when it has none */
 
 	/* Response: body is owned by the call until the transport takes it. */
 	int status;

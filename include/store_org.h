@@ -76,20 +76,32 @@ enum store_status store_token_list(struct store *s, const char *org_name, struct
                                    size_t *n);
 void token_list_free(struct token_info *list, size_t n);
 
+/* Who a verified token is: its organization and the token itself. */
+#define STORE_TOKEN_ID_LEN 16
+
+struct token_identity {
+	int64_t org_id;
+	char *org_name;
+	char *project_id; /* ServiceStage project id; NULL when the organization has none */
+	char token_id[STORE_TOKEN_ID_LEN + 1]; /* the token's public id */
+	char *label;                           /* NULL when the token has none */
+};
+
+/* Free what an identity owns and NULL its pointers. */
+void token_identity_release(struct token_identity *id);
+
 /*
  * Find the live token with public_id and compare its digest with digest in
- * constant time.  On a match, STORE_OK and *org_id, *org_name and, when
- * project_id is not NULL, *project_id (malloc'd; NULL when the organization
- * has none) are
- * set; an unknown, revoked or expired token or a wrong secret gives
- * STORE_NOT_FOUND.
+ * constant time.  On a match, STORE_OK and *out is filled (owned: release it
+ * with token_identity_release); an unknown, revoked or expired token or a
+ * wrong secret gives STORE_NOT_FOUND and leaves nothing allocated.
  *
  * A successful check records the use: when the stored last_used_at is a
  * minute old or more, one write of it is queued to the writer (not waited
  * for), so a busy token costs at most one write a minute, not one a request.
  */
 enum store_status store_token_verify(struct store *s, const char *public_id,
-                                     const uint8_t digest[STORE_DIGEST_LEN], int64_t *org_id,
-                                     char **org_name, char **project_id);
+                                     const uint8_t digest[STORE_DIGEST_LEN],
+                                     struct token_identity *out);
 
 #endif

@@ -16,6 +16,7 @@
 
 _Static_assert(AUTH_DIGEST_LEN == SHA256_DIGEST_SIZE, "digest size");
 _Static_assert(AUTH_DIGEST_LEN == STORE_DIGEST_LEN, "digest size");
+_Static_assert(AUTH_PUBLIC_ID_LEN == STORE_TOKEN_ID_LEN, "token id length");
 
 static bool fill_random(uint8_t *buf, size_t len)
 {
@@ -123,15 +124,14 @@ const char *auth_bearer(const char *header, size_t *len)
 	return p;
 }
 
-enum auth_result auth_check(struct store *s, const char *text, size_t len, int64_t *org_id,
-                            char **org_name, char **project_id)
+enum auth_result auth_check(struct store *s, const char *text, size_t len,
+                            struct token_identity *who)
 {
 	struct auth_token t;
 
 	if (!auth_token_parse(text, len, &t))
 		return AUTH_UNKNOWN;
-	enum store_status st =
-	        store_token_verify(s, t.public_id, t.digest, org_id, org_name, project_id);
+	enum store_status st = store_token_verify(s, t.public_id, t.digest, who);
 	explicit_bzero(&t, sizeof(t));
 	if (st == STORE_OK)
 		return AUTH_OK;

@@ -29,6 +29,8 @@ void call_release(struct call *c)
 	c->resp_body = NULL;
 	free(c->org_name);
 	c->org_name = NULL;
+	free(c->token_label);
+	c->token_label = NULL;
 	free(c->handler_ctx);
 	c->handler_ctx = NULL;
 }

@@ -39,9 +39,8 @@ bool ss_authenticate(struct call *c)
 		         "Incorrect IAM authentication information: x-auth-token not found");
 		return false;
 	}
-	char *project_id = NULL;
-	enum auth_result r =
-	        auth_check(c->store, token, len, &c->org_id, &c->org_name, &project_id);
+	struct token_identity who;
+	enum auth_result r = auth_check(c->store, token, len, &who);
 	if (r == AUTH_ERROR) {
 		ss_internal_error(c);
 		return false;
@@ -52,9 +51,13 @@ bool ss_authenticate(struct call *c)
 		return false;
 	}
 	/* The token's organization and its project id come from one read. */
+	c->org_id = who.org_id;
+	c->org_name = who.org_name;
+	c->token_label = who.label;
+	memcpy(c->token_id, who.token_id, sizeof(c->token_id));
 	const char *want = call_param(c, SS_P_PROJECT_ID);
-	bool mine = project_id != NULL && want != NULL && strcmp(project_id, want) == 0;
-	free(project_id);
+	bool mine = who.project_id != NULL && want != NULL && strcmp(who.project_id, want) == 0;
+	free(who.project_id);
 	if (!mine) {
 		/* Another tenant's project id, or none at all: never say which. */
 		ss_error(c, 403, "APIGW.0302", "The IAM user is not authorized to access the API");

@@ -1,6 +1,7 @@
 /*
  * store_org.c - organizations and tokens.  See store_org.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,14 +303,23 @@ static void token_touch(struct store *s, const char *public_id, int64_t last_use
 	store_submit(s, &o->op);
 }
 
+void token_identity_release(struct token_identity *id)
+{
+	free(id->org_name);
+	free(id->project_id);
+	free(id->label);
+	id->org_name = id->project_id = id->label = NULL;
+}
+
 static const char SQL_TOKEN_VERIFY[] =
-        "SELECT t.digest, t.org_id, o.name, t.expires_at, t.last_used_at, o.project_id "
+        "SELECT t.digest, t.org_id, o.name, t.expires_at, t.last_used_at, o.project_id, "
+        "t.label "
         "FROM tokens t "
         "JOIN orgs o ON o.id = t.org_id WHERE t.public_id = ?1 AND t.revoked_at IS NULL";
 
 enum store_status store_token_verify(struct store *s, const char *public_id,
-                                     const uint8_t digest[STORE_DIGEST_LEN], int64_t *org_id,
-                                     char **org_name, char **project_id)
+                                     const uint8_t digest[STORE_DIGEST_LEN],
+                                     struct token_identity *out)
 {
 	struct store_conn *c = store_reader(s);
 	enum store_status ret = STORE_NOT_FOUND;
@@ -332,19 +342,15 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 		last_used = sqlite3_column_int64(st, 4);
 		if (stored != NULL && sqlite3_column_bytes(st, 0) == STORE_DIGEST_LEN &&
 		    auth_digest_equal(stored, digest) && live) {
-			*org_id = sqlite3_column_int64(st, 1);
-			*org_name = store_column_dup(st, 2, &oom);
-			if (project_id != NULL)
-				*project_id = store_column_dup(st, 5, &oom);
+			memset(out, 0, sizeof(*out));
+			out->org_id = sqlite3_column_int64(st, 1);
+			out->org_name = store_column_dup(st, 2, &oom);
+			out->project_id = store_column_dup(st, 5, &oom);
+			out->label = store_column_dup(st, 6, &oom);
+			snprintf(out->token_id, sizeof(out->token_id), "%s", public_id);
 			ret = oom ? STORE_NOMEM : STORE_OK;
-			if (oom) {
-				free(*org_name);
-				*org_name = NULL;
-				if (project_id != NULL) {
-					free(*project_id);
-					*project_id = NULL;
-				}
-			}
+			if (oom)
+				token_identity_release(out);
 		}
 	} else if (rc != SQLITE_DONE) {
 		ret = store_conn_error(c);

@@ -23,9 +23,16 @@ bool vers_authenticate(struct call *c)
 		call_add_header(c, "WWW-Authenticate", "Bearer");
 		return false;
 	}
-	r = auth_check(c->store, token, len, &c->org_id, &c->org_name, NULL);
-	if (r == AUTH_OK)
+	struct token_identity who;
+	r = auth_check(c->store, token, len, &who);
+	if (r == AUTH_OK) {
+		c->org_id = who.org_id;
+		c->org_name = who.org_name;
+		c->token_label = who.label;
+		memcpy(c->token_id, who.token_id, sizeof(c->token_id));
+		free(who.project_id);
 		return true;
+	}
 	if (r == AUTH_ERROR) {
 		vers_error(c, 500, "internal server error");
 		return false;

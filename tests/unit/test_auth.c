@@ -162,38 +162,36 @@ START_TEST(check_against_store)
 	char token[128], other[128];
 	int64_t acme = tu_org(s, "acme", NULL, token);
 	int64_t oth = tu_org(s, "other", NULL, other);
-	int64_t id = -1;
-	char *name = NULL;
+	struct token_identity who;
 
-	ck_assert_int_eq(auth_check(s, token, strlen(token), &id, &name, NULL), AUTH_OK);
-	ck_assert_int_eq(id, acme);
-	ck_assert_str_eq(name, "acme");
-	free(name);
-	name = NULL;
-	ck_assert_int_eq(auth_check(s, other, strlen(other), &id, &name, NULL), AUTH_OK);
-	ck_assert_int_eq(id, oth);
-	ck_assert_str_eq(name, "other");
-	free(name);
-	name = NULL;
+	ck_assert_int_eq(auth_check(s, token, strlen(token), &who), AUTH_OK);
+	ck_assert_int_eq(who.org_id, acme);
+	ck_assert_str_eq(who.org_name, "acme");
+	ck_assert_int_eq(strncmp(who.token_id, token + 5, 16), 0);
+	ck_assert_int_eq(strlen(who.token_id), 16);
+	token_identity_release(&who);
+	ck_assert_ptr_null(who.org_name);
+	ck_assert_int_eq(auth_check(s, other, strlen(other), &who), AUTH_OK);
+	ck_assert_int_eq(who.org_id, oth);
+	ck_assert_str_eq(who.org_name, "other");
+	token_identity_release(&who);
 
 	/* Unknown public id. */
 	struct auth_token fresh;
 	ck_assert(auth_token_generate(&fresh));
-	ck_assert_int_eq(auth_check(s, fresh.text, AUTH_TOKEN_LEN, &id, &name, NULL), AUTH_UNKNOWN);
-	ck_assert_ptr_null(name);
+	ck_assert_int_eq(auth_check(s, fresh.text, AUTH_TOKEN_LEN, &who), AUTH_UNKNOWN);
 	/* Known public id, wrong secret. */
 	char wrong[128];
 	strcpy(wrong, token);
 	wrong[30] = wrong[30] == 'A' ? 'B' : 'A';
-	ck_assert_int_eq(auth_check(s, wrong, strlen(wrong), &id, &name, NULL), AUTH_UNKNOWN);
-	ck_assert_ptr_null(name);
+	ck_assert_int_eq(auth_check(s, wrong, strlen(wrong), &who), AUTH_UNKNOWN);
 	/* Another org's public id with this org's secret. */
 	memcpy(wrong, token, sizeof(wrong));
 	memcpy(wrong + 5, other + 5, 16);
-	ck_assert_int_eq(auth_check(s, wrong, strlen(wrong), &id, &name, NULL), AUTH_UNKNOWN);
+	ck_assert_int_eq(auth_check(s, wrong, strlen(wrong), &who), AUTH_UNKNOWN);
 	/* Malformed. */
-	ck_assert_int_eq(auth_check(s, "nope", 4, &id, &name, NULL), AUTH_UNKNOWN);
-	ck_assert_int_eq(auth_check(s, token, strlen(token) - 1, &id, &name, NULL), AUTH_UNKNOWN);
+	ck_assert_int_eq(auth_check(s, "nope", 4, &who), AUTH_UNKNOWN);
+	ck_assert_int_eq(auth_check(s, token, strlen(token) - 1, &who), AUTH_UNKNOWN);
 
 	/* Revoked: stops at once; the other org's token is untouched. */
 	char pid[17];
@@ -204,21 +202,19 @@ START_TEST(check_against_store)
 	r.org_name = "other"; /* not its org: nothing revoked */
 	r.public_id = pid;
 	ck_assert_int_eq(store_execute(s, &r.op), STORE_NOT_FOUND);
-	ck_assert_int_eq(auth_check(s, token, strlen(token), &id, &name, NULL), AUTH_OK);
-	free(name);
-	name = NULL;
+	ck_assert_int_eq(auth_check(s, token, strlen(token), &who), AUTH_OK);
+	token_identity_release(&who);
 	token_revoke_op_init(&r);
 	r.org_name = "acme";
 	r.public_id = pid;
 	ck_assert_int_eq(store_execute(s, &r.op), STORE_OK);
-	ck_assert_int_eq(auth_check(s, token, strlen(token), &id, &name, NULL), AUTH_UNKNOWN);
-	ck_assert_ptr_null(name);
+	ck_assert_int_eq(auth_check(s, token, strlen(token), &who), AUTH_UNKNOWN);
 	token_revoke_op_init(&r);
 	r.org_name = "acme";
 	r.public_id = pid;
 	ck_assert_int_eq(store_execute(s, &r.op), STORE_NOT_FOUND);
-	ck_assert_int_eq(auth_check(s, other, strlen(other), &id, &name, NULL), AUTH_OK);
-	free(name);
+	ck_assert_int_eq(auth_check(s, other, strlen(other), &who), AUTH_OK);
+	token_identity_release(&who);
 
 	tu_store_done(&s, path);
 }
@@ -238,9 +234,8 @@ START_TEST(expired_token)
 	memcpy(o.digest, t.digest, sizeof(o.digest));
 	o.expires_at = 1000; /* long past */
 	ck_assert_int_eq(store_execute(s, &o.op), STORE_OK);
-	int64_t id;
-	char *name = NULL;
-	ck_assert_int_eq(auth_check(s, t.text, AUTH_TOKEN_LEN, &id, &name, NULL), AUTH_UNKNOWN);
+	struct token_identity who;
+	ck_assert_int_eq(auth_check(s, t.text, AUTH_TOKEN_LEN, &who), AUTH_UNKNOWN);
 	/* Unknown org. */
 	token_create_op_init(&o);
 	o.org_name = "nobody";
