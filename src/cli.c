@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "cli.h"
+#include "cli_history.h"
 #include "cli_ops.h"
 #include "clock.h"
 #include "expiry.h"
@@ -423,6 +424,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %.*s\n", (int)strcspn(u, "\n"), u);
 	}
 	cli_ops_usage(f);
+	cli_history_usage(f);
 	fprintf(f,
 	        "  tagd version\n\nEach command takes --help.  The database is --db PATH, "
 	        "else $TAGD_DB, else %s.\n",
@@ -563,6 +565,8 @@ int cli_main(int argc, char **argv)
 		return serve_main(argc - 1, argv + 1);
 	if (cli_ops_handles(argv[1]))
 		return cli_ops_main(argc - 1, argv + 1);
+	if (cli_history_handles(argv[1]))
+		return cli_history_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("tagd %s\n", TAGD_VERSION);
 		return 0;
