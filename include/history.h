@@ -13,6 +13,9 @@
  * (\b \t \n \f \r, otherwise \u00xx in lower case), integers in decimal.
  * Anybody holding the feed can recompute the chain with any JCS library.
  *
+ * Each event also names the previous event of the same tag name
+ * (previous_seq), so a tag's own history is a chain inside the chain.
+ *
  * This module knows no database and no HTTP: the store fills events, the
  * dialects render them.
  */
@@ -60,6 +63,7 @@ struct history_event {
 	const char *scope_name;
 	const char *tag;
 	enum history_action action;
+	int64_t previous_seq;           /* this tag's previous event; 0 (null) for its first */
 	const char *commit_id;          /* after; NULL on delete */
 	const char *previous_commit_id; /* before; NULL on create */
 	bool description_changed;       /* description and previous_description are NULL unless */

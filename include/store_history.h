@@ -66,12 +66,15 @@ struct history_head {
 enum store_status store_history_head(struct store *s, int64_t org_id, struct history_head *out);
 
 /*
- * Recompute org's chain from its checkpoint and check it against the head,
- * then check that the tags agree with it: every tag changed since history
- * began is as its last event left it, and every tag whose last event is not
- * a delete exists.  out->ok is false on the first problem found: out->seq is
- * the event concerned (0 when the problem is not one event's) and
- * out->problem says what.  STORE_OK means the check ran, not that it passed.
+ * Recompute org's chain from its checkpoint, each event's link to the
+ * previous event of its tag, and check that the tags agree with it: every
+ * tag changed since history began is as its last event left it, every name
+ * whose last event is a delete has its tombstone, and no tag's last event
+ * is left without one or the other.  (Events removed from the end of the
+ * chain together with the rows that name them leave nothing to see: that is
+ * what a published head is for, see store_history_hash_at.)  out->ok is false on the first problem
+ * found: out->seq is the event concerned (0 when the problem is not one event's) and out->problem
+ * says what.  STORE_OK means the check ran, not that it passed.
  */
 struct history_verify {
 	bool ok;
@@ -83,6 +86,14 @@ struct history_verify {
 };
 
 enum store_status store_history_verify(struct store *s, int64_t org_id, struct history_verify *out);
+
+/*
+ * The hash of event seq of org_id (the checkpoint's when seq is the
+ * checkpoint): with a head published earlier, whether the chain still holds
+ * it.  STORE_NOT_FOUND when there is no such event (never, or pruned).
+ */
+enum store_status store_history_hash_at(struct store *s, int64_t org_id, int64_t seq,
+                                        uint8_t hash[HISTORY_HASH_LEN]);
 
 /*
  * Retention: delete the events of every organization older than before (a

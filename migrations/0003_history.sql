@@ -8,15 +8,20 @@ ALTER TABLE repo_tags ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE commit_tags ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE ss_tags ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
 
--- Names are kept as text (action 'move', scope_kind 'repository'...) so that
--- an auditor can read the table directly.  scope is the repository name,
--- '' for legacy commit tags, 'namespace/project' for ServiceStage.  Commit
--- refs are the ids the API shows (Vers UUIDs, ServiceStage SHAs), so an
--- event never depends on another row.  History outlives tags and
--- repositories: nothing here references them.
+-- One row per event, in chain order per organization.  Names are text
+-- (action 'move', scope_kind 'repository'...) so that an auditor can read
+-- the table directly.  scope is the repository name, '' for legacy commit
+-- tags, 'namespace/project' for ServiceStage.  Commit refs are the ids the
+-- API shows (Vers UUIDs, ServiceStage SHAs), so an event never depends on
+-- another row: history outlives tags and repositories.
+--
+-- A tag's events are linked newest to oldest by previous_seq (NULL for the
+-- first event of a name), so that no index has to grow with every event:
+-- a tag's history starts at its row's rev, or at its tombstone once deleted.
+-- org_id references nothing on purpose: organizations are never deleted, and
+-- a foreign-key check on every event is measurable on the write path.
 CREATE TABLE events (
-	id                   INTEGER PRIMARY KEY,
-	org_id               INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+	org_id               INTEGER NOT NULL,
 	seq                  INTEGER NOT NULL,
 	uuid                 TEXT NOT NULL,
 	at                   INTEGER NOT NULL,
@@ -25,6 +30,7 @@ CREATE TABLE events (
 	scope                TEXT NOT NULL,
 	tag                  TEXT NOT NULL,
 	action               TEXT NOT NULL,
+	previous_seq         INTEGER,
 	commit_ref           TEXT,
 	previous_commit_ref  TEXT,
 	description_changed  INTEGER NOT NULL,
@@ -35,19 +41,24 @@ CREATE TABLE events (
 	request_id           TEXT,
 	previous_hash        BLOB NOT NULL,
 	hash                 BLOB NOT NULL,
-	UNIQUE (org_id, seq)
-);
-CREATE INDEX events_tag ON events(org_id, scope_kind, scope, tag, seq);
+	PRIMARY KEY (org_id, seq)
+) WITHOUT ROWID;
 
--- Each organization's chain head, and the checkpoint retention leaves when
--- it prunes old events: floor_seq is the last pruned event, floor_hash its
--- hash, from which the chain still verifies.
-CREATE TABLE event_heads (
-	org_id     INTEGER PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,
+-- The last event of each tag name that is deleted now: where its history
+-- is read from, and where it continues when the name is created again.
+CREATE TABLE event_tombstones (
+	org_id     INTEGER NOT NULL,
+	scope_kind TEXT NOT NULL,
+	scope      TEXT NOT NULL,
+	tag        TEXT NOT NULL,
 	seq        INTEGER NOT NULL,
-	hash       BLOB NOT NULL,
-	floor_seq  INTEGER NOT NULL DEFAULT 0,
-	floor_hash BLOB NOT NULL
+	PRIMARY KEY (org_id, scope_kind, scope, tag)
+) WITHOUT ROWID;
+
+-- Retention's checkpoint: the events of an organization up to seq were
+-- pruned, hash being the hash of event seq; the chain verifies from there.
+CREATE TABLE event_floors (
+	org_id INTEGER PRIMARY KEY,
+	seq    INTEGER NOT NULL,
+	hash   BLOB NOT NULL
 );
-INSERT INTO event_heads(org_id, seq, hash, floor_seq, floor_hash)
-SELECT id, 0, zeroblob(32), 0, zeroblob(32) FROM orgs;

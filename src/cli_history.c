@@ -19,7 +19,7 @@
 static const char USAGE_LIST[] =
         "tagd history --org NAME [--repo R | --commit-tags | --project NS/PROJECT] [--tag T] "
         "[--json] [--db PATH]";
-static const char USAGE_VERIFY[] = "tagd history verify --org NAME [--db PATH]";
+static const char USAGE_VERIFY[] = "tagd history verify --org NAME [--expect SEQ:HASH] [--db PATH]";
 static const char USAGE_PRUNE[] = "tagd history prune --older-than DURATION [--db PATH]";
 
 bool cli_history_handles(const char *word)
@@ -36,11 +36,21 @@ void cli_history_usage(FILE *f)
 
 /* The options of every history command; each may be given once. */
 struct history_opts {
-	const char *org, *repo, *project, *tag, *older_than, *db;
+	const char *org, *repo, *project, *tag, *older_than, *expect, *db;
 	bool commit_tags, json, help;
 };
 
-enum { OPT_ORG = 1, OPT_REPO, OPT_PROJECT, OPT_TAG, OPT_OLDER, OPT_DB, OPT_CTAGS, OPT_JSON };
+enum {
+	OPT_ORG = 1,
+	OPT_REPO,
+	OPT_PROJECT,
+	OPT_TAG,
+	OPT_OLDER,
+	OPT_EXPECT,
+	OPT_DB,
+	OPT_CTAGS,
+	OPT_JSON
+};
 
 static bool parse_opts(const char *label, const char *usage, int argc, char **argv,
                        unsigned allowed, struct history_opts *o)
@@ -51,6 +61,7 @@ static bool parse_opts(const char *label, const char *usage, int argc, char **ar
 	        {"project", required_argument, NULL, OPT_PROJECT},
 	        {"tag", required_argument, NULL, OPT_TAG},
 	        {"older-than", required_argument, NULL, OPT_OLDER},
+	        {"expect", required_argument, NULL, OPT_EXPECT},
 	        {"db", required_argument, NULL, OPT_DB},
 	        {"commit-tags", no_argument, NULL, OPT_CTAGS},
 	        {"json", no_argument, NULL, OPT_JSON},
@@ -79,9 +90,13 @@ static bool parse_opts(const char *label, const char *usage, int argc, char **ar
 			return false;
 		}
 		seen |= 1u << opt;
-		const char **slot[] = {[OPT_ORG] = &o->org,          [OPT_REPO] = &o->repo,
-		                       [OPT_PROJECT] = &o->project,  [OPT_TAG] = &o->tag,
-		                       [OPT_OLDER] = &o->older_than, [OPT_DB] = &o->db};
+		const char **slot[] = {[OPT_ORG] = &o->org,
+		                       [OPT_REPO] = &o->repo,
+		                       [OPT_PROJECT] = &o->project,
+		                       [OPT_TAG] = &o->tag,
+		                       [OPT_OLDER] = &o->older_than,
+		                       [OPT_EXPECT] = &o->expect,
+		                       [OPT_DB] = &o->db};
 		if (opt == OPT_CTAGS)
 			o->commit_tags = true;
 		else if (opt == OPT_JSON)
@@ -225,20 +240,35 @@ done:
 static int history_verify(int argc, char **argv)
 {
 	struct history_opts o;
-	if (!parse_opts("history verify", USAGE_VERIFY, argc, argv, 1u << OPT_ORG | 1u << OPT_DB,
-	                &o))
+	if (!parse_opts("history verify", USAGE_VERIFY, argc, argv,
+	                1u << OPT_ORG | 1u << OPT_EXPECT | 1u << OPT_DB, &o))
 		return 2;
 	if (o.help) {
 		printf("usage: %s\nRecompute the organization's hash chain from its first kept "
-		       "event "
-		       "and\ncheck every tag against its last event.  Prints the head; exits 1 "
-		       "naming\nthe first event that does not match.\n",
+		       "event and\ncheck every tag against its last event.  Prints the head; exits "
+		       "1 naming\nthe first event that does not match.  --expect SEQ:HASH (a head "
+		       "published\nearlier, as GET /api/v1/events/head gave it) also requires that "
+		       "the chain\nstill holds that event with that hash.\n",
 		       USAGE_VERIFY);
 		return 0;
 	}
 	if (o.org == NULL) {
 		fprintf(stderr, "tagd history verify: --org NAME is required\n");
 		return 2;
+	}
+	long long want_seq = 0;
+	uint8_t want[HISTORY_HASH_LEN];
+	if (o.expect != NULL) {
+		const char *colon = strchr(o.expect, ':');
+		char *end = NULL;
+		want_seq = strtoll(o.expect, &end, 10);
+		if (colon == NULL || end != colon || want_seq < 0 || o.expect[0] == '-' ||
+		    !history_unhex(colon + 1, want)) {
+			fprintf(stderr,
+			        "tagd history verify: --expect takes SEQ:HASH, the seq and the "
+			        "64 hex digits of a head\n");
+			return 2;
+		}
 	}
 	struct store *s = open_store("history verify", o.db);
 	if (s == NULL)
@@ -250,10 +280,29 @@ static int history_verify(int argc, char **argv)
 		enum store_status st = store_history_verify(s, org_id, &v);
 		char hex[HISTORY_HEX_LEN + 1];
 		history_hex(v.head.hash, hex);
+		uint8_t have[HISTORY_HASH_LEN];
 		if (st != STORE_OK) {
 			fprintf(stderr, "tagd history verify: %s\n", store_status_str(st));
 		} else if (!v.ok) {
 			fprintf(stderr, "tagd history verify: %s\n", v.problem);
+		} else if (o.expect != NULL && want_seq > v.head.seq) {
+			fprintf(stderr,
+			        "tagd history verify: event %lld of the expected head is missing: "
+			        "the chain ends at %lld (events were removed)\n",
+			        want_seq, (long long)v.head.seq);
+		} else if (o.expect != NULL && want_seq > 0 && want_seq < v.head.floor_seq) {
+			fprintf(stderr,
+			        "tagd history verify: event %lld was pruned by retention; verify "
+			        "against a head published since seq %lld\n",
+			        want_seq, (long long)v.head.floor_seq);
+		} else if (o.expect != NULL && want_seq > 0 &&
+		           ((st = store_history_hash_at(s, org_id, want_seq, have)) != STORE_OK ||
+		            memcmp(have, want, HISTORY_HASH_LEN) != 0)) {
+			fprintf(stderr,
+			        "tagd history verify: event %lld does not have the expected hash "
+			        "(the chain was rewritten)%s%s\n",
+			        want_seq, st != STORE_OK ? ": " : "",
+			        st != STORE_OK ? store_status_str(st) : "");
 		} else {
 			printf("ok: %" PRId64 " events from seq %" PRId64 ", %" PRId64
 			       " tags checked; head %" PRId64 " %s\n",

@@ -331,6 +331,11 @@ static void out_event(struct out *o, const struct history_event *ev, bool with_h
 		out_key(o, "previous_hash", &first);
 		out_hash(o, ev->previous_hash);
 	}
+	out_key(o, "previous_seq", &first);
+	if (ev->previous_seq > 0)
+		out_int(o, ev->previous_seq);
+	else
+		out_lit(o, "null");
 	out_key(o, "request_id", &first);
 	out_string(o, ev->request_id);
 	out_key(o, "scope", &first);

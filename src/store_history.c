@@ -14,19 +14,35 @@
 #define PAGE_BYTES (4u << 20)
 
 #define EVENT_COLS                                                                                 \
-	"seq, uuid, at, dialect, scope_kind, scope, tag, action, commit_ref, "                     \
+	"seq, uuid, at, dialect, scope_kind, scope, tag, action, previous_seq, commit_ref, "       \
 	"previous_commit_ref, description_changed, description, previous_description, "            \
 	"token_id, token_label, request_id, previous_hash, hash "
 
-static const char SQL_TAG_EVENTS[] =
-        "SELECT " EVENT_COLS "FROM events WHERE org_id = ?1 AND scope_kind = ?2 AND scope = ?3 "
-        "AND tag = ?4 AND seq < ?5 ORDER BY seq DESC LIMIT ?6";
-static const char SQL_TAG_ANY[] = "SELECT 1 FROM events WHERE org_id = ?1 AND scope_kind = ?2 "
-                                  "AND scope = ?3 AND tag = ?4 LIMIT 1";
+static const char SQL_EVENT_ONE[] =
+        "SELECT " EVENT_COLS "FROM events WHERE org_id = ?1 AND seq = ?2";
 static const char SQL_FEED[] = "SELECT " EVENT_COLS "FROM events WHERE org_id = ?1 AND seq > ?2 "
                                "ORDER BY seq LIMIT ?3";
-static const char SQL_HEAD[] =
-        "SELECT seq, hash, floor_seq, floor_hash FROM event_heads WHERE org_id = ?1";
+static const char SQL_LAST[] =
+        "SELECT seq, hash FROM events WHERE org_id = ?1 ORDER BY seq DESC LIMIT 1";
+static const char SQL_FLOOR[] = "SELECT seq, hash FROM event_floors WHERE org_id = ?1";
+static const char SQL_TOMBSTONE[] = "SELECT seq FROM event_tombstones WHERE org_id = ?1 AND "
+                                    "scope_kind = ?2 AND scope = ?3 AND tag = ?4";
+
+/*
+ * The revision of a live tag by its names: ?1 org, ?2 the repository (or
+ * namespace), ?3 the project (ServiceStage), ?4 the tag.
+ */
+static const char *const SQL_TAG_REV[] = {
+        [HISTORY_SCOPE_REPOSITORY] = "SELECT t.rev FROM repo_tags t JOIN repos r "
+                                     "ON r.id = t.repo_id WHERE r.org_id = ?1 AND r.name = ?2 "
+                                     "AND t.name = ?4",
+        [HISTORY_SCOPE_COMMIT_TAGS] = "SELECT rev FROM commit_tags WHERE org_id = ?1 AND "
+                                      "name = ?4",
+        [HISTORY_SCOPE_SERVICESTAGE] = "SELECT t.rev FROM ss_tags t JOIN ss_projects p ON "
+                                       "p.id = t.project_id JOIN ss_namespaces n ON "
+                                       "n.id = p.namespace_id WHERE n.org_id = ?1 AND "
+                                       "n.name = ?2 AND p.name = ?3 AND t.name = ?4",
+};
 
 void history_list_release(struct history_list *l)
 {
@@ -38,7 +54,7 @@ void history_list_release(struct history_list *l)
 }
 
 /* Text columns of an event row, in EVENT_COLS order, and where each goes. */
-static const int text_cols[] = {5, 6, 8, 9, 11, 12, 13, 14, 15};
+static const int text_cols[] = {5, 6, 9, 10, 12, 13, 14, 15, 16};
 
 static const char **text_slot(struct history_event *ev, size_t i)
 {
@@ -89,9 +105,10 @@ static enum store_status event_row(sqlite3_stmt *st, struct history_event *ev, c
 	ev->seq = sqlite3_column_int64(st, 0);
 	store_column_copy(st, 1, ev->id, sizeof(ev->id));
 	ev->at = sqlite3_column_int64(st, 2);
-	ev->description_changed = sqlite3_column_int(st, 10) != 0;
-	copy_hash(st, 16, ev->previous_hash);
-	copy_hash(st, 17, ev->hash);
+	ev->previous_seq = sqlite3_column_int64(st, 8);
+	ev->description_changed = sqlite3_column_int(st, 11) != 0;
+	copy_hash(st, 17, ev->previous_hash);
+	copy_hash(st, 18, ev->hash);
 	*block = mem;
 	*bytes = total;
 	if (!history_dialect_parse((const char *)sqlite3_column_text(st, 3), &ev->dialect) ||
@@ -103,6 +120,43 @@ static enum store_status event_row(sqlite3_stmt *st, struct history_event *ev, c
 		return STORE_CORRUPT;
 	}
 	return STORE_OK;
+}
+
+/* Room for one more event in out. */
+static bool list_grow(struct history_list *out, size_t *cap)
+{
+	if (out->n < *cap)
+		return true;
+	size_t ncap = *cap ? 2 * *cap : 16;
+	struct history_event *items = realloc(out->items, ncap * sizeof(*items));
+	if (items != NULL)
+		out->items = items;
+	char **blocks = realloc(out->blocks, ncap * sizeof(*blocks));
+	if (blocks != NULL)
+		out->blocks = blocks;
+	if (items == NULL || blocks == NULL)
+		return false;
+	*cap = ncap;
+	return true;
+}
+
+/* Event seq of org_id into *ev (its strings in *block); STORE_NOT_FOUND when there is none. */
+static enum store_status event_get(struct store_conn *c, int64_t org_id, int64_t seq,
+                                   struct history_event *ev, char **block, size_t *bytes)
+{
+	sqlite3_stmt *st = store_stmt(c, SQL_EVENT_ONE);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, org_id);
+	sqlite3_bind_int64(st, 2, seq);
+	int rc = sqlite3_step(st);
+	enum store_status ret = STORE_NOT_FOUND;
+	if (rc == SQLITE_ROW)
+		ret = event_row(st, ev, block, bytes);
+	else if (rc != SQLITE_DONE)
+		ret = store_conn_error(c);
+	sqlite3_reset(st);
+	return ret;
 }
 
 /* Step a bound EVENT_COLS statement into out: at most limit rows, then whether more remain. */
@@ -119,19 +173,9 @@ static enum store_status event_rows(struct store_conn *c, sqlite3_stmt *st, int6
 			rc = SQLITE_DONE;
 			break;
 		}
-		if (out->n == cap) {
-			size_t ncap = cap ? 2 * cap : 16;
-			struct history_event *items = realloc(out->items, ncap * sizeof(*items));
-			if (items != NULL)
-				out->items = items;
-			char **blocks = realloc(out->blocks, ncap * sizeof(*blocks));
-			if (blocks != NULL)
-				out->blocks = blocks;
-			if (items == NULL || blocks == NULL) {
-				ret = STORE_NOMEM;
-				break;
-			}
-			cap = ncap;
+		if (!list_grow(out, &cap)) {
+			ret = STORE_NOMEM;
+			break;
 		}
 		size_t n = 0;
 		ret = event_row(st, &out->items[out->n], &out->blocks[out->n], &n);
@@ -148,48 +192,207 @@ static enum store_status event_rows(struct store_conn *c, sqlite3_stmt *st, int6
 	return ret;
 }
 
+/* A (seq, hash) row of sql for org_id; *found false when there is none. */
+static enum store_status seq_hash(struct store_conn *c, const char *sql, int64_t org_id,
+                                  int64_t *seq, uint8_t hash[HISTORY_HASH_LEN], bool *found)
+{
+	sqlite3_stmt *st = store_stmt(c, sql);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, org_id);
+	int rc = sqlite3_step(st);
+	*found = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(st, 0);
+		copy_hash(st, 1, hash);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_conn_error(c);
+}
+
+/* The head and the checkpoint of org_id on c. */
+static enum store_status head_on(struct store_conn *c, int64_t org_id, struct history_head *out)
+{
+	bool found;
+	memset(out, 0, sizeof(*out));
+	enum store_status ret =
+	        seq_hash(c, SQL_FLOOR, org_id, &out->floor_seq, out->floor_hash, &found);
+	if (ret == STORE_OK)
+		ret = seq_hash(c, SQL_LAST, org_id, &out->seq, out->hash, &found);
+	if (ret == STORE_OK && !found) {
+		out->seq = out->floor_seq;
+		memcpy(out->hash, out->floor_hash, HISTORY_HASH_LEN);
+	}
+	return ret;
+}
+
+enum store_status store_history_head(struct store *s, int64_t org_id, struct history_head *out)
+{
+	struct store_conn *c = store_reader(s);
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = store_read_begin(c);
+	if (ret == STORE_OK)
+		ret = head_on(c, org_id, out);
+	store_reader_release(s, c);
+	return ret;
+}
+
+enum store_status store_history_hash_at(struct store *s, int64_t org_id, int64_t seq,
+                                        uint8_t hash[HISTORY_HASH_LEN])
+{
+	struct store_conn *c = store_reader(s);
+	if (c == NULL)
+		return STORE_ERROR;
+	struct history_head head;
+	struct history_event ev;
+	char *block = NULL;
+	size_t n;
+	enum store_status ret = store_read_begin(c);
+	if (ret == STORE_OK)
+		ret = head_on(c, org_id, &head);
+	if (ret == STORE_OK && seq > 0 && seq == head.floor_seq)
+		memcpy(hash, head.floor_hash, HISTORY_HASH_LEN);
+	else if (ret == STORE_OK)
+		ret = event_get(c, org_id, seq, &ev, &block, &n);
+	if (ret == STORE_OK && block != NULL)
+		memcpy(hash, ev.hash, HISTORY_HASH_LEN);
+	free(block);
+	store_reader_release(s, c);
+	return ret;
+}
+
+/* ---- one tag's history ---- */
+
+/*
+ * The newest event of key's tag name: the live tag's revision, else the
+ * tombstone its delete left; 0 when neither.
+ */
+static enum store_status tag_entry(struct store_conn *c, const struct history_tag_key *key,
+                                   int64_t *seq)
+{
+	/* ServiceStage: the namespace is before the first '/', the project after it. */
+	char *first = strdup(key->scope_name);
+	if (first == NULL)
+		return STORE_NOMEM;
+	char *rest = NULL;
+	if (key->scope == HISTORY_SCOPE_SERVICESTAGE) {
+		char *slash = strchr(first, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			rest = slash + 1;
+		}
+	}
+	*seq = 0;
+	enum store_status ret = STORE_ERROR;
+	sqlite3_stmt *st = store_stmt(c, SQL_TAG_REV[key->scope]);
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, key->org_id);
+		store_bind_text(st, 2, first);
+		store_bind_text(st, 3, rest);
+		store_bind_text(st, 4, key->tag);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*seq = sqlite3_column_int64(st, 0);
+		ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_conn_error(c);
+		sqlite3_reset(st);
+	}
+	free(first);
+	if (ret != STORE_OK || *seq > 0)
+		return ret;
+	st = store_stmt(c, SQL_TOMBSTONE);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, key->org_id);
+	store_bind_text(st, 2, history_scope_name(key->scope));
+	store_bind_text(st, 3, key->scope_name);
+	store_bind_text(st, 4, key->tag);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*seq = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_conn_error(c);
+}
+
+static bool same_tag(const struct history_event *ev, const struct history_tag_key *key)
+{
+	return ev->scope == key->scope && strcmp(ev->scope_name, key->scope_name) == 0 &&
+	       strcmp(ev->tag, key->tag) == 0;
+}
+
+/* Walk key's events from seq down the previous_seq links into out, as a page. */
+static enum store_status tag_walk(struct store_conn *c, const struct history_tag_key *key,
+                                  int64_t seq, int64_t before, int64_t floor, int64_t limit,
+                                  struct history_list *out)
+{
+	size_t cap = 0, bytes = 0;
+	enum store_status ret = STORE_OK;
+	while (seq > floor) {
+		if ((int64_t)out->n == limit || (out->n > 0 && bytes > PAGE_BYTES)) {
+			out->more = true;
+			break;
+		}
+		if (!list_grow(out, &cap))
+			return STORE_NOMEM;
+		size_t n = 0;
+		ret = event_get(c, key->org_id, seq, &out->items[out->n], &out->blocks[out->n], &n);
+		if (ret == STORE_NOT_FOUND)
+			return STORE_OK; /* a broken link: what 'history verify' reports */
+		if (ret != STORE_OK)
+			return ret;
+		struct history_event *ev = &out->items[out->n];
+		if (!same_tag(ev, key)) {
+			free(out->blocks[out->n]);
+			return STORE_OK;
+		}
+		seq = ev->previous_seq;
+		if (before > 0 && ev->seq >= before) {
+			free(out->blocks[out->n]); /* newer than the page asked for */
+			continue;
+		}
+		out->n++;
+		bytes += n;
+	}
+	return STORE_OK;
+}
+
 enum store_status store_history_tag(struct store *s, const struct history_tag_key *key,
                                     int64_t before, int64_t limit, struct history_list *out,
                                     bool *any)
 {
 	memset(out, 0, sizeof(*out));
 	*any = false;
-	if (limit < 1 || limit > HISTORY_PAGE_MAX)
+	if (limit < 1 || limit > HISTORY_PAGE_MAX || (size_t)key->scope > 2)
 		return STORE_INVALID;
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
 		return STORE_ERROR;
+	struct history_head head;
+	int64_t start = 0;
 	enum store_status ret = store_read_begin(c);
-	sqlite3_stmt *st = ret == STORE_OK ? store_stmt(c, SQL_TAG_EVENTS) : NULL;
-	if (st == NULL) {
-		store_reader_release(s, c);
-		return ret == STORE_OK ? STORE_ERROR : ret;
-	}
-	sqlite3_bind_int64(st, 1, key->org_id);
-	store_bind_text(st, 2, history_scope_name(key->scope));
-	store_bind_text(st, 3, key->scope_name);
-	store_bind_text(st, 4, key->tag);
-	sqlite3_bind_int64(st, 5, before > 0 ? before : INT64_MAX);
-	sqlite3_bind_int64(st, 6, limit + 1);
-	ret = event_rows(c, st, limit, out);
-	if (ret == STORE_OK && out->n > 0) {
-		*any = true;
-	} else if (ret == STORE_OK) {
-		st = store_stmt(c, SQL_TAG_ANY);
-		if (st == NULL) {
-			ret = STORE_ERROR;
-		} else {
-			sqlite3_bind_int64(st, 1, key->org_id);
-			store_bind_text(st, 2, history_scope_name(key->scope));
-			store_bind_text(st, 3, key->scope_name);
-			store_bind_text(st, 4, key->tag);
-			int rc = sqlite3_step(st);
-			*any = rc == SQLITE_ROW;
-			if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-				ret = store_conn_error(c);
-			sqlite3_reset(st);
+	if (ret == STORE_OK)
+		ret = head_on(c, key->org_id, &head);
+	if (ret == STORE_OK)
+		ret = tag_entry(c, key, &start);
+	*any = ret == STORE_OK && start > head.floor_seq;
+	if (ret == STORE_OK && before > 0 && before <= start) {
+		/* The usual cursor is an event of this tag: go on from its link. */
+		struct history_event ev;
+		char *block = NULL;
+		size_t n;
+		ret = event_get(c, key->org_id, before, &ev, &block, &n);
+		if (ret == STORE_OK && same_tag(&ev, key)) {
+			start = ev.previous_seq;
+			before = 0;
 		}
+		if (ret == STORE_NOT_FOUND || ret == STORE_OK)
+			ret = STORE_OK;
+		free(block);
 	}
+	if (ret == STORE_OK && *any)
+		ret = tag_walk(c, key, start, before, head.floor_seq, limit, out);
+	if (ret != STORE_OK)
+		history_list_release(out);
 	store_reader_release(s, c);
 	return ret;
 }
@@ -215,54 +418,20 @@ enum store_status store_history_feed(struct store *s, int64_t org_id, int64_t af
 	return ret;
 }
 
-/* The head of org_id on c; a missing row reads as the empty chain. */
-static enum store_status head_on(struct store_conn *c, int64_t org_id, struct history_head *out)
-{
-	memset(out, 0, sizeof(*out));
-	sqlite3_stmt *st = store_stmt(c, SQL_HEAD);
-	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	int rc = sqlite3_step(st);
-	enum store_status ret = STORE_OK;
-	if (rc == SQLITE_ROW) {
-		out->seq = sqlite3_column_int64(st, 0);
-		copy_hash(st, 1, out->hash);
-		out->floor_seq = sqlite3_column_int64(st, 2);
-		copy_hash(st, 3, out->floor_hash);
-	} else if (rc != SQLITE_DONE) {
-		ret = store_conn_error(c);
-	}
-	sqlite3_reset(st);
-	return ret;
-}
-
-enum store_status store_history_head(struct store *s, int64_t org_id, struct history_head *out)
-{
-	struct store_conn *c = store_reader(s);
-	if (c == NULL)
-		return STORE_ERROR;
-	enum store_status ret = head_on(c, org_id, out);
-	store_reader_release(s, c);
-	return ret;
-}
-
 /* ---- verify ---- */
 
 static const char SQL_ALL_EVENTS[] =
         "SELECT " EVENT_COLS "FROM events WHERE org_id = ?1 ORDER BY seq";
 
 /*
- * Tags changed since history began, each with the event its rev names and
- * the newest event of its name: (name, commit, description, rev,
+ * Tags changed since history began (rev above the checkpoint), each with
+ * the event its rev names: (scope name, tag, commit, description, rev,
  * event seq, scope_kind, scope, tag, action, commit_ref,
- * description_changed, description, newest seq).  ?1 org, ?2 floor.
+ * description_changed, description).  ?1 org, ?2 checkpoint.
  */
 #define TAG_CHECK_COLS                                                                             \
 	"t.rev, e.seq, e.scope_kind, e.scope, e.tag, e.action, e.commit_ref, "                     \
-	"e.description_changed, e.description, "                                                   \
-	"(SELECT max(x.seq) FROM events x WHERE x.org_id = e.org_id AND "                          \
-	"x.scope_kind = e.scope_kind AND x.scope = e.scope AND x.tag = e.tag) "
+	"e.description_changed, e.description "
 
 static const char *const SQL_TAG_CHECKS[] = {
         [HISTORY_SCOPE_REPOSITORY] = "SELECT r.name, t.name, c.uuid, t.description, " TAG_CHECK_COLS
@@ -283,23 +452,11 @@ static const char *const SQL_TAG_CHECKS[] = {
                 "WHERE n.org_id = ?1 AND t.rev > ?2",
 };
 
-/* The newest event of each tag name that is not a delete: the tag must exist at that rev. */
-static const char SQL_LIVE_EVENTS[] =
-        "SELECT e.seq, e.scope_kind, e.scope, e.tag FROM events e "
-        "WHERE e.org_id = ?1 AND e.action <> 'delete' AND e.seq = (SELECT max(x.seq) "
-        "FROM events x WHERE x.org_id = e.org_id AND x.scope_kind = e.scope_kind "
-        "AND x.scope = e.scope AND x.tag = e.tag)";
-static const char *const SQL_TAG_REV[] = {
-        [HISTORY_SCOPE_REPOSITORY] = "SELECT t.rev FROM repo_tags t JOIN repos r "
-                                     "ON r.id = t.repo_id WHERE r.org_id = ?1 AND r.name = ?2 "
-                                     "AND t.name = ?4",
-        [HISTORY_SCOPE_COMMIT_TAGS] = "SELECT rev FROM commit_tags WHERE org_id = ?1 AND "
-                                      "name = ?4",
-        [HISTORY_SCOPE_SERVICESTAGE] = "SELECT t.rev FROM ss_tags t JOIN ss_projects p ON "
-                                       "p.id = t.project_id JOIN ss_namespaces n ON "
-                                       "n.id = p.namespace_id WHERE n.org_id = ?1 AND "
-                                       "n.name = ?2 AND p.name = ?3 AND t.name = ?4",
-};
+/* Tombstones above the checkpoint with the event each names. */
+static const char SQL_TOMBSTONE_CHECKS[] =
+        "SELECT b.scope_kind, b.scope, b.tag, b.seq, e.scope_kind, e.scope, e.tag, e.action "
+        "FROM event_tombstones b LEFT JOIN events e ON e.org_id = b.org_id AND e.seq = b.seq "
+        "WHERE b.org_id = ?1 AND b.seq > ?2";
 
 /* Record the first problem: the event concerned and what is wrong. */
 static void problem(struct history_verify *v, int64_t seq, const char *fmt, ...)
@@ -315,8 +472,103 @@ static void problem(struct history_verify *v, int64_t seq, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Walk the chain from the checkpoint; false (with v filled) at the first break. */
-static enum store_status verify_chain(struct store_conn *c, int64_t org_id,
+/*
+ * What the walk of the chain learns: which events a later event of the same
+ * tag continues (one bit per event above the checkpoint).  The others are
+ * the heads of their tags' histories.
+ */
+struct walk {
+	uint8_t *continued; /* a later event of the same tag names it */
+	uint8_t *shown;     /* a live tag's rev or a tombstone names it */
+	int64_t floor, n;
+};
+
+/* Set seq's bit in bits; false when it was set already.  Pruned events are not tracked. */
+static bool bit_set(const struct walk *w, uint8_t *bits, int64_t seq)
+{
+	int64_t i = seq - w->floor - 1;
+	if (i < 0 || i >= w->n)
+		return true;
+	uint8_t bit = (uint8_t)(1u << (i & 7));
+	if (bits[i >> 3] & bit)
+		return false;
+	bits[i >> 3] |= bit;
+	return true;
+}
+
+static bool bit_get(const struct walk *w, const uint8_t *bits, int64_t seq)
+{
+	int64_t i = seq - w->floor - 1;
+	return i >= 0 && i < w->n && (bits[i >> 3] & (1u << (i & 7)));
+}
+
+static bool walk_mark(struct walk *w, int64_t seq)
+{
+	return bit_set(w, w->continued, seq);
+}
+
+static bool walk_continued(const struct walk *w, int64_t seq)
+{
+	return bit_get(w, w->continued, seq);
+}
+
+static bool same_ref(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* The actions' own rules, and the link to the tag's previous event. */
+static enum store_status verify_link(struct store_conn *c, int64_t org_id,
+                                     const struct history_event *ev, struct walk *w,
+                                     struct history_verify *v)
+{
+	long long seq = (long long)ev->seq, prev = (long long)ev->previous_seq;
+	bool moved = !same_ref(ev->commit_id, ev->previous_commit_id);
+	if ((ev->action == HISTORY_CREATE && ev->previous_commit_id != NULL) ||
+	    (ev->action != HISTORY_CREATE && ev->previous_commit_id == NULL) ||
+	    (ev->action == HISTORY_DELETE) != (ev->commit_id == NULL) ||
+	    (ev->action == HISTORY_MOVE && !moved) || (ev->action == HISTORY_UPDATE && moved)) {
+		problem(v, ev->seq, "event %lld: its action does not fit its commits", seq);
+		return STORE_OK;
+	}
+	if (ev->previous_seq <= 0)
+		return STORE_OK; /* the name's first event, or its tag predates history */
+	if (ev->previous_seq >= ev->seq) {
+		problem(v, ev->seq, "event %lld: previous_seq %lld is not earlier", seq, prev);
+		return STORE_OK;
+	}
+	if (!walk_mark(w, ev->previous_seq)) {
+		problem(v, ev->seq, "event %lld: event %lld is continued twice", seq, prev);
+		return STORE_OK;
+	}
+	if (ev->previous_seq <= w->floor)
+		return STORE_OK;
+	struct history_event p;
+	char *block = NULL;
+	size_t n;
+	enum store_status ret = event_get(c, org_id, ev->previous_seq, &p, &block, &n);
+	if (ret == STORE_NOT_FOUND) {
+		problem(v, ev->seq, "event %lld: its previous event %lld is missing", seq, prev);
+		return STORE_OK;
+	}
+	if (ret != STORE_OK)
+		return ret;
+	if (p.scope != ev->scope || strcmp(p.scope_name, ev->scope_name) != 0 ||
+	    strcmp(p.tag, ev->tag) != 0)
+		problem(v, ev->seq, "event %lld: previous_seq %lld is another tag's event", seq,
+		        prev);
+	else if ((p.action == HISTORY_DELETE) != (ev->action == HISTORY_CREATE) ||
+	         (p.action != HISTORY_DELETE && !same_ref(p.commit_id, ev->previous_commit_id)))
+		problem(v, ev->seq, "event %lld does not continue from event %lld (commits differ)",
+		        seq, prev);
+	free(block);
+	return STORE_OK;
+}
+
+/* Walk the chain from the checkpoint; v->ok false at the first break. */
+static enum store_status verify_chain(struct store_conn *c, int64_t org_id, struct walk *w,
                                       struct history_verify *v)
 {
 	uint8_t running[HISTORY_HASH_LEN];
@@ -363,23 +615,16 @@ static enum store_status verify_chain(struct store_conn *c, int64_t org_id,
 			memcpy(running, ev.hash, HISTORY_HASH_LEN);
 			expect++;
 			v->events++;
+			ret = verify_link(c, org_id, &ev, w, v);
 		}
 		free(block);
 		if (ret != STORE_OK)
 			break;
 	}
 	sqlite3_reset(st);
-	if (ret != STORE_OK || !v->ok)
-		return ret;
-	if (rc != SQLITE_DONE)
-		return store_conn_error(c);
-	if (expect - 1 != v->head.seq)
-		problem(v, expect - 1 < v->head.seq ? expect : v->head.seq,
-		        "the chain ends at event %lld but its head says %lld (events were removed)",
-		        (long long)(expect - 1), (long long)v->head.seq);
-	else if (memcmp(running, v->head.hash, HISTORY_HASH_LEN) != 0)
-		problem(v, v->head.seq, "the head's hash is not the hash of the last event");
-	return STORE_OK;
+	if (ret == STORE_OK && v->ok && rc != SQLITE_DONE)
+		ret = store_conn_error(c);
+	return ret;
 }
 
 static bool same_text(const unsigned char *a, const unsigned char *b)
@@ -389,8 +634,9 @@ static bool same_text(const unsigned char *a, const unsigned char *b)
 	return strcmp((const char *)a, (const char *)b) == 0;
 }
 
-/* Every tag changed since history began is as its last event says. */
-static enum store_status verify_tags(struct store_conn *c, int64_t org_id, struct history_verify *v)
+/* Every tag changed since history began is as its last event (a head) left it. */
+static enum store_status verify_tags(struct store_conn *c, int64_t org_id, struct walk *w,
+                                     struct history_verify *v)
 {
 	for (int scope = 0; v->ok && scope < 3; scope++) {
 		sqlite3_stmt *st = store_stmt(c, SQL_TAG_CHECKS[scope]);
@@ -409,25 +655,23 @@ static enum store_status verify_tags(struct store_conn *c, int64_t org_id, struc
 			         scope_name && *scope_name ? (const char *)scope_name : "",
 			         scope_name && *scope_name ? ":" : "", (const char *)tag);
 			v->tags++;
-			if (sqlite3_column_type(st, 5) == SQLITE_NULL) {
-				problem(v, rev, "%s: the event of its revision does not exist",
-				        what);
-				break;
-			}
 			const unsigned char *action = sqlite3_column_text(st, 9);
 			bool desc_known = sqlite3_column_int(st, 11) != 0 ||
 			                  same_text(action, (const unsigned char *)"create");
-			if (!same_text(sqlite3_column_text(st, 6),
-			               (const unsigned char *)history_scope_name(
-			                       (enum history_scope)scope)) ||
-			    !same_text(sqlite3_column_text(st, 7), scope_name) ||
-			    !same_text(sqlite3_column_text(st, 8), tag))
+			if (sqlite3_column_type(st, 5) == SQLITE_NULL)
+				problem(v, rev, "%s: the event of its revision does not exist",
+				        what);
+			else if (!same_text(sqlite3_column_text(st, 6),
+			                    (const unsigned char *)history_scope_name(
+			                            (enum history_scope)scope)) ||
+			         !same_text(sqlite3_column_text(st, 7), scope_name) ||
+			         !same_text(sqlite3_column_text(st, 8), tag))
 				problem(v, rev, "%s: the event of its revision is another tag's",
 				        what);
 			else if (same_text(action, (const unsigned char *)"delete"))
 				problem(v, rev, "%s: exists, but its last event deleted it", what);
-			else if (sqlite3_column_int64(st, 13) != rev)
-				problem(v, sqlite3_column_int64(st, 13),
+			else if (walk_continued(w, rev))
+				problem(v, rev,
 				        "%s: a later event changed it, the tag does not show it",
 				        what);
 			else if (!same_text(sqlite3_column_text(st, 10),
@@ -439,6 +683,8 @@ static enum store_status verify_tags(struct store_conn *c, int64_t org_id, struc
 				problem(v, rev,
 				        "%s: its description is not the one its last event set",
 				        what);
+			else
+				bit_set(w, w->shown, rev);
 		}
 		if (v->ok && rc != SQLITE_DONE) {
 			sqlite3_reset(st);
@@ -449,70 +695,66 @@ static enum store_status verify_tags(struct store_conn *c, int64_t org_id, struc
 	return STORE_OK;
 }
 
-/* Every tag name whose last event is not a delete exists, at that event's revision. */
-static enum store_status verify_live(struct store_conn *c, int64_t org_id, struct history_verify *v)
+/* Every tombstone names a delete of its name that nothing continued. */
+static enum store_status verify_tombstones(struct store_conn *c, int64_t org_id, struct walk *w,
+                                           struct history_verify *v)
 {
-	sqlite3_stmt *st = store_stmt(c, SQL_LIVE_EVENTS);
+	sqlite3_stmt *st = store_stmt(c, SQL_TOMBSTONE_CHECKS);
 	if (st == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(st, 1, org_id);
-	enum store_status ret = STORE_OK;
+	sqlite3_bind_int64(st, 2, v->head.floor_seq);
 	int rc = SQLITE_DONE;
 	while (v->ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t seq = sqlite3_column_int64(st, 0);
-		enum history_scope scope;
-		const char *scope_name = (const char *)sqlite3_column_text(st, 2);
-		const char *tag = (const char *)sqlite3_column_text(st, 3);
-		if (!history_scope_parse((const char *)sqlite3_column_text(st, 1), &scope) ||
-		    scope_name == NULL || tag == NULL) {
-			problem(v, seq, "event %lld: unknown scope", (long long)seq);
-			break;
-		}
-		/* ServiceStage: the namespace is before the first '/', the project after it. */
-		char *first = strdup(scope_name);
-		if (first == NULL) {
-			ret = STORE_NOMEM;
-			break;
-		}
-		char *rest = NULL;
-		if (scope == HISTORY_SCOPE_SERVICESTAGE) {
-			char *slash = strchr(first, '/');
-			if (slash != NULL) {
-				*slash = '\0';
-				rest = slash + 1;
-			}
-		}
-		sqlite3_stmt *q = store_stmt(c, SQL_TAG_REV[scope]);
-		if (q == NULL) {
-			free(first);
-			ret = STORE_ERROR;
-			break;
-		}
-		sqlite3_bind_int64(q, 1, org_id);
-		store_bind_text(q, 2, first);
-		store_bind_text(q, 3, rest);
-		store_bind_text(q, 4, tag);
-		int qrc = sqlite3_step(q);
-		int64_t rev = qrc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
-		sqlite3_reset(q);
-		free(first);
-		if (qrc != SQLITE_ROW && qrc != SQLITE_DONE) {
-			ret = store_conn_error(c);
-			break;
-		}
-		if (rev < 0)
+		const unsigned char *tag = sqlite3_column_text(st, 2);
+		int64_t seq = sqlite3_column_int64(st, 3);
+		if (!same_text(sqlite3_column_text(st, 0), sqlite3_column_text(st, 4)) ||
+		    !same_text(sqlite3_column_text(st, 1), sqlite3_column_text(st, 5)) ||
+		    !same_text(tag, sqlite3_column_text(st, 6)) ||
+		    !same_text(sqlite3_column_text(st, 7), (const unsigned char *)"delete"))
 			problem(v, seq,
-			        "event %lld: the tag it leaves in place ('%s') does not exist",
-			        (long long)seq, tag);
-		else if (rev != seq)
+			        "the deleted tag '%s' names event %lld, which is not its delete",
+			        (const char *)tag, (long long)seq);
+		else if (walk_continued(w, seq))
 			problem(v, seq,
-			        "event %lld: the tag it leaves in place ('%s') has revision %lld",
-			        (long long)seq, tag, (long long)rev);
+			        "the deleted tag '%s' was created again, yet its tombstone stays",
+			        (const char *)tag);
+		else
+			bit_set(w, w->shown, seq);
 	}
-	if (ret == STORE_OK && v->ok && rc != SQLITE_DONE)
-		ret = store_conn_error(c);
+	enum store_status ret = v->ok && rc != SQLITE_DONE ? store_conn_error(c) : STORE_OK;
 	sqlite3_reset(st);
 	return ret;
+}
+
+/*
+ * Each event nothing continued is a tag's newest: a live tag at that
+ * revision or a tombstone must show it.  One that neither shows changed a
+ * tag that is not as it says, or was removed behind tagd's back.
+ */
+static enum store_status verify_heads(struct store_conn *c, int64_t org_id, const struct walk *w,
+                                      struct history_verify *v)
+{
+	for (int64_t seq = w->floor + 1; seq <= w->floor + w->n; seq++) {
+		if (bit_get(w, w->continued, seq) || bit_get(w, w->shown, seq))
+			continue;
+		struct history_event ev;
+		char *block = NULL;
+		size_t n;
+		enum store_status ret = event_get(c, org_id, seq, &ev, &block, &n);
+		if (ret != STORE_OK)
+			return ret;
+		problem(v, seq, "event %lld: the %s of %s tag '%s%s%s' is its last event, but %s",
+		        (long long)seq, history_action_name(ev.action),
+		        history_scope_name(ev.scope), ev.scope_name, *ev.scope_name ? ":" : "",
+		        ev.tag,
+		        ev.action == HISTORY_DELETE
+		                ? "the name has no tombstone"
+		                : "no such tag exists (removed behind tagd's back)");
+		free(block);
+		return STORE_OK;
+	}
+	return STORE_OK;
 }
 
 enum store_status store_history_verify(struct store *s, int64_t org_id, struct history_verify *out)
@@ -522,15 +764,28 @@ enum store_status store_history_verify(struct store *s, int64_t org_id, struct h
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
 		return STORE_ERROR;
+	struct walk w = {0};
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = head_on(c, org_id, &out->head);
+	if (ret == STORE_OK) {
+		w.floor = out->head.floor_seq;
+		w.n = out->head.seq - w.floor;
+		w.continued = calloc((size_t)(w.n / 8 + 1), 1);
+		w.shown = calloc((size_t)(w.n / 8 + 1), 1);
+		if (w.continued == NULL || w.shown == NULL)
+			ret = STORE_NOMEM;
+	}
 	if (ret == STORE_OK)
-		ret = verify_chain(c, org_id, out);
+		ret = verify_chain(c, org_id, &w, out);
 	if (ret == STORE_OK && out->ok)
-		ret = verify_tags(c, org_id, out);
+		ret = verify_tags(c, org_id, &w, out);
 	if (ret == STORE_OK && out->ok)
-		ret = verify_live(c, org_id, out);
+		ret = verify_tombstones(c, org_id, &w, out);
+	if (ret == STORE_OK && out->ok)
+		ret = verify_heads(c, org_id, &w, out);
+	free(w.continued);
+	free(w.shown);
 	store_reader_release(s, c);
 	return ret;
 }
@@ -539,18 +794,38 @@ enum store_status store_history_verify(struct store *s, int64_t org_id, struct h
 
 #define PRUNE_DEFAULT 10000
 
-static const char SQL_PRUNE_ORGS[] =
-        "SELECT org_id, floor_seq FROM event_heads WHERE org_id > ?1 ORDER BY org_id LIMIT ?2";
+static const char SQL_PRUNE_ORGS[] = "SELECT id FROM orgs WHERE id > ?1 ORDER BY id LIMIT ?2";
 static const char SQL_PRUNE_SCAN[] =
         "SELECT seq, at, hash FROM events WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
 static const char SQL_PRUNE_DELETE[] = "DELETE FROM events WHERE org_id = ?1 AND seq <= ?2";
+static const char SQL_PRUNE_TOMBSTONES[] =
+        "DELETE FROM event_tombstones WHERE org_id = ?1 AND seq <= ?2";
 static const char SQL_PRUNE_FLOOR[] =
-        "UPDATE event_heads SET floor_seq = ?2, floor_hash = ?3 WHERE org_id = ?1";
+        "INSERT INTO event_floors(org_id, seq, hash) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (org_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
+
+/* Run a statement of (org_id, seq) that returns nothing. */
+static enum store_status org_seq_exec(struct store_conn *c, const char *sql, int64_t org_id,
+                                      int64_t seq)
+{
+	sqlite3_stmt *st = store_stmt(c, sql);
+	if (st == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, org_id);
+	sqlite3_bind_int64(st, 2, seq);
+	return store_step_done(st);
+}
 
 /* Prune org's events older than before, at most budget of them; *n gets how many. */
-static enum store_status prune_org(struct store_conn *c, int64_t org_id, int64_t floor,
-                                   int64_t before, int64_t budget, int64_t *n, bool *more)
+static enum store_status prune_org(struct store_conn *c, int64_t org_id, int64_t before,
+                                   int64_t budget, int64_t *n, bool *more)
 {
+	int64_t floor = 0;
+	uint8_t hash[HISTORY_HASH_LEN];
+	bool found;
+	enum store_status ret = seq_hash(c, SQL_FLOOR, org_id, &floor, hash, &found);
+	if (ret != STORE_OK)
+		return ret;
 	sqlite3_stmt *st = store_stmt(c, SQL_PRUNE_SCAN);
 	if (st == NULL)
 		return STORE_ERROR;
@@ -558,7 +833,6 @@ static enum store_status prune_org(struct store_conn *c, int64_t org_id, int64_t
 	sqlite3_bind_int64(st, 2, floor);
 	sqlite3_bind_int64(st, 3, budget + 1);
 	int64_t last = floor, count = 0;
-	uint8_t hash[HISTORY_HASH_LEN];
 	int rc;
 	*n = 0;
 	/* Oldest first, up to the first event that is recent enough to keep. */
@@ -578,12 +852,9 @@ static enum store_status prune_org(struct store_conn *c, int64_t org_id, int64_t
 		return store_conn_error(c);
 	if (count == 0)
 		return STORE_OK;
-	st = store_stmt(c, SQL_PRUNE_DELETE);
-	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	sqlite3_bind_int64(st, 2, last);
-	enum store_status ret = store_step_done(st);
+	ret = org_seq_exec(c, SQL_PRUNE_DELETE, org_id, last);
+	if (ret == STORE_OK)
+		ret = org_seq_exec(c, SQL_PRUNE_TOMBSTONES, org_id, last);
 	if (ret != STORE_OK)
 		return ret;
 	st = store_stmt(c, SQL_PRUNE_FLOOR);
@@ -603,7 +874,7 @@ static enum store_status prune_run(struct store_conn *c, struct store_op *op)
 	struct history_prune_op *o = (struct history_prune_op *)op;
 	int64_t budget = o->max_events > 0 ? o->max_events : PRUNE_DEFAULT;
 	enum { BATCH = 64 };
-	int64_t orgs[BATCH], floors[BATCH], after = 0;
+	int64_t orgs[BATCH], after = 0;
 	enum store_status ret = STORE_OK;
 
 	o->pruned = 0;
@@ -616,19 +887,15 @@ static enum store_status prune_run(struct store_conn *c, struct store_op *op)
 			return STORE_ERROR;
 		sqlite3_bind_int64(st, 1, after);
 		sqlite3_bind_int(st, 2, BATCH);
-		int rc;
-		while (n < BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			orgs[n] = sqlite3_column_int64(st, 0);
-			floors[n] = sqlite3_column_int64(st, 1);
-			n++;
-		}
+		int rc = SQLITE_DONE;
+		while (n < BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			orgs[n++] = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			return store_conn_error(c);
 		for (size_t i = 0; i < n && ret == STORE_OK && budget > o->pruned; i++) {
 			int64_t got = 0;
-			ret = prune_org(c, orgs[i], floors[i], o->before, budget - o->pruned, &got,
-			                &o->more);
+			ret = prune_org(c, orgs[i], o->before, budget - o->pruned, &got, &o->more);
 			o->pruned += got;
 			after = orgs[i];
 		}

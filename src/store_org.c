@@ -20,11 +20,6 @@ void org_release(struct org *o)
 static const char SQL_ORG_INSERT[] =
         "INSERT INTO orgs(uuid, name, project_id, created_at) VALUES (?1, ?2, ?3, ?4)";
 
-/* Every organization's history chain starts with its row (see 0003_history.sql). */
-static const char SQL_HEAD_INSERT[] =
-        "INSERT INTO event_heads(org_id, seq, hash, floor_seq, floor_hash) "
-        "VALUES (?1, 0, ?2, 0, ?2)";
-
 static enum store_status org_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct org_create_op *o = (struct org_create_op *)op;
@@ -37,16 +32,9 @@ static enum store_status org_create_run(struct store_conn *c, struct store_op *o
 	store_bind_text(st, 3, o->project_id);
 	sqlite3_bind_int64(st, 4, clock_now_us());
 	enum store_status ret = store_step_done(st);
-	if (ret != STORE_OK)
-		return ret;
-	o->org_id = sqlite3_last_insert_rowid(c->db);
-	st = store_stmt(c, SQL_HEAD_INSERT);
-	if (st == NULL)
-		return STORE_ERROR;
-	static const uint8_t genesis[32]; /* the hash before the first event: zeros */
-	sqlite3_bind_int64(st, 1, o->org_id);
-	sqlite3_bind_blob(st, 2, genesis, sizeof(genesis), SQLITE_STATIC);
-	return store_step_done(st);
+	if (ret == STORE_OK)
+		o->org_id = sqlite3_last_insert_rowid(c->db);
+	return ret;
 }
 
 void org_create_op_init(struct org_create_op *o)

@@ -161,32 +161,42 @@ static bool same_text(const char *a, const char *b)
 
 /* ---- the chain ---- */
 
-static const char SQL_HEAD[] = "SELECT seq, hash FROM event_heads WHERE org_id = ?1";
-static const char SQL_HEAD_SET[] =
-        "INSERT INTO event_heads(org_id, seq, hash, floor_seq, floor_hash) "
-        "VALUES (?1, ?2, ?3, 0, ?4) "
-        "ON CONFLICT (org_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
+/*
+ * The head is the last event; once retention pruned them all, the
+ * checkpoint it left.  One writer holds the chain on SQLite, so reading the
+ * head and appending are never raced.
+ */
+static const char SQL_HEAD[] =
+        "SELECT seq, hash FROM events WHERE org_id = ?1 ORDER BY seq DESC LIMIT 1";
+static const char SQL_FLOOR[] = "SELECT seq, hash FROM event_floors WHERE org_id = ?1";
 static const char SQL_EVENT_INSERT[] =
         "INSERT INTO events(org_id, seq, uuid, at, dialect, scope_kind, scope, tag, action, "
-        "commit_ref, previous_commit_ref, description_changed, description, "
+        "previous_seq, commit_ref, previous_commit_ref, description_changed, description, "
         "previous_description, token_id, token_label, request_id, previous_hash, hash) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-        "?18, ?19)";
+        "?18, ?19, ?20)";
+static const char SQL_TOMBSTONE[] = "SELECT seq FROM event_tombstones WHERE org_id = ?1 AND "
+                                    "scope_kind = ?2 AND scope = ?3 AND tag = ?4";
+static const char SQL_TOMBSTONE_SET[] =
+        "INSERT INTO event_tombstones(org_id, scope_kind, scope, tag, seq) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) "
+        "ON CONFLICT (org_id, scope_kind, scope, tag) DO UPDATE SET seq = excluded.seq";
+static const char SQL_TOMBSTONE_DROP[] = "DELETE FROM event_tombstones WHERE org_id = ?1 AND "
+                                         "scope_kind = ?2 AND scope = ?3 AND tag = ?4";
 
 static const uint8_t zero_hash[HISTORY_HASH_LEN];
 
-/* The chain's head of org_id: the last sequence number and hash (0 and zeros when none). */
-static enum store_status head_read(struct store_conn *c, int64_t org_id, int64_t *seq,
-                                   uint8_t hash[HISTORY_HASH_LEN])
+/* Read a (seq, hash) row of sql keyed by org_id; *found false when there is none. */
+static enum store_status seq_hash(struct store_conn *c, const char *sql, int64_t org_id,
+                                  int64_t *seq, uint8_t hash[HISTORY_HASH_LEN], bool *found)
 {
-	sqlite3_stmt *st = store_stmt(c, SQL_HEAD);
+	sqlite3_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(st, 1, org_id);
 	int rc = sqlite3_step(st);
 	enum store_status ret = STORE_OK;
-	*seq = 0;
-	memcpy(hash, zero_hash, HISTORY_HASH_LEN);
+	*found = rc == SQLITE_ROW;
 	if (rc == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(st, 0);
 		if (sqlite3_column_bytes(st, 1) == HISTORY_HASH_LEN)
@@ -200,7 +210,20 @@ static enum store_status head_read(struct store_conn *c, int64_t org_id, int64_t
 	return ret;
 }
 
-/* Write ev, whose seq and previous_hash follow the head just read, and move the head. */
+/* The chain's head of org_id: the last sequence number and hash (0 and zeros when none). */
+static enum store_status head_read(struct store_conn *c, int64_t org_id, int64_t *seq,
+                                   uint8_t hash[HISTORY_HASH_LEN])
+{
+	bool found;
+	*seq = 0;
+	memcpy(hash, zero_hash, HISTORY_HASH_LEN);
+	enum store_status ret = seq_hash(c, SQL_HEAD, org_id, seq, hash, &found);
+	if (ret == STORE_OK && !found)
+		ret = seq_hash(c, SQL_FLOOR, org_id, seq, hash, &found);
+	return ret;
+}
+
+/* Write ev, whose seq and previous_hash follow the head just read. */
 static enum store_status event_write(struct store_conn *c, int64_t org_id, struct history_event *ev)
 {
 	store_new_uuid(ev->id);
@@ -219,27 +242,18 @@ static enum store_status event_write(struct store_conn *c, int64_t org_id, struc
 	store_bind_text(st, 7, ev->scope_name);
 	store_bind_text(st, 8, ev->tag);
 	store_bind_text(st, 9, history_action_name(ev->action));
-	store_bind_text(st, 10, ev->commit_id);
-	store_bind_text(st, 11, ev->previous_commit_id);
-	sqlite3_bind_int(st, 12, ev->description_changed);
-	store_bind_text(st, 13, ev->description_changed ? ev->description : NULL);
-	store_bind_text(st, 14, ev->description_changed ? ev->previous_description : NULL);
-	store_bind_text(st, 15, ev->token_id);
-	store_bind_text(st, 16, ev->token_label);
-	store_bind_text(st, 17, ev->request_id);
-	sqlite3_bind_blob(st, 18, ev->previous_hash, HISTORY_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 19, ev->hash, HISTORY_HASH_LEN, SQLITE_STATIC);
-	enum store_status ret = store_step_done(st);
-	if (ret != STORE_OK)
-		return ret;
-
-	st = store_stmt(c, SQL_HEAD_SET);
-	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	sqlite3_bind_int64(st, 2, ev->seq);
-	sqlite3_bind_blob(st, 3, ev->hash, HISTORY_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, zero_hash, HISTORY_HASH_LEN, SQLITE_STATIC);
+	if (ev->previous_seq > 0)
+		sqlite3_bind_int64(st, 10, ev->previous_seq);
+	store_bind_text(st, 11, ev->commit_id);
+	store_bind_text(st, 12, ev->previous_commit_id);
+	sqlite3_bind_int(st, 13, ev->description_changed);
+	store_bind_text(st, 14, ev->description_changed ? ev->description : NULL);
+	store_bind_text(st, 15, ev->description_changed ? ev->previous_description : NULL);
+	store_bind_text(st, 16, ev->token_id);
+	store_bind_text(st, 17, ev->token_label);
+	store_bind_text(st, 18, ev->request_id);
+	sqlite3_bind_blob(st, 19, ev->previous_hash, HISTORY_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 20, ev->hash, HISTORY_HASH_LEN, SQLITE_STATIC);
 	return store_step_done(st);
 }
 
@@ -251,6 +265,53 @@ enum store_status store_event_append(struct store_conn *c, int64_t org_id, struc
 		return ret;
 	ev->seq = seq + 1;
 	return event_write(c, org_id, ev);
+}
+
+/*
+ * A tag name's tombstone: bind (org, scope kind, scope, tag) to a statement
+ * of the three above; with seq > 0 also ?5.
+ */
+static sqlite3_stmt *tombstone_stmt(struct store_conn *c, const char *sql,
+                                    const struct tag_where *w)
+{
+	sqlite3_stmt *st = store_stmt(c, sql);
+	if (st == NULL)
+		return NULL;
+	sqlite3_bind_int64(st, 1, w->org_id);
+	store_bind_text(st, 2, history_scope_name(w->scope));
+	store_bind_text(st, 3, w->scope_name);
+	store_bind_text(st, 4, w->tag);
+	return st;
+}
+
+/* The seq of the delete that ended where's name last, 0 when it has none. */
+static enum store_status tombstone_find(struct store_conn *c, const struct tag_where *w,
+                                        int64_t *seq)
+{
+	sqlite3_stmt *st = tombstone_stmt(c, SQL_TOMBSTONE, w);
+	if (st == NULL)
+		return STORE_ERROR;
+	int rc = sqlite3_step(st);
+	*seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_conn_error(c);
+}
+
+/* A create takes the name's tombstone away; a delete leaves one at its own event. */
+static enum store_status tombstone_write(struct store_conn *c, const struct tag_where *w,
+                                         enum tag_verb verb, int64_t had, int64_t seq)
+{
+	sqlite3_stmt *st;
+	if (verb == TAG_DELETE) {
+		st = tombstone_stmt(c, SQL_TOMBSTONE_SET, w);
+		if (st != NULL)
+			sqlite3_bind_int64(st, 5, seq);
+	} else if (verb == TAG_CREATE && had > 0) {
+		st = tombstone_stmt(c, SQL_TOMBSTONE_DROP, w);
+	} else {
+		return STORE_OK;
+	}
+	return st != NULL ? store_step_done(st) : STORE_ERROR;
 }
 
 /* ---- the change ---- */
@@ -305,12 +366,16 @@ enum store_status store_tag_change(struct store_conn *c, struct tag_change *ch)
 
 	if ((size_t)w->scope >= sizeof(tag_sql) / sizeof(tag_sql[0]))
 		return STORE_INVALID;
-	ret = tag_find(c, w, &old);
-	bool exists = ret == STORE_OK;
-	if (ret != STORE_OK && ret != STORE_TAG_NOT_FOUND)
-		goto done;
+	/* A create finds a taken name by the table's unique key, when it inserts. */
+	bool exists = false;
+	if (ch->verb != TAG_CREATE) {
+		ret = tag_find(c, w, &old);
+		exists = ret == STORE_OK;
+		if (ret != STORE_OK && ret != STORE_TAG_NOT_FOUND)
+			goto done;
+	}
 	if (ch->verb == TAG_CREATE) {
-		ret = exists ? STORE_CONFLICT : STORE_OK;
+		ret = STORE_OK;
 	} else {
 		ret = exists ? STORE_OK : STORE_TAG_NOT_FOUND;
 		if (ret == STORE_OK && !expect_met(ch->expect, exists, old.rev))
@@ -373,12 +438,20 @@ enum store_status store_tag_change(struct store_conn *c, struct tag_change *ch)
 	} else {
 		memcpy(ch->tag_id, old.uuid, sizeof(ch->tag_id));
 	}
+	/* The tag's previous event: its row's revision, or the delete that ended the name. */
+	int64_t tomb = 0;
+	if (ch->verb == TAG_CREATE)
+		ret = tombstone_find(c, w, &tomb);
+	ev.previous_seq = ch->verb == TAG_CREATE ? tomb : old.rev;
 	/* The row carries the revision of its event, so the head is read first. */
 	int64_t head = 0;
-	ret = head_read(c, w->org_id, &head, ev.previous_hash);
+	if (ret == STORE_OK)
+		ret = head_read(c, w->org_id, &head, ev.previous_hash);
 	ev.seq = head + 1;
 	if (ret == STORE_OK)
 		ret = tag_write(c, ch, &old, &commit, description, ev.at, ev.seq);
+	if (ret == STORE_OK)
+		ret = tombstone_write(c, w, ch->verb, tomb, ev.seq);
 	if (ret == STORE_OK)
 		ret = event_write(c, w->org_id, &ev);
 	if (ret == STORE_OK) {

@@ -17,7 +17,7 @@ from tagdtest import Tagd
 ZERO = "0" * 64
 EVENT_KEYS = {"action", "actor", "at", "commit_id", "description", "description_changed",
               "dialect", "hash", "id", "previous_commit_id", "previous_description",
-              "previous_hash", "request_id", "scope", "seq", "tag"}
+              "previous_hash", "previous_seq", "request_id", "scope", "seq", "tag"}
 
 
 def canonical(ev):
@@ -411,14 +411,45 @@ class HistoryTest(HistoryCase):
                           (org_id, seq_b)).fetchone()
         tamper("DELETE FROM events WHERE org_id = ? AND seq = ?", (org_id, seq_b),
                f"INSERT INTO events VALUES ({','.join('?' * cols)})", last,
-               "(events were removed|later event)")
+               f"repository tag '{o.repo}:b': the event of its revision does not exist")
+        # The last event removed and the tag put back as it was before it: the chain
+        # alone cannot tell; a head published earlier can.
+        head = self.head(o)
+        expect = f"{head['seq']}:{head['hash']}"
+        self.tagd.cli("history", "verify", "--org", o.name, "--expect", expect)
+        b_row = db.execute("SELECT commit_id, rev FROM repo_tags WHERE name = 'b' AND repo_id = "
+                           "(SELECT id FROM repos WHERE org_id = ? AND name = ?)",
+                           (org_id, o.repo)).fetchone()
+        db.execute("DELETE FROM events WHERE org_id = ? AND seq = ?", (org_id, seq_b))
+        db.execute("UPDATE repo_tags SET commit_id = (SELECT id FROM commits WHERE uuid = ?), "
+                   "rev = ? WHERE name = 'b' AND repo_id = (SELECT id FROM repos WHERE org_id = ? "
+                   "AND name = ?)", (o.c1, last[cols - 11], org_id, o.repo))
+        db.commit()
+        self.tagd.cli("history", "verify", "--org", o.name)  # consistent, but shorter
+        r = self.tagd.cli("history", "verify", "--org", o.name, "--expect", expect, check=False)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn(f"event {head['seq']} of the expected head is missing", r.stderr)
+        db.execute(f"INSERT INTO events VALUES ({','.join('?' * cols)})", last)
+        db.execute("UPDATE repo_tags SET commit_id = ?, rev = ? WHERE name = 'b' AND repo_id = "
+                   "(SELECT id FROM repos WHERE org_id = ? AND name = ?)",
+                   (b_row[0], b_row[1], org_id, o.repo))
+        db.commit()
+        self.tagd.cli("history", "verify", "--org", o.name, "--expect", expect)
+        bad = f"{head['seq']}:{'0' * 64}"
+        r = self.tagd.cli("history", "verify", "--org", o.name, "--expect", bad, check=False)
+        self.assertIn("does not have the expected hash", r.stderr)
+        for junk in ("12", "x:" + "0" * 64, "3:abc", "-1:" + "0" * 64):
+            r = self.tagd.cli("history", "verify", "--org", o.name, "--expect", junk,
+                              check=False)
+            self.assertEqual(r.returncode, 2, (junk, r))
         # A tag deleted behind tagd's back.
         tag_row = db.execute("SELECT * FROM repo_tags WHERE name = 'c' AND repo_id = (SELECT id "
                              "FROM repos WHERE org_id = ? AND name = ?)",
                              (org_id, o.repo)).fetchone()
         tamper("DELETE FROM repo_tags WHERE id = ?", (tag_row[0],),
                f"INSERT INTO repo_tags VALUES ({','.join('?' * len(tag_row))})", tag_row,
-               "the tag it leaves in place \\('c'\\) does not exist")
+               f"the create of repository tag '{o.repo}:c' is its last event, but no such tag "
+               "exists")
         db.close()
         r = self.tagd.cli("history", "verify", "--org", "no-such-org", check=False)
         self.assertEqual((r.returncode, r.stderr.strip()),

@@ -21,6 +21,7 @@ static struct history_event sample(void)
 	        .scope_name = "team/app",
 	        .tag = "v1.0",
 	        .action = HISTORY_MOVE,
+	        .previous_seq = 3,
 	        .commit_id = "11111111-1111-4111-8111-111111111111",
 	        .previous_commit_id = "22222222-2222-4222-8222-222222222222",
 	        .description_changed = true,
@@ -48,7 +49,7 @@ START_TEST(canonical_bytes)
 	        "\"description_changed\":true,\"dialect\":\"vers\","
 	        "\"id\":\"0b7c3a3e-8f2f-4c39-9b52-0d6c1e4d3a11\","
 	        "\"previous_commit_id\":\"22222222-2222-4222-8222-222222222222\","
-	        "\"previous_description\":null,\"request_id\":\"req-1\","
+	        "\"previous_description\":null,\"previous_seq\":3,\"request_id\":\"req-1\","
 	        "\"scope\":{\"kind\":\"repository\",\"repository\":\"team/app\"},\"seq\":7,"
 	        "\"tag\":\"v1.0\"}";
 	ck_assert_str_eq(c, want);
@@ -58,10 +59,12 @@ START_TEST(canonical_bytes)
 	/* Unchanged descriptions are null whatever the fields hold; no token: actor null. */
 	ev.description_changed = false;
 	ev.token_id = NULL;
+	ev.previous_seq = 0;
 	ev.scope = HISTORY_SCOPE_SERVICESTAGE;
 	ev.scope_name = "ns/group/proj";
 	c = history_canonical(&ev, &len);
 	ck_assert_ptr_nonnull(strstr(c, "\"actor\":null,"));
+	ck_assert_ptr_nonnull(strstr(c, "\"previous_seq\":null,"));
 	ck_assert_ptr_nonnull(strstr(c, "\"description\":null,\"description_changed\":false"));
 	ck_assert_ptr_nonnull(strstr(c, "\"scope\":{\"kind\":\"servicestage\",\"namespace\":\"ns\","
 	                                "\"project\":\"group/proj\"}"));
@@ -125,7 +128,7 @@ START_TEST(api_json_adds_hashes)
 	json_error_t err;
 	json_t *v = json_loads(j, 0, &err);
 	ck_assert_ptr_nonnull(v);
-	ck_assert_uint_eq(json_object_size(v), 16);
+	ck_assert_uint_eq(json_object_size(v), 17);
 	char hex[HISTORY_HEX_LEN + 1];
 	history_hex(ev.hash, hex);
 	ck_assert_str_eq(json_string_value(json_object_get(v, "hash")), hex);
