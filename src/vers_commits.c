@@ -155,7 +155,7 @@ static bool path_commit_id(struct call *c, char out[STORE_UUID_LEN + 1])
 {
 	if (names_uuid_normalize(call_param(c, 0), out))
 		return true;
-	vers_error(c, 404, "commit not found");
+	vers_error_reason(c, 404, "commit not found", "the commit id in the path is not a UUID");
 	return false;
 }
 
