@@ -135,6 +135,7 @@ const struct route vers_routes[] = {
         {CALL_GET, "/api/v1/commits", ROUTE_AUTH_VERS, vers_commit_list},
         {CALL_POST, "/api/v1/commits", ROUTE_AUTH_VERS, vers_commit_create},
         {CALL_GET, "/api/v1/commits/public", ROUTE_AUTH_VERS, vers_commit_public_list},
+        {CALL_GET, "/api/v1/commits/{commit_id}", ROUTE_AUTH_VERS, vers_commit_get},
         {CALL_PATCH, "/api/v1/commits/{commit_id}", ROUTE_AUTH_VERS, vers_commit_update},
         {CALL_DELETE, "/api/v1/commits/{commit_id}", ROUTE_AUTH_VERS, vers_commit_delete},
         /* legacy commit tags */
