@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "call.h"
+#include "errmsg.h"
 #include "log.h"
 
 /* What a reason becomes when it cannot be copied; never freed. */
@@ -203,11 +204,9 @@ void call_set_reason(struct call *c, const char *reason)
 void call_set_reasonf(struct call *c, const char *fmt, ...)
 {
 	va_list ap;
-	char *text = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	char *text = errmsg_vfmt(fmt, ap);
 	va_end(ap);
 	reason_free(c);
 	c->reason = text ? text : reason_lost;
