@@ -15,7 +15,7 @@ import os
 import signal
 import unittest
 
-from lifecycle import Lifecycle
+from lifecycle import STATE, Lifecycle
 from pkgtest import OverlayRoot, Unavailable, cannot, need_deb
 
 # Stand-in for systemctl, deb-systemd-invoke and systemd-run: one line per
@@ -37,9 +37,11 @@ class OverlayCase(Lifecycle, unittest.TestCase):
         except Unavailable as e:
             cannot(str(e))
         self.addCleanup(self.m.close)
-        # Starts from a system without tagd, whatever this one has.
+        # Starts from a system without tagd, whatever this one has (a package, or
+        # a source install's configuration and database).
         if self.status(self.m):
             self.m.run(["dpkg", "--purge", "tagd"])
+        self.m.run(["rm", "-rf", "/etc/tagd", *STATE])
         self.deb_inside = self.m.put(self.deb, "/root")
         self.newer_inside = self.make_upgrade(self.m, self.deb)
 
