@@ -120,9 +120,11 @@ static void auth_failed(struct app *a, struct call *c, enum route_auth dialect)
 	}
 	call_reset_response(c);
 	if (dialect == ROUTE_AUTH_SS) {
-		ss_error(c, 429, "APIGW.0308", "The throttling threshold has been reached");
+		ss_error(c, 429, "APIGW.0308", "The throttling threshold has been reached",
+		         "authentication failures of this address over budget");
 	} else {
-		vers_error(c, 429, "Too many failed authentication attempts; retry later");
+		vers_error_reason(c, 429, "Too many failed authentication attempts; retry later",
+		                  "authentication failures of this address over budget");
 	}
 	snprintf(secs, sizeof(secs), "%u", wait);
 	call_add_header(c, "Retry-After", secs);
@@ -141,7 +143,7 @@ void app_handle(struct app *a, struct call *c)
 		if (rr == ROUTER_BAD_PATH)
 			ss_api_bad_path(c);
 		else if (rr == ROUTER_NOMEM)
-			ss_internal_error(c);
+			ss_internal_error(c, "out of memory routing the path");
 		else
 			ss_api_not_found(c);
 		if (rr == ROUTER_METHOD_NOT_ALLOWED)
@@ -162,7 +164,8 @@ void app_handle(struct app *a, struct call *c)
 		vers_error(c, 400, "invalid percent-encoding in path");
 		return;
 	case ROUTER_NOMEM:
-		vers_error(c, 500, "internal server error");
+		vers_error_reason(c, 500, "internal server error",
+		                  "out of memory routing the path");
 		return;
 	}
 	switch (route->auth) {

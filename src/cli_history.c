@@ -1,143 +1,31 @@
 /*
- * cli_history.c - "tagd history": list, verify and prune the history of tag
- * changes.  See cli_history.h.
+ * cli_history.c - "tagd history" (an organization's tag changes, oldest
+ * first), "tagd history verify" (recompute the hash chain) and "tagd history
+ * prune" (retention by hand).  See cli_internal.h.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cli_history.h"
+#include "cli_internal.h"
 #include "clock.h"
 #include "expiry.h"
-#include "log.h"
 #include "store_history.h"
 #include "store_org.h"
 
-static const char USAGE_LIST[] =
-        "tagd history --org NAME [--repo R | --commit-tags | --project NS/PROJECT] [--tag T] "
-        "[--json] [--db PATH]";
-static const char USAGE_VERIFY[] = "tagd history verify --org NAME [--expect SEQ:HASH] [--db PATH]";
-static const char USAGE_PRUNE[] = "tagd history prune --older-than DURATION [--db PATH]";
-
-bool cli_history_handles(const char *word)
-{
-	return strcmp(word, "history") == 0;
-}
-
-void cli_history_usage(FILE *f)
-{
-	fprintf(f, "  %s\n", USAGE_LIST);
-	fprintf(f, "  %s\n", USAGE_VERIFY);
-	fprintf(f, "  %s\n", USAGE_PRUNE);
-}
-
-/* The options of every history command; each may be given once. */
-struct history_opts {
-	const char *org, *repo, *project, *tag, *older_than, *expect, *db;
-	bool commit_tags, json, help;
-};
-
-enum {
-	OPT_ORG = 1,
-	OPT_REPO,
-	OPT_PROJECT,
-	OPT_TAG,
-	OPT_OLDER,
-	OPT_EXPECT,
-	OPT_DB,
-	OPT_CTAGS,
-	OPT_JSON
-};
-
-static bool parse_opts(const char *label, const char *usage, int argc, char **argv,
-                       unsigned allowed, struct history_opts *o)
-{
-	static const struct option longopts[] = {
-	        {"org", required_argument, NULL, OPT_ORG},
-	        {"repo", required_argument, NULL, OPT_REPO},
-	        {"project", required_argument, NULL, OPT_PROJECT},
-	        {"tag", required_argument, NULL, OPT_TAG},
-	        {"older-than", required_argument, NULL, OPT_OLDER},
-	        {"expect", required_argument, NULL, OPT_EXPECT},
-	        {"db", required_argument, NULL, OPT_DB},
-	        {"commit-tags", no_argument, NULL, OPT_CTAGS},
-	        {"json", no_argument, NULL, OPT_JSON},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
-	unsigned seen = 0;
-	int opt;
-
-	memset(o, 0, sizeof(*o));
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (opt == 'h') {
-			o->help = true;
-			return true;
-		}
-		if (opt < OPT_ORG || opt > OPT_JSON || !(allowed & (1u << opt))) {
-			fprintf(stderr, "tagd %s: bad option '%s'; usage: %s\n", label,
-			        argv[optind - 1], usage);
-			return false;
-		}
-		if (seen & (1u << opt)) {
-			fprintf(stderr, "tagd %s: '%s' given twice; usage: %s\n", label,
-			        argv[optind - 1], usage);
-			return false;
-		}
-		seen |= 1u << opt;
-		const char **slot[] = {[OPT_ORG] = &o->org,
-		                       [OPT_REPO] = &o->repo,
-		                       [OPT_PROJECT] = &o->project,
-		                       [OPT_TAG] = &o->tag,
-		                       [OPT_OLDER] = &o->older_than,
-		                       [OPT_EXPECT] = &o->expect,
-		                       [OPT_DB] = &o->db};
-		if (opt == OPT_CTAGS)
-			o->commit_tags = true;
-		else if (opt == OPT_JSON)
-			o->json = true;
-		else
-			*slot[opt] = optarg;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "tagd %s: unexpected '%s'; usage: %s\n", label, argv[optind],
-		        usage);
-		return false;
-	}
-	return true;
-}
-
-static struct store *open_store(const char *label, const char *db_flag)
-{
-	log_set_level(LOG_WARN);
-	const char *db = cli_db_path(db_flag);
-	char *err = NULL;
-	struct store *s = store_open(db, NULL, &err);
-	if (s == NULL) {
-		fprintf(stderr, "tagd %s: %s\n", label, err ? err : "cannot open database");
-		free(err);
-	}
-	return s;
-}
-
-/* The id of organization name; prints and returns false when there is none. */
-static bool org_id_of(struct store *s, const char *label, const char *name, int64_t *id)
+/* The id of organization name; on failure has printed and returns the exit status. */
+static int org_id_of(const struct cli_ctx *ctx, int64_t *id)
 {
 	struct org org;
-	enum store_status st = store_org_by_name(s, name, &org);
-	if (st != STORE_OK) {
-		fprintf(stderr, "tagd %s: %s\n", label,
-		        st == STORE_ORG_NOT_FOUND ? "no such organization" : store_status_str(st));
-		return false;
-	}
+	enum store_status st = store_org_by_name(ctx->store, cli_value(ctx, "org"), &org);
+	if (st == STORE_ORG_NOT_FOUND)
+		return cli_fail(ctx, CLI_EXIT_NOT_FOUND, "no such organization");
+	if (st != STORE_OK)
+		return cli_fail_store(ctx, st);
 	*id = org.id;
 	org_release(&org);
-	return true;
+	return CLI_EXIT_OK;
 }
 
 /* One event: a JSON line with --json, else one line of words. */
@@ -165,202 +53,176 @@ static bool print_event(const struct history_event *ev, bool json)
 	return true;
 }
 
-static bool event_matches(const struct history_event *ev, const struct history_opts *o)
+static bool event_matches(const struct history_event *ev, const struct cli_ctx *ctx)
 {
-	if (o->repo && (ev->scope != HISTORY_SCOPE_REPOSITORY || strcmp(ev->scope_name, o->repo)))
+	const char *repo = cli_value(ctx, "repo"), *project = cli_value(ctx, "project");
+	const char *tag = cli_value(ctx, "tag");
+	if (repo && (ev->scope != HISTORY_SCOPE_REPOSITORY || strcmp(ev->scope_name, repo) != 0))
 		return false;
-	if (o->project &&
-	    (ev->scope != HISTORY_SCOPE_SERVICESTAGE || strcmp(ev->scope_name, o->project)))
+	if (project &&
+	    (ev->scope != HISTORY_SCOPE_SERVICESTAGE || strcmp(ev->scope_name, project) != 0))
 		return false;
-	if (o->commit_tags && ev->scope != HISTORY_SCOPE_COMMIT_TAGS)
+	if (cli_switch(ctx, "commit-tags") && ev->scope != HISTORY_SCOPE_COMMIT_TAGS)
 		return false;
-	return o->tag == NULL || strcmp(ev->tag, o->tag) == 0;
+	return tag == NULL || strcmp(ev->tag, tag) == 0;
 }
 
 /* tagd history: the organization's events in chain order, filtered. */
-static int history_list(int argc, char **argv)
+static int history_list(struct cli_ctx *ctx)
 {
-	struct history_opts o;
-	unsigned allowed = 1u << OPT_ORG | 1u << OPT_REPO | 1u << OPT_PROJECT | 1u << OPT_TAG |
-	                   1u << OPT_DB | 1u << OPT_CTAGS | 1u << OPT_JSON;
-	if (!parse_opts("history", USAGE_LIST, argc, argv, allowed, &o))
-		return 2;
-	if (o.help) {
-		printf("usage: %s\nPrint an organization's tag changes, oldest first: seq, time, "
-		       "action,\nwhere, tag, commit <- previous commit, actor, request id.  "
-		       "--json prints\neach event as the API shows it, one per line.\n",
-		       USAGE_LIST);
-		return 0;
-	}
-	if (o.org == NULL) {
-		fprintf(stderr, "tagd history: --org NAME is required\n");
-		return 2;
-	}
-	if ((o.repo != NULL) + (o.project != NULL) + o.commit_tags > 1) {
-		fprintf(stderr, "tagd history: give one of --repo, --commit-tags, --project\n");
-		return 2;
-	}
-	struct store *s = open_store("history", o.db);
-	if (s == NULL)
-		return 1;
 	int64_t org_id;
-	int rc = 1;
-	if (!org_id_of(s, "history", o.org, &org_id))
-		goto done;
+	bool json = cli_switch(ctx, "json");
+	int scopes = (cli_value(ctx, "repo") != NULL) + (cli_value(ctx, "project") != NULL) +
+	             cli_switch(ctx, "commit-tags");
+	if (scopes > 1)
+		return cli_fail(ctx, CLI_EXIT_USAGE,
+		                "give one of --repo, --commit-tags and --project");
+	int rc = org_id_of(ctx, &org_id);
+	if (rc != CLI_EXIT_OK)
+		return rc;
 	int64_t after = 0;
 	for (;;) {
 		struct history_list l;
-		enum store_status st = store_history_feed(s, org_id, after, HISTORY_PAGE_MAX, &l);
-		if (st != STORE_OK) {
-			fprintf(stderr, "tagd history: %s\n", store_status_str(st));
-			goto done;
-		}
+		enum store_status st =
+		        store_history_feed(ctx->store, org_id, after, HISTORY_PAGE_MAX, &l);
+		if (st != STORE_OK)
+			return cli_fail_store(ctx, st);
 		bool ok = true;
 		for (size_t i = 0; ok && i < l.n; i++)
-			if (event_matches(&l.items[i], &o))
-				ok = print_event(&l.items[i], o.json);
+			if (event_matches(&l.items[i], ctx))
+				ok = print_event(&l.items[i], json);
 		bool more = l.more && l.n > 0;
 		if (l.n > 0)
 			after = l.items[l.n - 1].seq;
 		history_list_release(&l);
-		if (!ok) {
-			fprintf(stderr, "tagd history: out of memory\n");
-			goto done;
-		}
+		if (!ok)
+			return cli_fail(ctx, CLI_EXIT_FAIL, "out of memory");
 		if (!more)
 			break;
 	}
-	rc = fflush(stdout) == 0 ? 0 : 1;
-done:
-	store_close(&s);
-	return rc;
+	return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+/* --expect SEQ:HASH into *seq and hash; false when it is not that. */
+static bool parse_expect(const char *text, long long *seq, uint8_t hash[HISTORY_HASH_LEN])
+{
+	const char *colon = strchr(text, ':');
+	char *end = NULL;
+	if (text[0] < '0' || text[0] > '9')
+		return false;
+	*seq = strtoll(text, &end, 10);
+	return colon != NULL && end == colon && *seq >= 0 && history_unhex(colon + 1, hash);
 }
 
 /* tagd history verify: recompute the chain and check the tags against it. */
-static int history_verify(int argc, char **argv)
+static int history_verify(struct cli_ctx *ctx)
 {
-	struct history_opts o;
-	if (!parse_opts("history verify", USAGE_VERIFY, argc, argv,
-	                1u << OPT_ORG | 1u << OPT_EXPECT | 1u << OPT_DB, &o))
-		return 2;
-	if (o.help) {
-		printf("usage: %s\nRecompute the organization's hash chain from its first kept "
-		       "event and\ncheck every tag against its last event.  Prints the head; exits "
-		       "1 naming\nthe first event that does not match.  --expect SEQ:HASH (a head "
-		       "published\nearlier, as GET /api/v1/events/head gave it) also requires that "
-		       "the chain\nstill holds that event with that hash.\n",
-		       USAGE_VERIFY);
-		return 0;
-	}
-	if (o.org == NULL) {
-		fprintf(stderr, "tagd history verify: --org NAME is required\n");
-		return 2;
-	}
+	const char *expect = cli_value(ctx, "expect");
 	long long want_seq = 0;
-	uint8_t want[HISTORY_HASH_LEN];
-	if (o.expect != NULL) {
-		const char *colon = strchr(o.expect, ':');
-		char *end = NULL;
-		want_seq = strtoll(o.expect, &end, 10);
-		if (colon == NULL || end != colon || want_seq < 0 || o.expect[0] == '-' ||
-		    !history_unhex(colon + 1, want)) {
-			fprintf(stderr,
-			        "tagd history verify: --expect takes SEQ:HASH, the seq and the "
-			        "64 hex digits of a head\n");
-			return 2;
-		}
-	}
-	struct store *s = open_store("history verify", o.db);
-	if (s == NULL)
-		return 1;
+	uint8_t want[HISTORY_HASH_LEN], have[HISTORY_HASH_LEN];
 	int64_t org_id;
-	int rc = 1;
-	if (org_id_of(s, "history verify", o.org, &org_id)) {
-		struct history_verify v;
-		enum store_status st = store_history_verify(s, org_id, &v);
-		char hex[HISTORY_HEX_LEN + 1];
-		history_hex(v.head.hash, hex);
-		uint8_t have[HISTORY_HASH_LEN];
-		if (st != STORE_OK) {
-			fprintf(stderr, "tagd history verify: %s\n", store_status_str(st));
-		} else if (!v.ok) {
-			fprintf(stderr, "tagd history verify: %s\n", v.problem);
-		} else if (o.expect != NULL && want_seq > v.head.seq) {
-			fprintf(stderr,
-			        "tagd history verify: event %lld of the expected head is missing: "
-			        "the chain ends at %lld (events were removed)\n",
-			        want_seq, (long long)v.head.seq);
-		} else if (o.expect != NULL && want_seq > 0 && want_seq < v.head.floor_seq) {
-			fprintf(stderr,
-			        "tagd history verify: event %lld was pruned by retention; verify "
-			        "against a head published since seq %lld\n",
-			        want_seq, (long long)v.head.floor_seq);
-		} else if (o.expect != NULL && want_seq > 0 &&
-		           ((st = store_history_hash_at(s, org_id, want_seq, have)) != STORE_OK ||
-		            memcmp(have, want, HISTORY_HASH_LEN) != 0)) {
-			fprintf(stderr,
-			        "tagd history verify: event %lld does not have the expected hash "
-			        "(the chain was rewritten)%s%s\n",
-			        want_seq, st != STORE_OK ? ": " : "",
-			        st != STORE_OK ? store_status_str(st) : "");
-		} else {
-			printf("ok: %" PRId64 " events from seq %" PRId64 ", %" PRId64
-			       " tags checked; head %" PRId64 " %s\n",
-			       v.events, v.head.floor_seq + 1, v.tags, v.head.seq, hex);
-			rc = 0;
-		}
+
+	if (expect != NULL && !parse_expect(expect, &want_seq, want))
+		return cli_fail(ctx, CLI_EXIT_USAGE,
+		                "--expect takes SEQ:HASH, the seq and the 64 hex digits of a head");
+	int rc = org_id_of(ctx, &org_id);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	struct history_verify v;
+	enum store_status st = store_history_verify(ctx->store, org_id, &v);
+	if (st != STORE_OK)
+		return cli_fail_store(ctx, st);
+	if (!v.ok)
+		return cli_fail(ctx, CLI_EXIT_FAIL, "%s", v.problem);
+	if (expect != NULL && want_seq > v.head.seq)
+		return cli_fail(
+		        ctx, CLI_EXIT_FAIL,
+		        "event %lld of the expected head is missing: the chain ends at %lld "
+		        "(events were removed)",
+		        want_seq, (long long)v.head.seq);
+	if (expect != NULL && want_seq > 0 && want_seq < v.head.floor_seq)
+		return cli_fail(
+		        ctx, CLI_EXIT_FAIL,
+		        "event %lld was pruned by retention; verify against a head published "
+		        "since seq %lld",
+		        want_seq, (long long)v.head.floor_seq);
+	if (expect != NULL && want_seq > 0) {
+		st = store_history_hash_at(ctx->store, org_id, want_seq, have);
+		if (st != STORE_OK && st != STORE_NOT_FOUND)
+			return cli_fail_store(ctx, st);
+		if (st != STORE_OK || memcmp(have, want, HISTORY_HASH_LEN) != 0)
+			return cli_fail(ctx, CLI_EXIT_FAIL,
+			                "event %lld does not have the expected hash (the chain was "
+			                "rewritten)",
+			                want_seq);
 	}
-	store_close(&s);
-	return rc;
+	char hex[HISTORY_HEX_LEN + 1];
+	history_hex(v.head.hash, hex);
+	printf("ok: %" PRId64 " events from seq %" PRId64 ", %" PRId64
+	       " tags checked; head %" PRId64 " %s\n",
+	       v.events, v.head.floor_seq + 1, v.tags, v.head.seq, hex);
+	return CLI_EXIT_OK;
 }
 
 /* tagd history prune: retention by hand (serve does it with history_retention). */
-static int history_prune(int argc, char **argv)
+static int history_prune(struct cli_ctx *ctx)
 {
-	struct history_opts o;
-	if (!parse_opts("history prune", USAGE_PRUNE, argc, argv, 1u << OPT_OLDER | 1u << OPT_DB,
-	                &o))
-		return 2;
-	if (o.help) {
-		printf("usage: %s\nDelete every organization's events older than DURATION (90d, "
-		       "52w...),\nkeeping a checkpoint so that 'history verify' still passes.\n",
-		       USAGE_PRUNE);
-		return 0;
-	}
 	int64_t keep;
-	if (o.older_than == NULL || !expiry_duration(o.older_than, &keep)) {
-		fprintf(stderr,
-		        "tagd history prune: --older-than takes a duration such as 90d, 52w "
-		        "or 12h\n");
-		return 2;
-	}
-	struct store *s = open_store("history prune", o.db);
-	if (s == NULL)
-		return 1;
-	int64_t total = 0;
+	if (!expiry_duration(cli_value(ctx, "older-than"), &keep))
+		return cli_fail(ctx, CLI_EXIT_USAGE,
+		                "--older-than takes a duration such as 90d, 52w or 12h");
+	int64_t total = 0, before = clock_now_us() - keep;
 	enum store_status st;
 	struct history_prune_op op;
-	int64_t before = clock_now_us() - keep;
 	do {
 		history_prune_op_init(&op);
 		op.before = before;
-		st = store_execute(s, &op.op);
+		st = store_execute(ctx->store, &op.op);
 		total += op.pruned;
 	} while (st == STORE_OK && op.more);
-	store_close(&s);
-	if (st != STORE_OK) {
-		fprintf(stderr, "tagd history prune: %s\n", store_status_str(st));
-		return 1;
-	}
+	if (st != STORE_OK)
+		return cli_fail_store(ctx, st);
 	printf("pruned %" PRId64 " events\n", total);
-	return 0;
+	return CLI_EXIT_OK;
 }
 
-int cli_history_main(int argc, char **argv)
-{
-	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
-		return history_verify(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "prune") == 0)
-		return history_prune(argc - 1, argv + 1);
-	return history_list(argc, argv);
-}
+/* ---- the table ---- */
+
+static const struct cli_flag history_flags[] = {
+        {"org", "NAME", "the organization whose history to print", CLI_REQUIRED},
+        {"repo", "R", "only the tags of Vers repository R", 0},
+        {"commit-tags", NULL, "only the legacy commit tags", 0},
+        {"project", "NS/PROJECT", "only the tags of that ServiceStage project (by names)", 0},
+        {"tag", "T", "only tags named T", 0},
+        {"json", NULL, "print each event as the API shows it, one JSON object per line", 0},
+        {NULL, NULL, NULL, 0},
+};
+static const struct cli_flag verify_flags[] = {
+        {"org", "NAME", "the organization whose chain to verify", CLI_REQUIRED},
+        {"expect", "SEQ:HASH",
+         "a head published earlier (GET /api/v1/events/head): the chain must still hold it", 0},
+        {NULL, NULL, NULL, 0},
+};
+static const struct cli_flag prune_flags[] = {
+        {"older-than", "DURATION", "prune events older than this (90d, 52w, 12h...)", CLI_REQUIRED},
+        {NULL, NULL, NULL, 0},
+};
+
+const struct cli_command cli_history_commands[] = {
+        {"history", NULL, 0, "Print an organization's tag changes, oldest first.",
+         "One line per event: seq, time, action, where, tag, commit <- previous commit,\n"
+         "the actor's token id (and label) and the request id.",
+         CLI_STORE, history_flags, history_list},
+        {"history verify", NULL, 0,
+         "Recompute an organization's hash chain and check every tag against it.",
+         "From the first event kept, every hash and every link to a tag's previous event;\n"
+         "then every tag changed since history began is as its last event left it.  Prints\n"
+         "the head; exits 1 naming the first event that does not match.",
+         CLI_STORE, verify_flags, history_verify},
+        {"history prune", NULL, 0,
+         "Delete every organization's events older than DURATION, keeping the chain verifiable.",
+         "What serve does with history_retention; a checkpoint hash is kept at the cut.", CLI_STORE,
+         prune_flags, history_prune},
+};
+
+const size_t cli_history_count = sizeof(cli_history_commands) / sizeof(cli_history_commands[0]);

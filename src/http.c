@@ -162,6 +162,7 @@ static void record(struct exchange *x, bool aborted)
 	        x->request_id, call_method_name(x->method), c->route ? c->route : "unmatched",
 	        c->status, (unsigned long long)(took / 1000), (unsigned long long)(took % 1000),
 	        x->resp_bytes, aborted ? " aborted=true" : "");
+	call_log_outcome(c, x->request_id);
 }
 
 static enum MHD_Result queue_call_response(struct exchange *x)
@@ -175,6 +176,7 @@ static enum MHD_Result queue_call_response(struct exchange *x)
 		        "{\"success\":false,\"error\":\"internal server error\"}";
 		char *copy = strdup(body);
 		call_respond_take(c, 500, copy, copy ? sizeof(body) - 1 : 0, "application/json");
+		call_set_reason(c, "the handler gave no answer");
 	}
 	x->resp_bytes = c->resp_len;
 	resp = MHD_create_response_from_buffer(c->resp_len, c->resp_body, MHD_RESPMEM_MUST_FREE);
@@ -204,6 +206,7 @@ static enum MHD_Result queue_plain_error(struct exchange *x, const char *url, in
 	else
 		body = errmsg_fmt("{\"success\":false,\"error\":\"%s\"}", vers_msg);
 	call_respond_take(&x->call, status, body, body ? strlen(body) : 0, "application/json");
+	call_set_reason(&x->call, vers_msg);
 	return queue_call_response(x);
 }
 

@@ -40,9 +40,12 @@ void ss_tag_history(struct call *c)
 
 	if (!ss_repo_where(c, &w, true))
 		return;
-	if (!query_int(c, "limit", 1, HISTORY_PAGE_MAX, HISTORY_PAGE_DEFAULT, &limit) ||
-	    !query_int(c, "after", 0, INT64_MAX - 1, 0, &before)) {
-		ss_bad_param(c);
+	if (!query_int(c, "limit", 1, HISTORY_PAGE_MAX, HISTORY_PAGE_DEFAULT, &limit)) {
+		ss_bad_param(c, "limit is not an integer from 1 to 1000");
+		return;
+	}
+	if (!query_int(c, "after", 0, INT64_MAX - 1, 0, &before)) {
+		ss_bad_param(c, "after is not a non-negative integer");
 		return;
 	}
 	enum store_status st = store_ss_project_info(c->store, &w, &info);
@@ -62,6 +65,10 @@ void ss_tag_history(struct call *c)
 	st = store_history_tag(c->store, &key, before, limit, &l, &any);
 	if (st == STORE_OK && !any)
 		st = store_ss_tag_exists(c->store, &w, tag);
+	if (st == STORE_TAG_NOT_FOUND) {
+		ss_bad_param(c, "tag not found: it never existed in the project");
+		return;
+	}
 	if (st != STORE_OK) {
 		ss_store_error(c, st);
 		return;
@@ -74,7 +81,7 @@ void ss_tag_history(struct call *c)
 	snprintf(after, sizeof(after), "%" PRId64, next);
 	if (body == NULL || (next >= 0 && !call_add_link_next(c, limit, after))) {
 		free(body);
-		ss_internal_error(c);
+		ss_internal_error(c, "out of memory building the history page");
 		return;
 	}
 	call_respond_take(c, 200, body, len, SS_JSON_TYPE);

@@ -115,7 +115,9 @@ class Tagd:
 
     # -- process --
     def start(self):
-        args = [TAGD_BIN, "serve", "--listen", "127.0.0.1:0", "--db", self.db] + self.extra_args
+        # A flag may be given once: the test's own --listen replaces the default one.
+        listen = [] if "--listen" in self.extra_args else ["--listen", "127.0.0.1:0"]
+        args = [TAGD_BIN, "serve"] + listen + ["--db", self.db] + self.extra_args
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, env=self.env)
         self.proc = proc

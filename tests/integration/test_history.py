@@ -453,7 +453,7 @@ class HistoryTest(HistoryCase):
         db.close()
         r = self.tagd.cli("history", "verify", "--org", "no-such-org", check=False)
         self.assertEqual((r.returncode, r.stderr.strip()),
-                         (1, "tagd history verify: no such organization"))
+                         (4, "tagd history verify: no such organization"))
 
     def test_history_cli(self):
         o = self.fresh()
