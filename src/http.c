@@ -500,12 +500,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		x->call.finish(&x->call, x->op);
 		x->call.finish = NULL;
 	}
+	/* No longer in flight once answered: the access line then means it (tests wait for it). */
+	atomic_fetch_sub(&h->in_flight, 1);
 	record(x, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	call_release(&x->call);
 	free(x->body);
 	free(x);
 	*con_cls = NULL;
-	atomic_fetch_sub(&h->in_flight, 1);
 }
 
 /* ---- start and stop ---- */
