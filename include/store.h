@@ -23,8 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "history.h"
+
 struct store;
 struct store_conn;
+
+#define STORE_UUID_LEN 36 /* lower-case hyphenated text */
 
 enum store_status {
 	STORE_OK = 0,
@@ -40,7 +44,8 @@ enum store_status {
 	STORE_READONLY,  /* database or file system is read-only */
 	STORE_CORRUPT,   /* database image is malformed */
 	STORE_NOMEM,
-	STORE_ERROR, /* any other SQLite failure */
+	STORE_PRECONDITION, /* the object is not in the state the request expects (If-Match) */
+	STORE_ERROR,        /* any other SQLite failure */
 };
 
 /* A short English phrase for a status, for logs and CLI messages. */
@@ -85,6 +90,45 @@ struct store_op {
 	void *done_arg;
 	enum store_status status;
 	struct store_op *next; /* queue link; private to the store */
+};
+
+/*
+ * Who asks for a change, for the history (see history.h).  Strings are
+ * borrowed and must live until the operation is done.
+ */
+struct store_actor {
+	enum history_dialect dialect;
+	const char *token_id;    /* NULL: no token (tagd itself) */
+	const char *token_label; /* NULL when the token has none */
+	const char *request_id;  /* NULL when none */
+};
+
+/*
+ * What a conditional change expects of the object it changes (RFC 9110
+ * If-Match / If-None-Match), checked inside the change's transaction.  An
+ * unmet expectation is STORE_PRECONDITION and changes nothing.  Revisions are
+ * those the object's ETag shows.
+ */
+#define STORE_EXPECT_MAX 8
+
+enum store_expect_kind {
+	STORE_EXPECT_NOTHING, /* unconditional */
+	STORE_EXPECT_ANY,     /* If-Match: * -- it exists */
+	STORE_EXPECT_REVS,    /* If-Match: one of revs[0..n); n == 0 never matches */
+	STORE_EXPECT_ABSENT,  /* If-None-Match: * -- it does not exist */
+};
+
+struct store_expect {
+	enum store_expect_kind kind;
+	size_t n;
+	int64_t revs[STORE_EXPECT_MAX];
+};
+
+/* How a change treats an optional description. */
+enum store_desc_change {
+	STORE_DESC_KEEP,  /* unchanged */
+	STORE_DESC_CLEAR, /* cleared (null) */
+	STORE_DESC_SET,   /* set to the given string */
 };
 
 /* Queue op for the writer; op->done is called when it has completed.  Never fails. */

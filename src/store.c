@@ -53,6 +53,8 @@ const char *store_status_str(enum store_status st)
 		return "database is corrupt";
 	case STORE_NOMEM:
 		return "out of memory";
+	case STORE_PRECONDITION:
+		return "precondition failed";
 	case STORE_ERROR:
 		break;
 	}

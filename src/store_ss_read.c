@@ -195,6 +195,33 @@ enum store_status store_ss_branches(struct store *s, const struct ss_where *w, s
 	return project_names(s, w, SQL_BRANCH_NAMES, out);
 }
 
+static const char SQL_TAG_EXISTS[] = "SELECT 1 FROM ss_tags WHERE project_id = ?1 AND name = ?2";
+
+enum store_status store_ss_tag_exists(struct store *s, const struct ss_where *w, const char *name)
+{
+	struct store_conn *c = begin(s);
+	struct ss_scope sc;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = ss_scope_resolve(c, w, true, &sc);
+	if (ret == STORE_OK) {
+		sqlite3_stmt *st = store_stmt(c, SQL_TAG_EXISTS);
+		ret = STORE_ERROR;
+		if (st != NULL) {
+			sqlite3_bind_int64(st, 1, sc.project_id);
+			store_bind_text(st, 2, name);
+			int rc = sqlite3_step(st);
+			ret = rc == SQLITE_ROW    ? STORE_OK
+			      : rc == SQLITE_DONE ? STORE_TAG_NOT_FOUND
+			                          : store_conn_error(c);
+			sqlite3_reset(st);
+		}
+	}
+	store_reader_release(s, c);
+	return ret;
+}
+
 static const char SQL_HISTORY[] =
         "SELECT c.sha, c.message, c.authored_at FROM ss_branch_commits h "
         "JOIN ss_commits c ON c.id = h.commit_id WHERE h.branch_id = ?1 AND h.id <= ?2 "

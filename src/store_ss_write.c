@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "names.h"
 #include "store_ss_internal.h"
+#include "store_tag.h"
 
 /* ---- projects ---- */
 
@@ -218,32 +219,44 @@ void ss_commit_create_op_init(struct ss_commit_create_op *o)
 
 /* ---- tags ---- */
 
-static const char SQL_TAG_INSERT[] =
-        "INSERT INTO ss_tags(project_id, name, commit_id, message, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)";
-static const char SQL_TAG_DELETE[] = "DELETE FROM ss_tags WHERE project_id = ?1 AND name = ?2";
+/* The where of tag name in w's project, once resolved into sc. */
+static enum store_status ss_tag_where(const struct ss_where *w, const struct ss_scope *sc,
+                                      const char *name, char *scope_name, size_t cap,
+                                      struct tag_where *out)
+{
+	if ((size_t)snprintf(scope_name, cap, "%s/%s", sc->ns_name, sc->project_name) >= cap)
+		return STORE_INVALID;
+	*out = (struct tag_where){.scope = HISTORY_SCOPE_SERVICESTAGE,
+	                          .org_id = w->org_id,
+	                          .key = sc->project_id,
+	                          .scope_name = scope_name,
+	                          .tag = name};
+	return STORE_OK;
+}
 
 static enum store_status tag_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct ss_tag_create_op *o = (struct ss_tag_create_op *)op;
 	struct ss_scope sc;
 	struct ss_ref ref;
+	struct tag_where tw;
+	char scope_name[2 * SS_NAME_MAX + 2];
 
 	enum store_status ret = ss_scope_resolve(c, &o->where, true, &sc);
 	if (ret != STORE_OK)
 		return ret;
 	ret = ss_ref_resolve(c, sc.project_id, o->ref, &ref);
+	if (ret == STORE_OK)
+		ret = ss_tag_where(&o->where, &sc, o->name, scope_name, sizeof(scope_name), &tw);
 	if (ret != STORE_OK)
 		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_TAG_INSERT);
-	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, sc.project_id);
-	store_bind_text(st, 2, o->name);
-	sqlite3_bind_int64(st, 3, ref.commit_id);
-	store_bind_text(st, 4, o->message);
-	sqlite3_bind_int64(st, 5, clock_now_us());
-	return store_step_done(st);
+	struct tag_change ch = {.where = tw,
+	                        .verb = TAG_CREATE,
+	                        .commit = {.row = ref.commit_id},
+	                        .desc = STORE_DESC_SET,
+	                        .description = o->message,
+	                        .actor = &o->actor};
+	return store_tag_change(c, &ch);
 }
 
 void ss_tag_create_op_init(struct ss_tag_create_op *o)
@@ -256,19 +269,16 @@ static enum store_status tag_delete_run(struct store_conn *c, struct store_op *o
 {
 	struct ss_tag_delete_op *o = (struct ss_tag_delete_op *)op;
 	struct ss_scope sc;
+	struct tag_where tw;
+	char scope_name[2 * SS_NAME_MAX + 2];
 
 	enum store_status ret = ss_scope_resolve(c, &o->where, true, &sc);
+	if (ret == STORE_OK)
+		ret = ss_tag_where(&o->where, &sc, o->name, scope_name, sizeof(scope_name), &tw);
 	if (ret != STORE_OK)
 		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_TAG_DELETE);
-	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, sc.project_id);
-	store_bind_text(st, 2, o->name);
-	ret = store_step_done(st);
-	if (ret == STORE_OK && sqlite3_changes(c->db) == 0)
-		ret = STORE_TAG_NOT_FOUND;
-	return ret;
+	struct tag_change ch = {.where = tw, .verb = TAG_DELETE, .actor = &o->actor};
+	return store_tag_change(c, &ch);
 }
 
 void ss_tag_delete_op_init(struct ss_tag_delete_op *o)

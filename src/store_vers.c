@@ -3,11 +3,13 @@
  * write operations (reads are in store_vers_read.c).
  * See store_vers.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
 #include "store_internal.h"
+#include "store_tag.h"
 #include "store_vers.h"
 
 void vers_repo_release(struct vers_repo *r)
@@ -126,10 +128,6 @@ void vers_commit_create_op_init(struct vers_commit_create_op *o)
 static const char SQL_REPO_ID[] = "SELECT id FROM repos WHERE org_id = ?1 AND name = ?2";
 static const char SQL_COMMIT_OWNER[] =
         "SELECT id, org_id FROM commits WHERE uuid = ?1 AND deleted_at IS NULL";
-static const char SQL_TAG_INSERT[] =
-        "INSERT INTO repo_tags(uuid, repo_id, name, commit_id, description, created_at, "
-        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)";
-
 /* Row id of repository name in org, on the writer; STORE_REPO_NOT_FOUND when absent. */
 static enum store_status repo_row(struct store_conn *c, int64_t org_id, const char *name,
                                   int64_t *id)
@@ -165,27 +163,58 @@ static enum store_status taggable_commit(struct store_conn *c, int64_t org_id, c
 	return ret;
 }
 
+/* The where of repository tag tag_name, once repository name of org is found. */
+static enum store_status repo_tag_where(struct store_conn *c, int64_t org_id, const char *repo,
+                                        const char *tag, struct tag_where *w)
+{
+	*w = (struct tag_where){.scope = HISTORY_SCOPE_REPOSITORY,
+	                        .org_id = org_id,
+	                        .scope_name = repo,
+	                        .tag = tag};
+	return repo_row(c, org_id, repo, &w->key);
+}
+
+/* The where of legacy commit tag tag_name of org. */
+static struct tag_where commit_tag_where(int64_t org_id, const char *tag)
+{
+	return (struct tag_where){.scope = HISTORY_SCOPE_COMMIT_TAGS,
+	                          .org_id = org_id,
+	                          .key = org_id,
+	                          .scope_name = "",
+	                          .tag = tag};
+}
+
+/* A TAG_CREATE of a Vers tag on commit uuid, which org must be allowed to tag. */
+static enum store_status vers_tag_insert(struct store_conn *c, const struct tag_where *w,
+                                         const char *commit_uuid, const char *description,
+                                         const struct store_actor *actor, char *tag_id,
+                                         int64_t *rev)
+{
+	struct tag_change ch = {.where = *w,
+	                        .verb = TAG_CREATE,
+	                        .desc = description ? STORE_DESC_SET : STORE_DESC_CLEAR,
+	                        .description = description,
+	                        .actor = actor};
+	enum store_status ret = taggable_commit(c, w->org_id, commit_uuid, &ch.commit.row);
+	if (ret != STORE_OK)
+		return ret;
+	snprintf(ch.commit.ref, sizeof(ch.commit.ref), "%s", commit_uuid);
+	ret = store_tag_change(c, &ch);
+	if (ret == STORE_OK) {
+		memcpy(tag_id, ch.tag_id, STORE_UUID_LEN + 1);
+		*rev = ch.rev;
+	}
+	return ret;
+}
+
 static enum store_status tag_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_tag_create_op *o = (struct vers_tag_create_op *)op;
-	int64_t repo_id = 0, commit_row = 0;
-	enum store_status ret = repo_row(c, o->org_id, o->repo_name, &repo_id);
+	struct tag_where w;
+	enum store_status ret = repo_tag_where(c, o->org_id, o->repo_name, o->tag_name, &w);
 	if (ret != STORE_OK)
 		return ret;
-	ret = taggable_commit(c, o->org_id, o->commit_id, &commit_row);
-	if (ret != STORE_OK)
-		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_TAG_INSERT);
-	if (st == NULL)
-		return STORE_ERROR;
-	store_new_uuid(o->tag_id);
-	store_bind_text(st, 1, o->tag_id);
-	sqlite3_bind_int64(st, 2, repo_id);
-	store_bind_text(st, 3, o->tag_name);
-	sqlite3_bind_int64(st, 4, commit_row);
-	store_bind_text(st, 5, o->description);
-	sqlite3_bind_int64(st, 6, clock_now_us());
-	return store_step_done(st);
+	return vers_tag_insert(c, &w, o->commit_id, o->description, &o->actor, o->tag_id, &o->rev);
 }
 
 void vers_tag_create_op_init(struct vers_tag_create_op *o)
@@ -217,10 +246,19 @@ static enum store_status repo_change(struct store_conn *c, const char *sql, int6
 	return ret;
 }
 
-/* The repository's tags go by ON DELETE CASCADE, inside the same savepoint. */
+/*
+ * Each tag goes through the one path first, so each has its delete event;
+ * the repository row goes last (ON DELETE CASCADE then finds nothing).
+ */
 static enum store_status repo_delete_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_repo_delete_op *o = (struct vers_repo_delete_op *)op;
+	struct tag_where w;
+	enum store_status ret = repo_tag_where(c, o->org_id, o->name, NULL, &w);
+	if (ret == STORE_OK)
+		ret = store_tag_delete_all(c, &w, &o->actor);
+	if (ret != STORE_OK)
+		return ret;
 	return repo_change(c, SQL_REPO_DELETE, o->org_id, o->name, 0, false);
 }
 
@@ -244,73 +282,54 @@ void vers_repo_visibility_op_init(struct vers_repo_visibility_op *o)
 
 /* ---- repository tags: update, delete ---- */
 
-static const char SQL_TAG_ROW[] = "SELECT id FROM repo_tags WHERE repo_id = ?1 AND name = ?2";
-static const char SQL_TAG_UPDATE[] =
-        "UPDATE repo_tags SET commit_id = CASE WHEN ?2 THEN ?3 ELSE commit_id END, "
-        "description = CASE ?4 WHEN 0 THEN description ELSE ?5 END, updated_at = ?6 "
-        "WHERE id = ?1";
-static const char SQL_TAG_DELETE[] = "DELETE FROM repo_tags WHERE id = ?1";
-
-/* Row id of the first column of a one-row lookup on (id, text); missing gives `absent`. */
-static enum store_status row_by_id_text(struct store_conn *c, const char *sql, int64_t key,
-                                        const char *text, enum store_status absent, int64_t *id)
+/* Where a TAG_SET moves a tag: the patch's commit, if org may tag it. */
+static enum store_status patch_commit(struct store_conn *c, const struct tag_change *ch,
+                                      struct tag_commit *out)
 {
-	sqlite3_stmt *st = store_stmt(c, sql);
-	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, key);
-	store_bind_text(st, 2, text);
-	int rc = sqlite3_step(st);
-	enum store_status ret = absent;
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		ret = STORE_OK;
-	} else if (rc != SQLITE_DONE) {
-		ret = store_conn_error(c);
-	}
-	sqlite3_reset(st);
+	const struct vers_tag_patch *p = ch->resolve_arg;
+	enum store_status ret = taggable_commit(c, ch->where.org_id, p->commit_id, &out->row);
+	if (ret == STORE_OK)
+		snprintf(out->ref, sizeof(out->ref), "%s", p->commit_id);
 	return ret;
 }
 
-/*
- * Apply a tag update to row tag_id of the table sql updates: the commit
- * checks first (when moving), then the write.
- */
-static enum store_status tag_apply(struct store_conn *c, const char *sql, int64_t org_id,
-                                   int64_t tag_id, const struct vers_tag_patch *p)
+/* A TAG_SET of where's tag as patch says. */
+static enum store_status vers_tag_set(struct store_conn *c, const struct tag_where *w,
+                                      const struct vers_tag_patch *patch,
+                                      const struct store_expect *expect,
+                                      const struct store_actor *actor, int64_t *rev)
 {
-	bool move = p->move;
-	const char *commit_uuid = p->commit_id, *description = p->description;
-	enum vers_desc_change desc = p->desc;
-	int64_t commit_row = 0;
-	if (move) {
-		enum store_status ret = taggable_commit(c, org_id, commit_uuid, &commit_row);
-		if (ret != STORE_OK)
-			return ret;
-	}
-	sqlite3_stmt *st = store_stmt(c, sql);
-	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, tag_id);
-	sqlite3_bind_int(st, 2, move);
-	sqlite3_bind_int64(st, 3, commit_row);
-	sqlite3_bind_int(st, 4, (int)desc);
-	store_bind_text(st, 5, desc == VERS_DESC_SET ? description : NULL);
-	sqlite3_bind_int64(st, 6, clock_now_us());
-	return store_step_done(st);
+	struct tag_change ch = {.where = *w,
+	                        .verb = TAG_SET,
+	                        .move = patch->move,
+	                        .resolve = patch_commit,
+	                        .resolve_arg = patch,
+	                        .desc = patch->desc,
+	                        .description = patch->description,
+	                        .expect = expect,
+	                        .actor = actor};
+	enum store_status ret = store_tag_change(c, &ch);
+	if (ret == STORE_OK)
+		*rev = ch.rev;
+	return ret;
+}
+
+static enum store_status vers_tag_remove(struct store_conn *c, const struct tag_where *w,
+                                         const struct store_expect *expect,
+                                         const struct store_actor *actor)
+{
+	struct tag_change ch = {.where = *w, .verb = TAG_DELETE, .expect = expect, .actor = actor};
+	return store_tag_change(c, &ch);
 }
 
 static enum store_status tag_update_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_tag_update_op *o = (struct vers_tag_update_op *)op;
-	int64_t repo_id = 0, tag_id = 0;
-	enum store_status ret = repo_row(c, o->org_id, o->repo_name, &repo_id);
-	if (ret == STORE_OK)
-		ret = row_by_id_text(c, SQL_TAG_ROW, repo_id, o->tag_name, STORE_TAG_NOT_FOUND,
-		                     &tag_id);
+	struct tag_where w;
+	enum store_status ret = repo_tag_where(c, o->org_id, o->repo_name, o->tag_name, &w);
 	if (ret != STORE_OK)
 		return ret;
-	return tag_apply(c, SQL_TAG_UPDATE, o->org_id, tag_id, &o->patch);
+	return vers_tag_set(c, &w, &o->patch, &o->expect, &o->actor, &o->rev);
 }
 
 void vers_tag_update_op_init(struct vers_tag_update_op *o)
@@ -322,18 +341,11 @@ void vers_tag_update_op_init(struct vers_tag_update_op *o)
 static enum store_status tag_delete_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_tag_delete_op *o = (struct vers_tag_delete_op *)op;
-	int64_t repo_id = 0, tag_id = 0;
-	enum store_status ret = repo_row(c, o->org_id, o->repo_name, &repo_id);
-	if (ret == STORE_OK)
-		ret = row_by_id_text(c, SQL_TAG_ROW, repo_id, o->tag_name, STORE_TAG_NOT_FOUND,
-		                     &tag_id);
+	struct tag_where w;
+	enum store_status ret = repo_tag_where(c, o->org_id, o->repo_name, o->tag_name, &w);
 	if (ret != STORE_OK)
 		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_TAG_DELETE);
-	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, tag_id);
-	return store_step_done(st);
+	return vers_tag_remove(c, &w, &o->expect, &o->actor);
 }
 
 void vers_tag_delete_op_init(struct vers_tag_delete_op *o)
@@ -431,34 +443,11 @@ void vers_commit_delete_op_init(struct vers_commit_delete_op *o)
 
 /* ---- legacy commit tags ---- */
 
-static const char SQL_CTAG_INSERT[] =
-        "INSERT INTO commit_tags(uuid, org_id, name, commit_id, description, created_at, "
-        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)";
-static const char SQL_CTAG_ROW[] = "SELECT id FROM commit_tags WHERE org_id = ?1 AND name = ?2";
-static const char SQL_CTAG_UPDATE[] =
-        "UPDATE commit_tags SET commit_id = CASE WHEN ?2 THEN ?3 ELSE commit_id END, "
-        "description = CASE ?4 WHEN 0 THEN description ELSE ?5 END, updated_at = ?6 "
-        "WHERE id = ?1";
-static const char SQL_CTAG_DELETE[] = "DELETE FROM commit_tags WHERE id = ?1";
-
 static enum store_status commit_tag_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_commit_tag_create_op *o = (struct vers_commit_tag_create_op *)op;
-	int64_t commit_row = 0;
-	enum store_status ret = taggable_commit(c, o->org_id, o->commit_id, &commit_row);
-	if (ret != STORE_OK)
-		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_CTAG_INSERT);
-	if (st == NULL)
-		return STORE_ERROR;
-	store_new_uuid(o->tag_id);
-	store_bind_text(st, 1, o->tag_id);
-	sqlite3_bind_int64(st, 2, o->org_id);
-	store_bind_text(st, 3, o->tag_name);
-	sqlite3_bind_int64(st, 4, commit_row);
-	store_bind_text(st, 5, o->description);
-	sqlite3_bind_int64(st, 6, clock_now_us());
-	return store_step_done(st);
+	struct tag_where w = commit_tag_where(o->org_id, o->tag_name);
+	return vers_tag_insert(c, &w, o->commit_id, o->description, &o->actor, o->tag_id, &o->rev);
 }
 
 void vers_commit_tag_create_op_init(struct vers_commit_tag_create_op *o)
@@ -470,12 +459,8 @@ void vers_commit_tag_create_op_init(struct vers_commit_tag_create_op *o)
 static enum store_status commit_tag_update_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_commit_tag_update_op *o = (struct vers_commit_tag_update_op *)op;
-	int64_t tag_id = 0;
-	enum store_status ret = row_by_id_text(c, SQL_CTAG_ROW, o->org_id, o->tag_name,
-	                                       STORE_TAG_NOT_FOUND, &tag_id);
-	if (ret != STORE_OK)
-		return ret;
-	return tag_apply(c, SQL_CTAG_UPDATE, o->org_id, tag_id, &o->patch);
+	struct tag_where w = commit_tag_where(o->org_id, o->tag_name);
+	return vers_tag_set(c, &w, &o->patch, &o->expect, &o->actor, &o->rev);
 }
 
 void vers_commit_tag_update_op_init(struct vers_commit_tag_update_op *o)
@@ -487,16 +472,8 @@ void vers_commit_tag_update_op_init(struct vers_commit_tag_update_op *o)
 static enum store_status commit_tag_delete_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_commit_tag_delete_op *o = (struct vers_commit_tag_delete_op *)op;
-	int64_t tag_id = 0;
-	enum store_status ret = row_by_id_text(c, SQL_CTAG_ROW, o->org_id, o->tag_name,
-	                                       STORE_TAG_NOT_FOUND, &tag_id);
-	if (ret != STORE_OK)
-		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_CTAG_DELETE);
-	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, tag_id);
-	return store_step_done(st);
+	struct tag_where w = commit_tag_where(o->org_id, o->tag_name);
+	return vers_tag_remove(c, &w, &o->expect, &o->actor);
 }
 
 void vers_commit_tag_delete_op_init(struct vers_commit_tag_delete_op *o)

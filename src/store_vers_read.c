@@ -162,7 +162,7 @@ enum store_status store_vers_repo_get(struct store *s, const struct vers_repo_ke
 
 /* ---- tags (repository tags and legacy commit tags share one shape) ---- */
 
-#define TAG_COLS "t.uuid, t.name, c.uuid, t.description, t.created_at, t.updated_at "
+#define TAG_COLS "t.uuid, t.name, c.uuid, t.description, t.created_at, t.updated_at, t.rev "
 
 static const char SQL_REPO_TAGS[] =
         "SELECT " TAG_COLS "FROM repo_tags t JOIN commits c ON c.id = t.commit_id "
@@ -193,6 +193,7 @@ static void tag_view(sqlite3_stmt *st, struct vers_tag *t)
 	t->description = col_text(st, 3);
 	t->created_at = sqlite3_column_int64(st, 4);
 	t->updated_at = sqlite3_column_int64(st, 5);
+	t->rev = sqlite3_column_int64(st, 6);
 }
 
 /*

@@ -127,6 +127,8 @@ def vers_cases(fx):
             204),
         ("DELETE", "/api/v1/repositories/{repo_name}/tags/{tag_name}"): (
             f"{repo}/tags/{fx.tag}", None, (404, "repository not found"), 204),
+        ("GET", "/api/v1/repositories/{repo_name}/tags/{tag_name}/history"): (
+            f"{repo}/tags/{fx.tag}/history", None, (404, "repository not found"), 200),
         ("GET", "/api/v1/commits"): ("/api/v1/commits", None, 200, 200),
         ("POST", "/api/v1/commits"): ("/api/v1/commits", {"name": fresh}, 201, 201),
         ("GET", "/api/v1/commits/public"): ("/api/v1/commits/public", None, 200, 200),
@@ -147,6 +149,10 @@ def vers_cases(fx):
             (404, "tag not found"), 204),
         ("DELETE", "/api/v1/commit_tags/{tag_name}"): (
             f"/api/v1/commit_tags/{fx.ctag}", None, (404, "tag not found"), 204),
+        ("GET", "/api/v1/commit_tags/{tag_name}/history"): (
+            f"/api/v1/commit_tags/{fx.ctag}/history", None, (404, "tag not found"), 200),
+        ("GET", "/api/v1/events"): ("/api/v1/events", None, 200, 200),
+        ("GET", "/api/v1/events/head"): ("/api/v1/events/head", None, 200, 200),
     }
 
 
@@ -164,6 +170,8 @@ def ss_cases(fx):
             p + "/tags", "", None, not_found, 200),
         ("DELETE", "/v1/{project_id}/git/repos/{namespace}/{project}/tags/{tag_name}"): (
             f"{p}/tags/{fx.sstag}", "", None, not_found, 204),
+        ("GET", "/v1/{project_id}/git/repos/{namespace}/{project}/tags/{tag_name}/history"): (
+            f"{p}/tags/{fx.sstag}/history", "", None, not_found, 200),
         ("GET", "/v1/{project_id}/git/repos/{namespace}/{project}/branches"): (
             p + "/branches", "", None, not_found, 200),
         ("GET", "/v1/{project_id}/git/repos/{namespace}/{project}/commits"): (
