@@ -1,6 +1,7 @@
 /*
- * store - tagd's SQLite database: opening, migrations, connections and the
- * single writer.  Only the store modules (store*.c) know SQL.
+ * store - tagd's database, on SQLite (a file: the default) or PostgreSQL (a
+ * libpq URI): opening, migrations, connections and the writer.  Only the
+ * store (src/store/) knows SQL and the engines.
  *
  * Concurrency model:
  *  - Reads run on the calling thread with a connection borrowed from a pool;
@@ -77,6 +78,13 @@ int store_known_version(void);
 
 /* The version of the SQLite library in use (for build information). */
 const char *store_sqlite_version(void);
+
+/* Whether path is a PostgreSQL connection URI (postgresql:// or postgres://), not a file. */
+bool store_path_is_uri(const char *path);
+
+/* The backend of an open store ("sqlite", "postgresql") and its engine's version. */
+const char *store_engine(struct store *s);
+const char *store_engine_version(struct store *s);
 
 /*
  * A write operation.  Embed it as the first member of a specific operation
@@ -169,8 +177,5 @@ struct store_conn *store_reader(struct store *s);
 
 /* Return a connection taken with store_reader(). */
 void store_reader_release(struct store *s, struct store_conn *c);
-
-/* Map a SQLite result code to a status. */
-enum store_status store_status_from_sqlite(int rc);
 
 #endif
