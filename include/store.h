@@ -46,7 +46,9 @@ enum store_status {
 	STORE_CORRUPT,   /* database image is malformed */
 	STORE_NOMEM,
 	STORE_PRECONDITION, /* the object is not in the state the request expects (If-Match) */
-	STORE_ERROR,        /* any other SQLite failure */
+	STORE_UNAVAILABLE,  /* the database cannot be reached now (PostgreSQL down, a timeout) */
+	STORE_RETRY,        /* a conflict between concurrent transactions: run it again */
+	STORE_ERROR,        /* any other database failure */
 };
 
 /* A short English phrase for a status, for logs and CLI messages. */
@@ -55,8 +57,11 @@ const char *store_status_str(enum store_status st);
 struct store_options {
 	unsigned max_batch; /* operations per group commit; 1 turns batching off; 0: default */
 	unsigned busy_timeout_ms; /* 0: default (5000) */
-	bool synchronous_normal;  /* synchronous=NORMAL instead of FULL (not durable on power loss)
-	                           */
+	bool synchronous_normal;  /* SQLite: synchronous=NORMAL instead of FULL (not durable on
+	                             power loss) */
+	unsigned db_timeout_s;    /* PostgreSQL: connect and statement timeout; 0: default (5) */
+	unsigned pool_size;       /* PostgreSQL: connections at most (readers and writers); 0: 8 */
+	bool check_only;          /* open only if the schema is current; never migrate */
 };
 
 /*

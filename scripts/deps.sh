@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev uuid-dev
-            libsqlite3-dev nettle-dev libgnutls28-dev libsystemd-dev curl ca-certificates)
+            libsqlite3-dev libpq-dev nettle-dev libgnutls28-dev libsystemd-dev curl ca-certificates)
 test_pkgs=(check python3 clang-format sqlite3 procps openssl clang libclang-rt-dev)
 # clang and its runtime (libclang-rt-dev: ASan, UBSan, libFuzzer) build the
 # sanitizer and fuzz targets.  The contract tests run on node and npm.  They are looked for as commands:

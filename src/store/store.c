@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "errmsg.h"
 #include "log.h"
@@ -50,6 +51,10 @@ const char *store_status_str(enum store_status st)
 		return "out of memory";
 	case STORE_PRECONDITION:
 		return "precondition failed";
+	case STORE_UNAVAILABLE:
+		return "database unavailable";
+	case STORE_RETRY:
+		return "conflict between concurrent transactions";
 	case STORE_ERROR:
 		break;
 	}
@@ -84,6 +89,66 @@ static _Thread_local struct {
 
 static _Atomic uint64_t next_store_id = 1;
 
+/* ---- connecting, and reconnecting after the database went away ---- */
+
+#define BACKOFF_MIN_US (100 * 1000)
+#define BACKOFF_MAX_US (2 * 1000 * 1000)
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+struct store_conn *store_connect(struct store *s, bool writer)
+{
+	/*
+	 * After a failed attempt nobody tries again before the backoff has
+	 * passed (it doubles, up to 2 s): while the database is down requests
+	 * fail at once instead of each waiting out a connect timeout.
+	 */
+	uint64_t now = now_us();
+	if (now < atomic_load(&s->down_until_us))
+		return NULL;
+	char *err = NULL;
+	struct store_conn *c = s->be->connect(s, writer, &err);
+	if (c == NULL) {
+		uint64_t backoff = atomic_load(&s->backoff_us);
+		backoff = backoff == 0 ? BACKOFF_MIN_US : backoff * 2;
+		if (backoff > BACKOFF_MAX_US)
+			backoff = BACKOFF_MAX_US;
+		atomic_store(&s->backoff_us, backoff);
+		atomic_store(&s->down_until_us, now_us() + backoff);
+		/* One line per outage, not one per request. */
+		if (!atomic_exchange(&s->down, true))
+			log_msg(LOG_ERROR, "database unavailable", "error=\"%s\"",
+			        err ? err : "out of memory");
+		free(err);
+		return NULL;
+	}
+	atomic_store(&s->backoff_us, 0);
+	if (atomic_exchange(&s->down, false))
+		log_msg(LOG_INFO, "database available again", NULL);
+	return c;
+}
+
+/* Forget reader c (broken): off the lists, closed. */
+static void reader_drop(struct store *s, struct store_conn *c)
+{
+	pthread_mutex_lock(&s->pool_lock);
+	for (struct store_conn **p = &s->all; *p != NULL; p = &(*p)->next_all) {
+		if (*p == c) {
+			*p = c->next_all;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->pool_lock);
+	if (thread_reader.store_id == s->id && thread_reader.conn == c)
+		thread_reader.conn = NULL;
+	s->be->disconnect(c);
+}
+
 struct store_conn *store_reader(struct store *s)
 {
 	struct store_conn *c = NULL;
@@ -91,23 +156,26 @@ struct store_conn *store_reader(struct store *s)
 	if (thread_reader.store_id == s->id && thread_reader.conn != NULL &&
 	    !thread_reader.conn->in_use) {
 		c = thread_reader.conn;
-		c->in_use = true;
-		return c;
+		if (s->be->healthy(c)) {
+			c->in_use = true;
+			return c;
+		}
+		reader_drop(s, c);
+		c = NULL;
 	}
 	pthread_mutex_lock(&s->pool_lock);
 	c = s->pool;
 	if (c != NULL)
 		s->pool = c->next_free;
 	pthread_mutex_unlock(&s->pool_lock);
+	if (c != NULL && !s->be->healthy(c)) {
+		reader_drop(s, c);
+		c = NULL;
+	}
 	if (c == NULL) {
-		char *err = NULL;
-		c = s->be->connect(s, false, &err);
-		if (c == NULL) {
-			log_msg(LOG_ERROR, "cannot open read connection", "error=\"%s\"",
-			        err ? err : "out of memory");
-			free(err);
+		c = store_connect(s, false);
+		if (c == NULL)
 			return NULL;
-		}
 		pthread_mutex_lock(&s->pool_lock);
 		c->next_all = s->all;
 		s->all = c;

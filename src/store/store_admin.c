@@ -41,7 +41,7 @@ enum store_status store_ping(struct store *s)
 	struct store_conn *c = store_reader(s);
 	int64_t one = 0;
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status st = one_int(c, SQL_PING, &one);
 	store_reader_release(s, c);
 	return st;
@@ -51,7 +51,7 @@ enum store_status store_count_objects(struct store *s, struct store_counts *out)
 {
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status st = store_read_begin(c);
 	if (st == STORE_OK)
 		st = one_int(c, SQL_COUNT_ORGS, &out->orgs);

@@ -9,6 +9,7 @@
 
 #include "store_history.h"
 #include "store_internal.h"
+#include "store_tag.h"
 
 /* A page stops early once its strings pass this, so an answer stays bounded. */
 #define PAGE_BYTES (4u << 20)
@@ -29,15 +30,15 @@ static const char SQL_TOMBSTONE[] = "SELECT seq FROM event_tombstones WHERE org_
                                     "scope_kind = $2 AND scope = $3 AND tag = $4";
 
 /*
- * The revision of a live tag by its names: ?1 org, ?2 the repository (or
- * namespace), ?3 the project (ServiceStage), ?4 the tag.
+ * The revision of a live tag by its names: $1 the organization, then the
+ * repository, nothing or the namespace and project, then the tag.
  */
 static const char *const SQL_TAG_REV[] = {
         [HISTORY_SCOPE_REPOSITORY] = "SELECT t.rev FROM repo_tags t JOIN repos r "
                                      "ON r.id = t.repo_id WHERE r.org_id = $1 AND r.name = $2 "
-                                     "AND t.name = $4",
+                                     "AND t.name = $3",
         [HISTORY_SCOPE_COMMIT_TAGS] = "SELECT rev FROM commit_tags WHERE org_id = $1 AND "
-                                      "name = $4",
+                                      "name = $2",
         [HISTORY_SCOPE_SERVICESTAGE] = "SELECT t.rev FROM ss_tags t JOIN ss_projects p ON "
                                        "p.id = t.project_id JOIN ss_namespaces n ON "
                                        "n.id = p.namespace_id WHERE n.org_id = $1 AND "
@@ -145,7 +146,7 @@ static enum store_status event_get(struct store_conn *c, int64_t org_id, int64_t
 {
 	struct db_stmt *st = store_stmt(c, SQL_EVENT_ONE);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	db_bind_int(st, 2, seq);
 	int rc = db_step(st);
@@ -197,7 +198,7 @@ static enum store_status seq_hash(struct store_conn *c, const char *sql, int64_t
 {
 	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	int rc = db_step(st);
 	*found = rc == DB_ROW;
@@ -229,7 +230,7 @@ enum store_status store_history_head(struct store *s, int64_t org_id, struct his
 {
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = head_on(c, org_id, out);
@@ -242,7 +243,7 @@ enum store_status store_history_hash_at(struct store *s, int64_t org_id, int64_t
 {
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	struct history_head head;
 	struct history_event ev;
 	char *block = NULL;
@@ -286,10 +287,13 @@ static enum store_status tag_entry(struct store_conn *c, const struct history_ta
 	enum store_status ret = STORE_ERROR;
 	struct db_stmt *st = store_stmt(c, SQL_TAG_REV[key->scope]);
 	if (st != NULL) {
+		int k = 2;
 		db_bind_int(st, 1, key->org_id);
-		db_bind_text(st, 2, first);
-		db_bind_text(st, 3, rest);
-		db_bind_text(st, 4, key->tag);
+		if (key->scope != HISTORY_SCOPE_COMMIT_TAGS)
+			db_bind_text(st, k++, first);
+		if (key->scope == HISTORY_SCOPE_SERVICESTAGE)
+			db_bind_text(st, k++, rest);
+		db_bind_text(st, k, key->tag);
 		int rc = db_step(st);
 		if (rc == DB_ROW)
 			*seq = db_col_int(st, 0);
@@ -301,7 +305,7 @@ static enum store_status tag_entry(struct store_conn *c, const struct history_ta
 		return ret;
 	st = store_stmt(c, SQL_TOMBSTONE);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, key->org_id);
 	db_bind_text(st, 2, history_scope_name(key->scope));
 	db_bind_text(st, 3, key->scope_name);
@@ -365,7 +369,7 @@ enum store_status store_history_tag(struct store *s, const struct history_tag_ke
 		return STORE_INVALID;
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	struct history_head head;
 	int64_t start = 0;
 	enum store_status ret = store_read_begin(c);
@@ -404,7 +408,7 @@ enum store_status store_history_feed(struct store *s, int64_t org_id, int64_t af
 		return STORE_INVALID;
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	struct db_stmt *st = store_stmt(c, SQL_FEED);
 	enum store_status ret = STORE_ERROR;
 	if (st != NULL) {
@@ -426,7 +430,7 @@ static const char SQL_ALL_EVENTS[] =
  * Tags changed since history began (rev above the checkpoint), each with
  * the event its rev names: (scope name, tag, commit, description, rev,
  * event seq, scope_kind, scope, tag, action, commit_ref,
- * description_changed, description).  ?1 org, ?2 checkpoint.
+ * description_changed, description).  $1 org, $2 checkpoint.
  */
 #define TAG_CHECK_COLS                                                                             \
 	"t.rev, e.seq, e.scope_kind, e.scope, e.tag, e.action, e.commit_ref, "                     \
@@ -576,7 +580,7 @@ static enum store_status verify_chain(struct store_conn *c, int64_t org_id, stru
 
 	struct db_stmt *st = store_stmt(c, SQL_ALL_EVENTS);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	enum store_status ret = STORE_OK;
 	int rc = DB_DONE;
@@ -640,7 +644,7 @@ static enum store_status verify_tags(struct store_conn *c, int64_t org_id, struc
 	for (int scope = 0; v->ok && scope < 3; scope++) {
 		struct db_stmt *st = store_stmt(c, SQL_TAG_CHECKS[scope]);
 		if (st == NULL)
-			return STORE_ERROR;
+			return store_conn_error(c);
 		db_bind_int(st, 1, org_id);
 		db_bind_int(st, 2, v->head.floor_seq);
 		int rc = DB_DONE;
@@ -698,7 +702,7 @@ static enum store_status verify_tombstones(struct store_conn *c, int64_t org_id,
 {
 	struct db_stmt *st = store_stmt(c, SQL_TOMBSTONE_CHECKS);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	db_bind_int(st, 2, v->head.floor_seq);
 	int rc = DB_DONE;
@@ -760,7 +764,7 @@ enum store_status store_history_verify(struct store *s, int64_t org_id, struct h
 	out->ok = true;
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	struct walk w = {0};
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
@@ -807,7 +811,7 @@ static enum store_status org_seq_exec(struct store_conn *c, const char *sql, int
 {
 	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	db_bind_int(st, 2, seq);
 	return store_step_done(st);
@@ -820,12 +824,15 @@ static enum store_status prune_org(struct store_conn *c, int64_t org_id, int64_t
 	int64_t floor = 0;
 	uint8_t hash[HISTORY_HASH_LEN];
 	bool found;
-	enum store_status ret = seq_hash(c, SQL_FLOOR, org_id, &floor, hash, &found);
+	/* Appends to this chain wait while it is cut (the checkpoint moves with it). */
+	enum store_status ret = store_tag_lock(c, org_id);
+	if (ret == STORE_OK)
+		ret = seq_hash(c, SQL_FLOOR, org_id, &floor, hash, &found);
 	if (ret != STORE_OK)
 		return ret;
 	struct db_stmt *st = store_stmt(c, SQL_PRUNE_SCAN);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	db_bind_int(st, 2, floor);
 	db_bind_int(st, 3, budget + 1);
@@ -856,7 +863,7 @@ static enum store_status prune_org(struct store_conn *c, int64_t org_id, int64_t
 		return ret;
 	st = store_stmt(c, SQL_PRUNE_FLOOR);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	db_bind_int(st, 2, last);
 	db_bind_blob(st, 3, hash, HISTORY_HASH_LEN);
@@ -881,7 +888,7 @@ static enum store_status prune_run(struct store_conn *c, struct store_op *op)
 		size_t n = 0;
 		struct db_stmt *st = store_stmt(c, SQL_PRUNE_ORGS);
 		if (st == NULL)
-			return STORE_ERROR;
+			return store_conn_error(c);
 		db_bind_int(st, 1, after);
 		db_bind_int(st, 2, BATCH);
 		int rc = DB_DONE;

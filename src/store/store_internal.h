@@ -15,6 +15,7 @@
 #define TAGD_STORE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,6 +75,8 @@ struct store_backend {
 	/* Open a connection (the writer's, or a reader's); NULL and *err (malloc'd) on failure. */
 	struct store_conn *(*connect)(struct store *s, bool writer, char **err);
 	void (*disconnect)(struct store_conn *c);
+	/* Whether c can still be used (a PostgreSQL connection breaks when the server goes). */
+	bool (*healthy)(struct store_conn *c);
 
 	/*
 	 * The prepared statement for sql (a static string: its address is the
@@ -229,10 +232,22 @@ struct store {
 
 	struct store_stats stats; /* under queue_lock */
 
+	/* The database's availability, for reconnecting (store_connect). */
+	_Atomic uint64_t down_until_us; /* no new connection attempt before this (monotonic) */
+	_Atomic uint64_t backoff_us;
+	_Atomic bool down;
+
 	/* Last-use writes claimed recently, by token (see store_touch_claim). */
 	pthread_mutex_t touch_lock;
 	struct touch_slot touch[STORE_TOUCH_SLOTS];
 };
+
+/*
+ * A new connection, or NULL while the database is unavailable (then at
+ * most one attempt is made per backoff period, 100 ms doubling to 2 s, and
+ * the outage is logged once).
+ */
+struct store_conn *store_connect(struct store *s, bool writer);
 
 /* The writer thread's body (store_writer.c); arg is the store. */
 void *store_writer_main(void *arg);

@@ -26,7 +26,7 @@ static enum store_status org_create_run(struct store_conn *c, struct store_op *o
 	struct org_create_op *o = (struct org_create_op *)op;
 	struct db_stmt *st = store_stmt(c, SQL_ORG_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	store_new_uuid(o->uuid);
 	db_bind_text(st, 1, o->uuid);
 	db_bind_text(st, 2, o->name);
@@ -55,7 +55,7 @@ static enum store_status org_lookup(struct store *s, const char *sql, const char
 
 	memset(out, 0, sizeof(*out));
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
 		goto out;
@@ -99,7 +99,7 @@ enum store_status store_org_count(struct store *s, int64_t *out)
 	enum store_status ret = STORE_ERROR;
 
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	struct db_stmt *st = store_stmt(c, SQL_ORG_COUNT);
 	if (st != NULL) {
 		if (db_step(st) == DB_ROW) {
@@ -121,7 +121,7 @@ static enum store_status org_id_of(struct store_conn *c, const char *name, int64
 {
 	struct db_stmt *st = store_stmt(c, SQL_ORG_ID);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_text(st, 1, name);
 	return store_step_id(st, STORE_ORG_NOT_FOUND, id);
 }
@@ -139,7 +139,7 @@ static enum store_status token_create_run(struct store_conn *c, struct store_op 
 		return ret;
 	struct db_stmt *st = store_stmt(c, SQL_TOKEN_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	db_bind_text(st, 2, o->public_id);
 	db_bind_blob(st, 3, o->digest, STORE_DIGEST_LEN);
@@ -169,7 +169,7 @@ static enum store_status token_revoke_run(struct store_conn *c, struct store_op 
 		return ret;
 	struct db_stmt *st = store_stmt(c, SQL_TOKEN_REVOKE);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	db_bind_text(st, 2, o->public_id);
 	db_bind_int(st, 3, clock_now_us());
@@ -270,7 +270,7 @@ static enum store_status token_touch_run(struct store_conn *c, struct store_op *
 	struct token_touch_op *o = (struct token_touch_op *)op;
 	struct db_stmt *st = store_stmt(c, SQL_TOKEN_TOUCH);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_text(st, 1, o->public_id);
 	db_bind_int(st, 2, o->at);
 	return store_step_done(st);
@@ -325,7 +325,7 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 	int64_t now = clock_now_us(), last_used = 0;
 
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	struct db_stmt *st = store_stmt(c, SQL_TOKEN_VERIFY);
 	if (st == NULL) {
 		store_reader_release(s, c);

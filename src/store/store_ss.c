@@ -68,7 +68,7 @@ static enum store_status org_row(struct store_conn *c, const char *name, int64_t
 {
 	struct db_stmt *st = store_stmt(c, SQL_SS_ORG_ID);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_text(st, 1, name);
 	return store_step_id(st, STORE_ORG_NOT_FOUND, id);
 }
@@ -95,7 +95,7 @@ static enum store_status auth_create_run(struct store_conn *c, struct store_op *
 		return ret;
 	struct db_stmt *st = store_stmt(c, SQL_AUTH_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	db_bind_text(st, 2, o->name);
 	db_bind_text(st, 3, type);
@@ -108,7 +108,7 @@ static enum store_status auth_create_run(struct store_conn *c, struct store_op *
 	for (size_t i = 0; i < o->nnamespaces; i++) {
 		st = store_stmt(c, SQL_AUTH_NS_INSERT);
 		if (st == NULL)
-			return STORE_ERROR;
+			return store_conn_error(c);
 		db_bind_int(st, 1, auth_id);
 		db_bind_text(st, 2, o->namespaces[i]);
 		ret = store_step_done(st);
@@ -133,7 +133,7 @@ static enum store_status auth_delete_run(struct store_conn *c, struct store_op *
 		return ret;
 	struct db_stmt *st = store_stmt(c, SQL_AUTH_DELETE);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	db_bind_text(st, 2, o->name);
 	ret = store_step_done(st);
@@ -209,7 +209,7 @@ static enum store_status auth_list_read(struct store_conn *c, int64_t org_id, st
 
 	struct db_stmt *st = store_stmt(c, SQL_AUTH_LIST);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	while ((rc = db_step(st)) == DB_ROW) {
 		if (count == cap) {
@@ -265,7 +265,7 @@ enum store_status store_ss_auth_list(struct store *s, int64_t org_id, struct ss_
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = auth_list_read(c, org_id, out, n);
@@ -278,7 +278,7 @@ enum store_status store_ss_auth_find(struct store *s, int64_t org_id, const char
 {
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = STORE_ERROR;
 	struct db_stmt *st = store_stmt(c, SQL_AUTH_FIND);
 	if (st != NULL) {
@@ -328,7 +328,7 @@ static enum store_status auth_covers(struct store_conn *c, int64_t org_id, int64
 {
 	struct db_stmt *st = store_stmt(c, SQL_AUTH_SCOPE);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, auth_id);
 	db_bind_int(st, 2, org_id);
 	int rc = db_step(st);
@@ -340,7 +340,7 @@ static enum store_status auth_covers(struct store_conn *c, int64_t org_id, int64
 		return STORE_OK;
 	st = store_stmt(c, SQL_AUTH_COVERS);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, auth_id);
 	db_bind_text(st, 2, name);
 	rc = db_step(st);
@@ -355,7 +355,7 @@ static enum store_status find_namespace(struct store_conn *c, const struct ss_wh
 {
 	struct db_stmt *st = store_stmt(c, SQL_NS_FIND);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, w->org_id);
 	bind_id(st, 2, w->namespace);
 	db_bind_text(st, 3, w->namespace);
@@ -387,7 +387,7 @@ static enum store_status find_project(struct store_conn *c, const struct ss_wher
 		stripped = w->project + nslen + 1;
 	struct db_stmt *st = store_stmt(c, SQL_PROJECT_FIND);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, out->ns_id);
 	bind_id(st, 2, w->project);
 	db_bind_text(st, 3, w->project);
@@ -441,7 +441,7 @@ enum store_status ss_ref_resolve(struct store_conn *c, int64_t project_id, const
 	memset(out, 0, sizeof(*out));
 	struct db_stmt *st = store_stmt(c, SQL_REF_BRANCH);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, project_id);
 	db_bind_text(st, 2, ref);
 	rc = db_step(st);
@@ -457,7 +457,7 @@ enum store_status ss_ref_resolve(struct store_conn *c, int64_t project_id, const
 
 	st = store_stmt(c, SQL_REF_TAG);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, project_id);
 	db_bind_text(st, 2, ref);
 	rc = db_step(st);
@@ -478,7 +478,7 @@ enum store_status ss_ref_resolve(struct store_conn *c, int64_t project_id, const
 		lower[i] = (char)(ref[i] >= 'A' && ref[i] <= 'F' ? ref[i] - 'A' + 'a' : ref[i]);
 	st = store_stmt(c, SQL_REF_SHA);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, project_id);
 	db_bind_text(st, 2, lower);
 	size_t found = 0;

@@ -142,7 +142,7 @@ enum store_status store_ss_project_info(struct store *s, const struct ss_where *
 	struct ss_scope sc;
 
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = ss_scope_resolve(c, w, true, &sc);
 	if (ret == STORE_OK) {
 		snprintf(out->namespace_id, sizeof(out->namespace_id), "%lld", (long long)sc.ns_id);
@@ -202,7 +202,7 @@ enum store_status store_ss_tag_exists(struct store *s, const struct ss_where *w,
 	struct ss_scope sc;
 
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = ss_scope_resolve(c, w, true, &sc);
 	if (ret == STORE_OK) {
 		struct db_stmt *st = store_stmt(c, SQL_TAG_EXISTS);
@@ -283,7 +283,7 @@ static enum store_status history_anchor(struct store_conn *c, const struct ss_sc
 	*commit_id = r.commit_id;
 	struct db_stmt *st = store_stmt(c, SQL_FIRST_RECORDED);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, r.commit_id);
 	int rc = db_step(st);
 	if (rc == DB_ROW) {

@@ -33,7 +33,7 @@ static enum store_status project_create_run(struct store_conn *c, struct store_o
 			return STORE_INVALID;
 		st = store_stmt(c, SQL_NS_INSERT);
 		if (st == NULL)
-			return STORE_ERROR;
+			return store_conn_error(c);
 		db_bind_int(st, 1, o->where.org_id);
 		db_bind_text(st, 2, o->where.namespace);
 		db_bind_int(st, 3, now);
@@ -45,7 +45,7 @@ static enum store_status project_create_run(struct store_conn *c, struct store_o
 		return ret;
 	st = store_stmt(c, SQL_PROJECT_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, sc.ns_id);
 	db_bind_text(st, 2, o->name);
 	db_bind_int(st, 3, now);
@@ -93,7 +93,7 @@ static enum store_status commit_find(struct store_conn *c, int64_t project_id, c
 	bool oom = false;
 	struct db_stmt *st = store_stmt(c, SQL_COMMIT_FIND);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, project_id);
 	db_bind_text(st, 2, sha);
 	int rc = db_step(st);
@@ -119,7 +119,7 @@ static enum store_status record_on_branch(struct store_conn *c, const struct ss_
 	int64_t branch_id = 0, head = 0;
 	struct db_stmt *st = store_stmt(c, SQL_BRANCH_FIND);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, sc->project_id);
 	db_bind_text(st, 2, name);
 	int rc = db_step(st);
@@ -137,14 +137,14 @@ static enum store_status record_on_branch(struct store_conn *c, const struct ss_
 			return STORE_CONFLICT;
 		st = store_stmt(c, SQL_BRANCH_MOVE);
 		if (st == NULL)
-			return STORE_ERROR;
+			return store_conn_error(c);
 		db_bind_int(st, 1, branch_id);
 		db_bind_int(st, 2, commit_id);
 		ret = store_step_done(st);
 	} else {
 		st = store_stmt(c, SQL_BRANCH_INSERT);
 		if (st == NULL)
-			return STORE_ERROR;
+			return store_conn_error(c);
 		db_bind_int(st, 1, sc->project_id);
 		db_bind_text(st, 2, name);
 		db_bind_int(st, 3, commit_id);
@@ -153,7 +153,7 @@ static enum store_status record_on_branch(struct store_conn *c, const struct ss_
 		if (ret == STORE_OK && sc->default_branch_id == 0) {
 			st = store_stmt(c, SQL_DEFAULT_BRANCH);
 			if (st == NULL)
-				return STORE_ERROR;
+				return store_conn_error(c);
 			db_bind_int(st, 1, sc->project_id);
 			db_bind_int(st, 2, branch_id);
 			ret = store_step_done(st);
@@ -163,7 +163,7 @@ static enum store_status record_on_branch(struct store_conn *c, const struct ss_
 		return ret;
 	st = store_stmt(c, SQL_HISTORY_APPEND);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, branch_id);
 	db_bind_int(st, 2, commit_id);
 	return store_step_done(st);
@@ -189,7 +189,7 @@ static enum store_status commit_create_run(struct store_conn *c, struct store_op
 	if (!known) {
 		struct db_stmt *st = store_stmt(c, SQL_COMMIT_INSERT);
 		if (st == NULL)
-			return STORE_ERROR;
+			return store_conn_error(c);
 		db_bind_int(st, 1, sc.project_id);
 		db_bind_text(st, 2, o->sha);
 		db_bind_text(st, 3, o->message);
@@ -241,6 +241,10 @@ static enum store_status tag_create_run(struct store_conn *c, struct store_op *o
 	struct tag_where tw;
 	char scope_name[2 * SS_NAME_MAX + 2];
 
+	enum store_status locked = store_tag_lock(c, o->where.org_id);
+	if (locked != STORE_OK)
+		return locked;
+
 	enum store_status ret = ss_scope_resolve(c, &o->where, true, &sc);
 	if (ret != STORE_OK)
 		return ret;
@@ -270,6 +274,10 @@ static enum store_status tag_delete_run(struct store_conn *c, struct store_op *o
 	struct ss_scope sc;
 	struct tag_where tw;
 	char scope_name[2 * SS_NAME_MAX + 2];
+
+	enum store_status locked = store_tag_lock(c, o->where.org_id);
+	if (locked != STORE_OK)
+		return locked;
 
 	enum store_status ret = ss_scope_resolve(c, &o->where, true, &sc);
 	if (ret == STORE_OK)

@@ -12,18 +12,20 @@
 
 /*
  * Per scope: find a tag by (key, name) as (id, uuid, commit row, commit ref,
- * description, rev); insert; update commit, description, updated_at and rev
- * by id; delete by id; a commit's ref by row; names after ?2 (for deleting
- * them all in bounded steps).
+ * description, rev), locking its row; insert ($1 uuid, $2 key, $3 name, $4
+ * commit, $5 description, $6 now, $7 rev; ServiceStage tags have no uuid, so
+ * theirs start at $1 = key); update commit, description, updated_at and rev
+ * by id ($1 id, $2 commit, $3 description, $4 now, $5 rev; ServiceStage: no
+ * updated_at, rev is $4); delete by id; a commit's ref by row; names after
+ * $2 (for deleting them all in bounded steps).
  */
 struct tag_sql {
 	const char *find;
-	const char
-	        *insert; /* ?1 uuid, ?2 key, ?3 name, ?4 commit, ?5 description, ?6 now, ?7 rev */
-	const char *update; /* ?1 id, ?2 commit, ?3 description, ?4 now, ?5 rev */
+	const char *insert;
+	const char *update;
 	const char *del;
 	const char *commit_ref;
-	const char *names_after; /* ?1 key, ?2 after, ?3 limit */
+	const char *names_after; /* $1 key, $2 after, $3 limit */
 };
 
 static const struct tag_sql tag_sql[] = {
@@ -31,7 +33,7 @@ static const struct tag_sql tag_sql[] = {
                 {
                         .find = "SELECT t.id, t.uuid, t.commit_id, c.uuid, t.description, t.rev "
                                 "FROM repo_tags t JOIN commits c ON c.id = t.commit_id "
-                                "WHERE t.repo_id = $1 AND t.name = $2",
+                                "WHERE t.repo_id = $1 AND t.name = $2 FOR UPDATE OF t",
                         .insert = "INSERT INTO repo_tags(uuid, repo_id, name, commit_id, "
                                   "description, created_at, updated_at, rev) "
                                   "VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
@@ -46,7 +48,7 @@ static const struct tag_sql tag_sql[] = {
                 {
                         .find = "SELECT t.id, t.uuid, t.commit_id, c.uuid, t.description, t.rev "
                                 "FROM commit_tags t JOIN commits c ON c.id = t.commit_id "
-                                "WHERE t.org_id = $1 AND t.name = $2",
+                                "WHERE t.org_id = $1 AND t.name = $2 FOR UPDATE OF t",
                         .insert = "INSERT INTO commit_tags(uuid, org_id, name, commit_id, "
                                   "description, created_at, updated_at, rev) "
                                   "VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
@@ -62,11 +64,11 @@ static const struct tag_sql tag_sql[] = {
                 {
                         .find = "SELECT t.id, NULL, t.commit_id, c.sha, t.message, t.rev "
                                 "FROM ss_tags t JOIN ss_commits c ON c.id = t.commit_id "
-                                "WHERE t.project_id = $1 AND t.name = $2",
+                                "WHERE t.project_id = $1 AND t.name = $2 FOR UPDATE OF t",
                         .insert = "INSERT INTO ss_tags(project_id, name, commit_id, message, "
-                                  "created_at, rev) VALUES ($2, $3, $4, coalesce($5, ''), $6, $7)",
+                                  "created_at, rev) VALUES ($1, $2, $3, coalesce($4, ''), $5, $6)",
                         .update = "UPDATE ss_tags SET commit_id = $2, "
-                                  "message = coalesce($3, ''), rev = $5 WHERE id = $1",
+                                  "message = coalesce($3, ''), rev = $4 WHERE id = $1",
                         .del = "DELETE FROM ss_tags WHERE id = $1",
                         .commit_ref = "SELECT sha FROM ss_commits WHERE id = $1",
                         .names_after = "SELECT name FROM ss_tags WHERE project_id = $1 "
@@ -89,7 +91,7 @@ static enum store_status tag_find(struct store_conn *c, const struct tag_where *
 {
 	struct db_stmt *st = store_stmt(c, tag_sql[w->scope].find);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, w->key);
 	db_bind_text(st, 2, w->tag);
 	int rc = db_step(st);
@@ -118,7 +120,7 @@ static enum store_status commit_ref(struct store_conn *c, enum history_scope sco
 		return STORE_OK;
 	struct db_stmt *st = store_stmt(c, tag_sql[scope].commit_ref);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, commit->row);
 	int rc = db_step(st);
 	enum store_status ret = STORE_COMMIT_NOT_FOUND;
@@ -192,7 +194,7 @@ static enum store_status seq_hash(struct store_conn *c, const char *sql, int64_t
 {
 	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	int rc = db_step(st);
 	enum store_status ret = STORE_OK;
@@ -232,7 +234,7 @@ static enum store_status event_write(struct store_conn *c, int64_t org_id, struc
 
 	struct db_stmt *st = store_stmt(c, SQL_EVENT_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	db_bind_int(st, 2, ev->seq);
 	db_bind_text(st, 3, ev->id);
@@ -269,7 +271,7 @@ enum store_status store_event_append(struct store_conn *c, int64_t org_id, struc
 
 /*
  * A tag name's tombstone: bind (org, scope kind, scope, tag) to a statement
- * of the three above; with seq > 0 also ?5.
+ * of the three above; with seq > 0 also $5.
  */
 static struct db_stmt *tombstone_stmt(struct store_conn *c, const char *sql,
                                       const struct tag_where *w)
@@ -290,7 +292,7 @@ static enum store_status tombstone_find(struct store_conn *c, const struct tag_w
 {
 	struct db_stmt *st = tombstone_stmt(c, SQL_TOMBSTONE, w);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	int rc = db_step(st);
 	*seq = rc == DB_ROW ? db_col_int(st, 0) : 0;
 	db_reset(st);
@@ -323,34 +325,38 @@ static enum store_status tag_write(struct store_conn *c, const struct tag_change
 {
 	const struct tag_sql *sql = &tag_sql[ch->where.scope];
 	struct db_stmt *st;
+	/* ServiceStage tags have no UUID and no updated_at: their parameters come one earlier. */
+	bool ss = ch->where.scope == HISTORY_SCOPE_SERVICESTAGE;
+	int k = ss ? 0 : 1;
 	switch (ch->verb) {
 	case TAG_CREATE:
 		st = store_stmt(c, sql->insert);
 		if (st == NULL)
-			return STORE_ERROR;
-		if (ch->where.scope != HISTORY_SCOPE_SERVICESTAGE)
+			return store_conn_error(c);
+		if (!ss)
 			db_bind_text(st, 1, ch->tag_id);
-		db_bind_int(st, 2, ch->where.key);
-		db_bind_text(st, 3, ch->where.tag);
-		db_bind_int(st, 4, commit->row);
-		db_bind_text(st, 5, description);
-		db_bind_int(st, 6, now);
-		db_bind_int(st, 7, rev);
+		db_bind_int(st, k + 1, ch->where.key);
+		db_bind_text(st, k + 2, ch->where.tag);
+		db_bind_int(st, k + 3, commit->row);
+		db_bind_text(st, k + 4, description);
+		db_bind_int(st, k + 5, now);
+		db_bind_int(st, k + 6, rev);
 		return store_step_done(st);
 	case TAG_SET:
 		st = store_stmt(c, sql->update);
 		if (st == NULL)
-			return STORE_ERROR;
+			return store_conn_error(c);
 		db_bind_int(st, 1, old->id);
 		db_bind_int(st, 2, commit->row);
 		db_bind_text(st, 3, description);
-		db_bind_int(st, 4, now);
-		db_bind_int(st, 5, rev);
+		if (!ss)
+			db_bind_int(st, 4, now);
+		db_bind_int(st, 4 + k, rev);
 		return store_step_done(st);
 	case TAG_DELETE:
 		st = store_stmt(c, sql->del);
 		if (st == NULL)
-			return STORE_ERROR;
+			return store_conn_error(c);
 		db_bind_int(st, 1, old->id);
 		return store_step_done(st);
 	}

@@ -47,7 +47,7 @@ static enum store_status repo_create_run(struct store_conn *c, struct store_op *
 	struct vers_repo_create_op *o = (struct vers_repo_create_op *)op;
 	struct db_stmt *st = store_stmt(c, SQL_REPO_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	store_new_uuid(o->repo_id);
 	db_bind_text(st, 1, o->repo_id);
 	db_bind_int(st, 2, o->org_id);
@@ -76,11 +76,12 @@ static enum store_status commit_create_run(struct store_conn *c, struct store_op
 	struct vers_commit *out = &o->out;
 	bool oom = false;
 
+	vers_commit_release(out); /* a batch may be run again after a conflict */
 	if (o->commit_id[0] == '\0')
 		store_new_uuid(o->commit_id);
 	struct db_stmt *st = store_stmt(c, SQL_COMMIT_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	int64_t now = clock_now_us();
 	const char *name = o->name ? o->name : o->commit_id;
 	db_bind_text(st, 1, o->commit_id);
@@ -95,7 +96,7 @@ static enum store_status commit_create_run(struct store_conn *c, struct store_op
 
 	st = store_stmt(c, SQL_ORG_UUID);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, o->org_id);
 	if (db_step(st) != DB_ROW) {
 		db_reset(st);
@@ -134,7 +135,7 @@ static enum store_status repo_row(struct store_conn *c, int64_t org_id, const ch
 {
 	struct db_stmt *st = store_stmt(c, SQL_REPO_ID);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	db_bind_text(st, 2, name);
 	return store_step_id(st, STORE_REPO_NOT_FOUND, id);
@@ -149,7 +150,7 @@ static enum store_status taggable_commit(struct store_conn *c, int64_t org_id, c
 {
 	struct db_stmt *st = store_stmt(c, SQL_COMMIT_OWNER);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_text(st, 1, uuid);
 	int rc = db_step(st);
 	enum store_status ret = STORE_COMMIT_NOT_FOUND;
@@ -210,6 +211,9 @@ static enum store_status vers_tag_insert(struct store_conn *c, const struct tag_
 static enum store_status tag_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_tag_create_op *o = (struct vers_tag_create_op *)op;
+	enum store_status locked = store_tag_lock(c, o->org_id);
+	if (locked != STORE_OK)
+		return locked;
 	struct tag_where w;
 	enum store_status ret = repo_tag_where(c, o->org_id, o->repo_name, o->tag_name, &w);
 	if (ret != STORE_OK)
@@ -235,7 +239,7 @@ static enum store_status repo_change(struct store_conn *c, const char *sql, int6
 {
 	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	db_bind_text(st, 2, name);
 	if (has_extra)
@@ -253,6 +257,9 @@ static enum store_status repo_change(struct store_conn *c, const char *sql, int6
 static enum store_status repo_delete_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_repo_delete_op *o = (struct vers_repo_delete_op *)op;
+	enum store_status locked = store_tag_lock(c, o->org_id);
+	if (locked != STORE_OK)
+		return locked;
 	struct tag_where w;
 	enum store_status ret = repo_tag_where(c, o->org_id, o->name, NULL, &w);
 	if (ret == STORE_OK)
@@ -325,6 +332,9 @@ static enum store_status vers_tag_remove(struct store_conn *c, const struct tag_
 static enum store_status tag_update_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_tag_update_op *o = (struct vers_tag_update_op *)op;
+	enum store_status locked = store_tag_lock(c, o->org_id);
+	if (locked != STORE_OK)
+		return locked;
 	struct tag_where w;
 	enum store_status ret = repo_tag_where(c, o->org_id, o->repo_name, o->tag_name, &w);
 	if (ret != STORE_OK)
@@ -341,6 +351,9 @@ void vers_tag_update_op_init(struct vers_tag_update_op *o)
 static enum store_status tag_delete_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_tag_delete_op *o = (struct vers_tag_delete_op *)op;
+	enum store_status locked = store_tag_lock(c, o->org_id);
+	if (locked != STORE_OK)
+		return locked;
 	struct tag_where w;
 	enum store_status ret = repo_tag_where(c, o->org_id, o->repo_name, o->tag_name, &w);
 	if (ret != STORE_OK)
@@ -371,7 +384,7 @@ static enum store_status commit_read(struct store_conn *c, int64_t id, struct ve
 	bool oom = false;
 	struct db_stmt *st = store_stmt(c, SQL_COMMIT_READ);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, id);
 	int rc = db_step(st);
 	if (rc != DB_ROW) {
@@ -398,12 +411,14 @@ static enum store_status commit_update_run(struct store_conn *c, struct store_op
 {
 	struct vers_commit_update_op *o = (struct vers_commit_update_op *)op;
 	int64_t row = 0;
+
+	vers_commit_release(&o->out); /* a batch may be run again after a conflict */
 	enum store_status ret = taggable_commit(c, o->org_id, o->commit_id, &row);
 	if (ret != STORE_OK)
 		return ret;
 	struct db_stmt *st = store_stmt(c, SQL_COMMIT_UPDATE);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, row);
 	db_bind_int(st, 2, o->is_public);
 	db_bind_text(st, 3, o->name);
@@ -429,7 +444,7 @@ static enum store_status commit_delete_run(struct store_conn *c, struct store_op
 		return ret;
 	struct db_stmt *st = store_stmt(c, SQL_COMMIT_DELETE);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, row);
 	db_bind_int(st, 2, clock_now_us());
 	return store_step_done(st);
@@ -446,6 +461,9 @@ void vers_commit_delete_op_init(struct vers_commit_delete_op *o)
 static enum store_status commit_tag_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_commit_tag_create_op *o = (struct vers_commit_tag_create_op *)op;
+	enum store_status locked = store_tag_lock(c, o->org_id);
+	if (locked != STORE_OK)
+		return locked;
 	struct tag_where w = commit_tag_where(o->org_id, o->tag_name);
 	return vers_tag_insert(c, &w, o->commit_id, o->description, &o->actor, o->tag_id, &o->rev);
 }
@@ -459,6 +477,9 @@ void vers_commit_tag_create_op_init(struct vers_commit_tag_create_op *o)
 static enum store_status commit_tag_update_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_commit_tag_update_op *o = (struct vers_commit_tag_update_op *)op;
+	enum store_status locked = store_tag_lock(c, o->org_id);
+	if (locked != STORE_OK)
+		return locked;
 	struct tag_where w = commit_tag_where(o->org_id, o->tag_name);
 	return vers_tag_set(c, &w, &o->patch, &o->expect, &o->actor, &o->rev);
 }
@@ -472,6 +493,9 @@ void vers_commit_tag_update_op_init(struct vers_commit_tag_update_op *o)
 static enum store_status commit_tag_delete_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_commit_tag_delete_op *o = (struct vers_commit_tag_delete_op *)op;
+	enum store_status locked = store_tag_lock(c, o->org_id);
+	if (locked != STORE_OK)
+		return locked;
 	struct tag_where w = commit_tag_where(o->org_id, o->tag_name);
 	return vers_tag_remove(c, &w, &o->expect, &o->actor);
 }

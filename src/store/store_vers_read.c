@@ -82,7 +82,7 @@ enum store_status store_vers_repos(struct store *s, int64_t org_id, vers_repo_fn
 	enum store_status ret = STORE_ERROR;
 
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	struct db_stmt *st = store_stmt(c, SQL_REPOS);
 	if (st != NULL) {
 		db_bind_int(st, 1, org_id);
@@ -98,7 +98,7 @@ enum store_status store_vers_public_repos(struct store *s, vers_repo_fn fn, void
 	enum store_status ret = STORE_ERROR;
 
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	struct db_stmt *st = store_stmt(c, SQL_PUBLIC_REPOS);
 	if (st != NULL)
 		ret = repo_walk(c, st, true, fn, ctx);
@@ -116,7 +116,7 @@ static enum store_status repo_find(struct store_conn *c, const struct vers_repo_
 	bool public = key->org_name != NULL;
 	struct db_stmt *st = store_stmt(c, public ? SQL_REPO_PUBLIC : SQL_REPO_PRIVATE);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	if (public)
 		db_bind_text(st, 1, key->org_name);
 	else
@@ -154,7 +154,7 @@ enum store_status store_vers_repo_get(struct store *s, const struct vers_repo_ke
 
 	memset(out, 0, sizeof(*out));
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = repo_find(c, key, &row, out);
 	store_reader_release(s, c);
 	return ret;
@@ -177,7 +177,7 @@ static const char SQL_COMMIT_TAG[] =
         "SELECT " TAG_COLS "FROM commit_tags t JOIN commits c ON c.id = t.commit_id "
         "WHERE t.org_id = $1 AND t.name = $2";
 
-/* Pages: ?2 is the exclusive lower bound ('' from the start: no name is empty), ?3 the limit. */
+/* Pages: $2 is the exclusive lower bound ('' from the start: no name is empty), $3 the limit. */
 static const char SQL_REPO_TAGS_PAGE[] =
         "SELECT " TAG_COLS "FROM repo_tags t JOIN commits c ON c.id = t.commit_id "
         "WHERE t.repo_id = $1 AND t.name > $2 ORDER BY t.name LIMIT $3";
@@ -197,8 +197,8 @@ static void tag_view(struct db_stmt *st, struct vers_tag *t)
 }
 
 /*
- * Run a tag list statement keyed by ?1 = key through fn.  With a page, the
- * statement also takes ?2 = the name to start after and ?3 = a row limit:
+ * Run a tag list statement keyed by $1 = key through fn.  With a page, the
+ * statement also takes $2 = the name to start after and $3 = a row limit:
  * page->limit rows are passed on, and one more is read to learn whether
  * more remain.  Without one, every row is.
  */
@@ -213,7 +213,7 @@ static enum store_status tag_rows(struct store_conn *c, const char *sql, int64_t
 	if (page != NULL)
 		page->more = false;
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, key);
 	if (page != NULL) {
 		if (page->limit < 1 || page->limit == INT64_MAX)
@@ -240,13 +240,13 @@ static enum store_status tag_rows(struct store_conn *c, const char *sql, int64_t
 	return ret;
 }
 
-/* One tag row of sql keyed by (?1 = key, ?2 = name) into *out (owned). */
+/* One tag row of sql keyed by ($1 = key, $2 = name) into *out (owned). */
 static enum store_status tag_one(struct store_conn *c, const char *sql, int64_t key,
                                  const char *name, struct vers_tag *out)
 {
 	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_int(st, 1, key);
 	db_bind_text(st, 2, name);
 	int rc = db_step(st);
@@ -274,7 +274,7 @@ enum store_status store_vers_repo_tags(struct store *s, const struct vers_repo_k
 	int64_t row = 0;
 
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = repo_find(c, key, &row, NULL);
@@ -292,7 +292,7 @@ enum store_status store_vers_repo_tags_page(struct store *s, const struct vers_r
 
 	page->more = false;
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = repo_find(c, key, &row, NULL);
@@ -310,7 +310,7 @@ enum store_status store_vers_repo_tag_get(struct store *s, const struct vers_rep
 
 	memset(out, 0, sizeof(*out));
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = repo_find(c, key, &row, NULL);
@@ -324,7 +324,7 @@ enum store_status store_vers_commit_tags(struct store *s, int64_t org_id, vers_t
 {
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = tag_rows(c, SQL_COMMIT_TAGS, org_id, NULL, fn, ctx);
 	store_reader_release(s, c);
 	return ret;
@@ -336,7 +336,7 @@ enum store_status store_vers_commit_tags_page(struct store *s, int64_t org_id,
 	struct store_conn *c = store_reader(s);
 	page->more = false;
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = tag_rows(c, SQL_COMMIT_TAGS_PAGE, org_id, page, fn, ctx);
 	store_reader_release(s, c);
 	return ret;
@@ -348,7 +348,7 @@ enum store_status store_vers_commit_tag_get(struct store *s, int64_t org_id, con
 	struct store_conn *c = store_reader(s);
 	memset(out, 0, sizeof(*out));
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = tag_one(c, SQL_COMMIT_TAG, org_id, name, out);
 	store_reader_release(s, c);
 	return ret;
@@ -368,16 +368,16 @@ static const char SQL_COMMITS_ORG[] =
 static const char SQL_COMMITS_PUBLIC[] =
         "SELECT " COMMIT_COLS "FROM commits c JOIN orgs o ON o.id = c.org_id "
         "WHERE c.deleted_at IS NULL AND c.is_public "
-        "ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3";
+        "ORDER BY c.created_at DESC, c.id DESC LIMIT $1 OFFSET $2";
 static const char SQL_COMMITS_ORG_COUNT[] =
         "SELECT count(*) FROM commits WHERE org_id = $1 AND deleted_at IS NULL";
 static const char SQL_COMMITS_PUBLIC_COUNT[] =
         "SELECT count(*) FROM commits WHERE deleted_at IS NULL AND is_public";
 
 /*
- * Keyset pages: the rows strictly after the cursor (?3 = its created_at,
- * ?4 = its id) in (created_at DESC, id DESC) order, as a range of the same
- * partial indexes.
+ * Keyset pages: the rows strictly after the cursor (its created_at and id,
+ * after the limit) in (created_at DESC, id DESC) order, as a range of the
+ * same partial indexes.
  */
 static const char SQL_COMMITS_ORG_AFTER[] =
         "SELECT " COMMIT_COLS "FROM commits c JOIN orgs o ON o.id = c.org_id "
@@ -385,10 +385,10 @@ static const char SQL_COMMITS_ORG_AFTER[] =
         "ORDER BY c.created_at DESC, c.id DESC LIMIT $2";
 static const char SQL_COMMITS_PUBLIC_AFTER[] =
         "SELECT " COMMIT_COLS "FROM commits c JOIN orgs o ON o.id = c.org_id "
-        "WHERE c.deleted_at IS NULL AND c.is_public AND (c.created_at, c.id) < ($3, $4) "
-        "ORDER BY c.created_at DESC, c.id DESC LIMIT $2";
+        "WHERE c.deleted_at IS NULL AND c.is_public AND (c.created_at, c.id) < ($2, $3) "
+        "ORDER BY c.created_at DESC, c.id DESC LIMIT $1";
 
-/* Where a cursor stands: a live commit of the list, by its UUID (?1). */
+/* Where a cursor stands: a live commit of the list, by its UUID ($1). */
 static const char SQL_COMMIT_CURSOR_ORG[] =
         "SELECT created_at, id FROM commits WHERE uuid = $1 AND org_id = $2 "
         "AND deleted_at IS NULL";
@@ -401,7 +401,7 @@ static enum store_status commit_count(struct store_conn *c, const char *sql, int
 {
 	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	if (bind_org)
 		db_bind_int(st, 1, org_id);
 	int rc = db_step(st);
@@ -457,7 +457,7 @@ enum store_status store_vers_commits(struct store *s, int64_t org_id, bool publi
 {
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = commit_count(c, public_all ? SQL_COMMITS_PUBLIC_COUNT : SQL_COMMITS_ORG_COUNT,
@@ -468,9 +468,12 @@ enum store_status store_vers_commits(struct store *s, int64_t org_id, bool publi
 		if (st == NULL) {
 			ret = STORE_ERROR;
 		} else {
-			db_bind_int(st, 1, org_id);
-			db_bind_int(st, 2, limit);
-			db_bind_int(st, 3, offset);
+			/* The public list is every organization's: no $1 = org. */
+			int k = public_all ? 0 : 1;
+			if (!public_all)
+				db_bind_int(st, 1, org_id);
+			db_bind_int(st, k + 1, limit);
+			db_bind_int(st, k + 2, offset);
 			ret = commit_walk(c, st, NULL, fn, ctx);
 		}
 	}
@@ -485,7 +488,7 @@ static enum store_status commit_cursor(struct store_conn *c, int64_t org_id, boo
 	struct db_stmt *st =
 	        store_stmt(c, public_all ? SQL_COMMIT_CURSOR_PUBLIC : SQL_COMMIT_CURSOR_ORG);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	db_bind_text(st, 1, uuid);
 	if (!public_all)
 		db_bind_int(st, 2, org_id);
@@ -512,7 +515,7 @@ enum store_status store_vers_commits_after(struct store *s, int64_t org_id, bool
 		return STORE_INVALID;
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = commit_cursor(c, org_id, public_all, page->after, &created_at, &id);
@@ -525,10 +528,12 @@ enum store_status store_vers_commits_after(struct store *s, int64_t org_id, bool
 		if (st == NULL) {
 			ret = STORE_ERROR;
 		} else {
-			db_bind_int(st, 1, org_id);
-			db_bind_int(st, 2, page->limit + 1);
-			db_bind_int(st, 3, created_at);
-			db_bind_int(st, 4, id);
+			int k = public_all ? 0 : 1;
+			if (!public_all)
+				db_bind_int(st, 1, org_id);
+			db_bind_int(st, k + 1, page->limit + 1);
+			db_bind_int(st, k + 2, created_at);
+			db_bind_int(st, k + 3, id);
 			ret = commit_walk(c, st, page, fn, ctx);
 		}
 	}
@@ -538,7 +543,7 @@ enum store_status store_vers_commits_after(struct store *s, int64_t org_id, bool
 
 /* ---- one commit ---- */
 
-/* A live commit by UUID (?1) that org ?2 may see: its own, or a public one. */
+/* A live commit by UUID ($1) that org $2 may see: its own, or a public one. */
 static const char SQL_COMMIT_VISIBLE[] =
         "SELECT " COMMIT_COLS "FROM commits c JOIN orgs o ON o.id = c.org_id "
         "WHERE c.uuid = $1 AND c.deleted_at IS NULL AND (c.org_id = $2 OR c.is_public)";
@@ -570,7 +575,7 @@ enum store_status store_vers_commit_get(struct store *s, int64_t org_id, const c
 	memset(out, 0, sizeof(*out));
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = STORE_ERROR;
 	struct db_stmt *st = store_stmt(c, SQL_COMMIT_VISIBLE);
 	if (st != NULL) {
@@ -610,7 +615,7 @@ enum store_status store_vers_explain(struct store *s, enum vers_read which, char
 	out[0] = '\0';
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = c->be->explain(c, read_sql[which], out, cap);
 	store_reader_release(s, c);
 	return ret;

@@ -31,20 +31,25 @@ static void fail_ops(struct store_op *first, const struct store_op *end, enum st
 			op->status = st;
 }
 
-static void run_batch(struct store *s, struct store_op *batch)
+/*
+ * One attempt at the batch in one transaction.  Returns true when it must
+ * be run again from the start: an operation or the commit met a conflict
+ * with another node's transaction (a deadlock, a serialization failure), and
+ * the whole transaction has been rolled back so that the other one can go on.
+ */
+static bool attempt(struct store *s, struct store_op *batch, size_t *n, bool *failed)
 {
 	struct store_conn *c = s->wconn;
 	struct store_op *txn_first = batch; /* first op of the open transaction */
-	uint64_t started = monotonic_us();
 	const struct store_backend *be = c->be;
 	enum store_status begin = be->txn(c, DB_BEGIN_WRITE);
-	bool failed = begin != STORE_OK;
-	size_t n = 0;
 
+	*n = 0;
+	*failed = begin != STORE_OK;
 	if (begin != STORE_OK)
 		log_msg(LOG_ERROR, "cannot begin write transaction", "error=\"%s\"", be->errmsg(c));
 	for (struct store_op *op = batch; op != NULL; op = op->next) {
-		n++;
+		(*n)++;
 		if (begin != STORE_OK) {
 			op->status = begin;
 			continue;
@@ -59,6 +64,10 @@ static void run_batch(struct store *s, struct store_op *batch)
 				st = rel;
 		}
 		op->status = st;
+		if (st == STORE_RETRY && be->in_txn(c)) {
+			be->txn(c, DB_ROLLBACK);
+			return true;
+		}
 		if (!be->in_txn(c)) {
 			/*
 			 * The engine rolled back the whole transaction (SQLite may on
@@ -71,7 +80,7 @@ static void run_batch(struct store *s, struct store_op *batch)
 			log_msg(LOG_ERROR, "write transaction rolled back by the database",
 			        "error=\"%s\"", store_status_str(lost));
 			fail_ops(txn_first, op->next, lost);
-			failed = true;
+			*failed = true;
 			txn_first = op->next;
 			if (txn_first != NULL)
 				begin = be->txn(c, DB_BEGIN_WRITE);
@@ -80,14 +89,68 @@ static void run_batch(struct store *s, struct store_op *batch)
 
 	if (begin == STORE_OK && txn_first != NULL) {
 		enum store_status commit = be->txn(c, DB_COMMIT);
+		if (commit == STORE_RETRY) {
+			if (be->in_txn(c))
+				be->txn(c, DB_ROLLBACK);
+			return true;
+		}
 		if (commit != STORE_OK) {
-			failed = true;
-			log_msg(LOG_ERROR, "commit failed", "ops=%zu error=\"%s\"", n,
+			*failed = true;
+			log_msg(LOG_ERROR, "commit failed", "ops=%zu error=\"%s\"", *n,
 			        be->errmsg(c));
 			if (be->in_txn(c))
 				be->txn(c, DB_ROLLBACK);
 			fail_ops(txn_first, NULL, commit);
 		}
+	}
+	return false;
+}
+
+#define MAX_ATTEMPTS 8
+
+/*
+ * The writer's connection, replaced when it broke (PostgreSQL restarted or
+ * failed over); false while no new one can be had.
+ */
+static bool writer_ready(struct store *s)
+{
+	if (s->wconn != NULL && s->be->healthy(s->wconn))
+		return true;
+	struct store_conn *c = store_connect(s, true);
+	if (c == NULL)
+		return false;
+	if (s->wconn != NULL)
+		s->be->disconnect(s->wconn);
+	s->wconn = c;
+	return true;
+}
+
+static void run_batch(struct store *s, struct store_op *batch)
+{
+	uint64_t started = monotonic_us();
+	size_t n = 0;
+	bool failed = false;
+
+	for (int tries = 1;; tries++) {
+		if (!writer_ready(s)) {
+			for (struct store_op *op = batch; op != NULL; op = op->next, n++)
+				op->status = STORE_UNAVAILABLE;
+			failed = true;
+			break;
+		}
+		if (!attempt(s, batch, &n, &failed))
+			break;
+		if (tries == MAX_ATTEMPTS) {
+			for (struct store_op *op = batch; op != NULL; op = op->next)
+				op->status = STORE_UNAVAILABLE;
+			failed = true;
+			log_msg(LOG_ERROR, "write transaction kept conflicting; giving up",
+			        "ops=%zu attempts=%d", n, tries);
+			break;
+		}
+		/* The other transaction goes first: wait a little, more each time. */
+		struct timespec ts = {.tv_nsec = (long)(1000000L << (tries < 6 ? tries : 6))};
+		nanosleep(&ts, NULL);
 	}
 
 	uint64_t took = monotonic_us() - started;

@@ -351,6 +351,16 @@ static struct sqlite_stmt *prepare(struct sqlite_conn *c, const char *sql)
 		}
 		s->index[k] = i;
 	}
+	/* $1..$n without a gap, as PostgreSQL needs to know every parameter's type. */
+	for (int k = 1; k <= n; k++) {
+		if (s->index[k] == 0) {
+			log_msg(LOG_ERROR, "prepare failed",
+			        "error=\"parameter $%d is not used\" sql=\"%.60s\"", k, sql);
+			sqlite3_finalize(s->st);
+			free(s);
+			return NULL;
+		}
+	}
 	return s;
 }
 
@@ -587,9 +597,14 @@ static struct store_conn *open_conn(struct store *s, bool create, bool writer, c
 	return &c->base;
 }
 
-static struct store_conn *connect(struct store *s, bool writer, char **err)
+static struct store_conn *open_connection(struct store *s, bool writer, char **err)
 {
 	return open_conn(s, writer, writer, err);
+}
+
+static bool healthy(struct store_conn *c)
+{
+	return true;
 }
 
 /*
@@ -679,8 +694,9 @@ const char *store_sqlite_version(void)
 const struct store_backend store_sqlite_backend = {
         .name = "sqlite",
         .open = open_store,
-        .connect = connect,
+        .connect = open_connection,
         .disconnect = disconnect,
+        .healthy = healthy,
         .stmt = stmt,
         .bind_int = bind_int,
         .bind_text = bind_text,
