@@ -23,6 +23,7 @@
 #include "errmsg.h"
 #include "log.h"
 #include "migrations.h"
+#include "names.h"
 #include "pg.h"
 
 #define MAX_PARAMS 32
@@ -46,6 +47,7 @@ struct pg_stmt {
 	int lengths[MAX_PARAMS];
 	int formats[MAX_PARAMS];
 	char ints[MAX_PARAMS][24];
+	char *owned[MAX_PARAMS]; /* texts made valid UTF-8 by bind_text, freed at reset */
 	PGresult *res;
 	int row, nrows;
 	bool executed;
@@ -173,6 +175,10 @@ static struct pg_stmt *prepare(struct pg_conn *c, const char *sql)
 
 static void stmt_clear(struct pg_stmt *s)
 {
+	for (int i = 0; i < MAX_PARAMS; i++) {
+		free(s->owned[i]);
+		s->owned[i] = NULL;
+	}
 	PQclear(s->res);
 	s->res = NULL;
 	s->executed = false;
@@ -224,12 +230,54 @@ static void bind_int(struct db_stmt *st, int idx, int64_t v)
 	s->formats[idx - 1] = 0;
 }
 
+/*
+ * v with every byte that is not valid UTF-8 written as U+FFFD (malloc'd), or
+ * NULL when v is valid (or no memory).  PostgreSQL refuses such text; tagd
+ * stores only valid UTF-8 (names and bodies are checked before), so a text
+ * that is not can only be a key looked up (a path segment) -- and U+FFFD is
+ * in no name, so the lookup finds nothing, as it does on SQLite.
+ */
+static char *utf8_repaired(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	size_t n = strlen(v), i = 0;
+	unsigned cp;
+	while (i < n) {
+		size_t k = names_utf8_decode(p + i, n - i, &cp);
+		if (k == 0)
+			break;
+		i += k;
+	}
+	if (i == n)
+		return NULL;
+	char *out = malloc(3 * n + 1);
+	if (out == NULL)
+		return NULL;
+	size_t o = 0;
+	for (i = 0; i < n;) {
+		size_t k = names_utf8_decode(p + i, n - i, &cp);
+		if (k == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		} else {
+			memcpy(out + o, p + i, k);
+			o += k;
+			i += k;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static void bind_text(struct db_stmt *st, int idx, const char *v)
 {
 	struct pg_stmt *s = stmt_of(st);
 	if (!param_ok(s, idx))
 		return;
-	s->values[idx - 1] = v; /* NULL: SQL NULL */
+	free(s->owned[idx - 1]);
+	s->owned[idx - 1] = v != NULL ? utf8_repaired(v) : NULL;
+	s->values[idx - 1] = s->owned[idx - 1] != NULL ? s->owned[idx - 1] : v; /* NULL: NULL */
 	s->formats[idx - 1] = 0;
 }
 
