@@ -1,7 +1,18 @@
--- PostgreSQL: the same tables as migrations/sqlite/0001_initial.sql (text in byte order:
--- COLLATE "C", as SQLite compares; flags are booleans).
--- tagd's first schema: organizations, tokens, and the Vers dialect's data.
+-- tagd's first schema, PostgreSQL's dialect of migrations/0001_initial.sql:
+-- the same tables, columns (in the same order), constraints and indexes.
 -- Times are microseconds since the epoch (UTC).  UUIDs are lower-case text.
+--
+-- How SQLite's types are written here:
+-- - an id INTEGER PRIMARY KEY is a BIGINT identity, BY DEFAULT so that a copy
+--   from SQLite keeps its ids (whoever inserts ids must move the sequence
+--   past them); a sequence never hands out an id twice;
+-- - other INTEGERs are BIGINT, but 0/1 flags are BOOLEAN: the shared SQL
+--   tests them as truth values (WHERE r.is_public), as SQLite does with its
+--   integers, and binds 0/1, which PostgreSQL reads as false/true;
+-- - TEXT is TEXT COLLATE "C": byte order, as SQLite's BINARY collation
+--   (list order is part of the wire contract);
+-- - BLOB is BYTEA.
+-- The migration runner records each file in schema_migrations.
 
 CREATE TABLE schema_migrations (
 	version    BIGINT PRIMARY KEY,
@@ -51,7 +62,7 @@ CREATE TABLE commits (
 	org_id                BIGINT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
 	name                  TEXT COLLATE "C" NOT NULL,
 	description           TEXT COLLATE "C",
-	is_public   BOOLEAN NOT NULL DEFAULT false,
+	is_public             BOOLEAN NOT NULL DEFAULT false,
 	parent_vm_id          TEXT COLLATE "C",
 	grandparent_commit_id TEXT COLLATE "C",
 	created_at            BIGINT NOT NULL,

@@ -1,8 +1,8 @@
--- PostgreSQL: the same tables as migrations/sqlite/0003_history.sql (text in byte order:
--- COLLATE "C", as SQLite compares; flags are booleans).
--- The history of tag changes (issue 11): every change of a tag, in both
--- dialects, appends one event to its organization's hash chain in the same
--- transaction as the change.  See include/history.h for the chain.
+-- The history of tag changes (issue 11), PostgreSQL's dialect of
+-- migrations/0003_history.sql (types as 0001_initial.sql says): every change
+-- of a tag, in both dialects, appends one event to its organization's hash
+-- chain in the same transaction as the change.  See include/history.h for
+-- the chain.
 
 -- A tag's revision: the seq of the event that last changed it (its ETag).
 -- Tags written before this migration have no event yet: 0.
