@@ -60,13 +60,15 @@ class PgError(RuntimeError):
 
 def pg_literal(value):
     """value as a PostgreSQL literal: None, int (bool as 0/1, as SQLite binds it),
-    float, str, bytes (as bytea).  Raises ValueError for what has no literal."""
+    float, str, bytes (as bytea).  Raises ValueError for what has no literal.
+    Integers are quoted ('12'): an untyped literal takes the column's type, so
+    0/1 also fill a boolean flag, as tagd binds them."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
-        return "1" if value else "0"
+        return "'1'" if value else "'0'"
     if isinstance(value, int):
-        return str(value)
+        return "'" + str(value) + "'"
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError(f"no SQL literal for {value!r}")

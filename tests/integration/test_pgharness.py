@@ -39,8 +39,8 @@ class BindTest(unittest.TestCase):
 
     def test_literals(self):
         self.assertEqual(pg_literal(None), "NULL")
-        self.assertEqual(pg_literal(True), "1")
-        self.assertEqual(pg_literal(-5), "-5")
+        self.assertEqual(pg_literal(True), "'1'")  # untyped: fills an integer or a boolean
+        self.assertEqual(pg_literal(-5), "'-5'")
         self.assertEqual(pg_literal("it's"), "'it''s'")
         self.assertEqual(pg_literal("a\\b"), "'a\\b'")
         self.assertEqual(pg_literal(b"\x00\xff"), "'\\x00ff'::bytea")
@@ -51,11 +51,11 @@ class BindTest(unittest.TestCase):
     def test_placeholders_outside_literals_and_comments_only(self):
         self.assertEqual(pg_bind("SELECT ?, '?', \"?\", ? -- ?\n/* ? */ FROM t WHERE a = ?",
                                  (1, "x", None)),
-                         "SELECT 1, '?', \"?\", 'x' -- ?\n/* ? */ FROM t WHERE a = NULL")
+                         "SELECT '1', '?', \"?\", 'x' -- ?\n/* ? */ FROM t WHERE a = NULL")
         self.assertEqual(pg_bind("SELECT 'it''s ?', ?", ("y",)), "SELECT 'it''s ?', 'y'")
-        self.assertEqual(pg_bind("SELECT E'\\' ?', ?", (2,)), "SELECT E'\\' ?', 2")
+        self.assertEqual(pg_bind("SELECT E'\\' ?', ?", (2,)), "SELECT E'\\' ?', '2'")
         # A name ending in e is no E'' string: its quote ends at the next quote.
-        self.assertEqual(pg_bind("SELECT type'\\', ?", (3,)), "SELECT type'\\', 3")
+        self.assertEqual(pg_bind("SELECT type'\\', ?", (3,)), "SELECT type'\\', '3'")
 
     def test_mismatches_are_refused(self):
         for query, params in (("SELECT ?", ()), ("SELECT ?", (1, 2)), ("SELECT '?", (1,)),
