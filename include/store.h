@@ -1,6 +1,7 @@
 /*
- * store - tagd's SQLite database: opening, migrations, connections and the
- * single writer.  Only the store modules (store*.c) know SQL.
+ * store - tagd's database, on SQLite (a file: the default) or PostgreSQL (a
+ * libpq URI): opening, migrations, connections and the writer.  Only the
+ * store (src/store/) knows SQL and the engines.
  *
  * Concurrency model:
  *  - Reads run on the calling thread with a connection borrowed from a pool;
@@ -45,7 +46,9 @@ enum store_status {
 	STORE_CORRUPT,   /* database image is malformed */
 	STORE_NOMEM,
 	STORE_PRECONDITION, /* the object is not in the state the request expects (If-Match) */
-	STORE_ERROR,        /* any other SQLite failure */
+	STORE_UNAVAILABLE,  /* the database cannot be reached now (PostgreSQL down, a timeout) */
+	STORE_RETRY,        /* a conflict between concurrent transactions: run it again */
+	STORE_ERROR,        /* any other database failure */
 };
 
 /* A short English phrase for a status, for logs and CLI messages. */
@@ -54,8 +57,11 @@ const char *store_status_str(enum store_status st);
 struct store_options {
 	unsigned max_batch; /* operations per group commit; 1 turns batching off; 0: default */
 	unsigned busy_timeout_ms; /* 0: default (5000) */
-	bool synchronous_normal;  /* synchronous=NORMAL instead of FULL (not durable on power loss)
-	                           */
+	bool synchronous_normal;  /* SQLite: synchronous=NORMAL instead of FULL (not durable on
+	                             power loss) */
+	unsigned db_timeout_s;    /* PostgreSQL: connect and statement timeout; 0: default (5) */
+	unsigned pool_size;       /* PostgreSQL: connections at most (readers and writers); 0: 8 */
+	bool check_only;          /* open only if the schema is current; never migrate */
 };
 
 /*
@@ -77,6 +83,13 @@ int store_known_version(void);
 
 /* The version of the SQLite library in use (for build information). */
 const char *store_sqlite_version(void);
+
+/* Whether path is a PostgreSQL connection URI (postgresql:// or postgres://), not a file. */
+bool store_path_is_uri(const char *path);
+
+/* The backend of an open store ("sqlite", "postgresql") and its engine's version. */
+const char *store_engine(struct store *s);
+const char *store_engine_version(struct store *s);
 
 /*
  * A write operation.  Embed it as the first member of a specific operation
@@ -169,8 +182,5 @@ struct store_conn *store_reader(struct store *s);
 
 /* Return a connection taken with store_reader(). */
 void store_reader_release(struct store *s, struct store_conn *c);
-
-/* Map a SQLite result code to a status. */
-enum store_status store_status_from_sqlite(int rc);
 
 #endif

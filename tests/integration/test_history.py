@@ -5,7 +5,6 @@ the per-tag histories and the feed, `tagd history verify` catching edits
 made behind tagd's back, If-Match compare-and-swap, and retention."""
 import hashlib
 import json
-import sqlite3
 import threading
 import time
 import urllib.parse
@@ -366,8 +365,8 @@ class HistoryTest(HistoryCase):
         self.assertEqual(self.v(o, "PATCH", f"{tags}/b", {"commit_id": o.c2}).status, 204)
         self.tagd.cli("history", "verify", "--org", o.name)
         seq_b = self.v(o, "GET", f"{tags}/b/history").json()["events"][0]["seq"]
-        db = sqlite3.connect(self.tagd.db, timeout=10)
-        org_id = db.execute("SELECT id FROM orgs WHERE name = ?", (o.name,)).fetchone()[0]
+        db = self.tagd
+        org_id = db.sql("SELECT id FROM orgs WHERE name = ?", (o.name,))[0][0]
 
         def verify_fails(pattern):
             r = self.tagd.cli("history", "verify", "--org", o.name, check=False)
@@ -375,13 +374,11 @@ class HistoryTest(HistoryCase):
             self.assertRegex(r.stderr, pattern)
 
         def tamper(sql, args, undo, undo_args, pattern):
-            db.execute(sql, args)
-            db.commit()
+            db.sql_exec(sql, args)
             try:
                 verify_fails(pattern)
             finally:
-                db.execute(undo, undo_args)
-                db.commit()
+                db.sql_exec(undo, undo_args)
             self.tagd.cli("history", "verify", "--org", o.name)
 
         # An event's content rewritten: named by its seq.
@@ -401,14 +398,12 @@ class HistoryTest(HistoryCase):
                "name = ?)", (o.c1, org_id, o.repo),
                f"repository tag '{o.repo}:a': its commit is not the one its last event set")
         # An event removed from the middle, or from the end.
-        row = db.execute("SELECT * FROM events WHERE org_id = ? AND seq = 2",
-                         (org_id,)).fetchone()
+        row = db.sql("SELECT * FROM events WHERE org_id = ? AND seq = 2", (org_id,))[0]
         cols = len(row)
         tamper("DELETE FROM events WHERE org_id = ? AND seq = 2", (org_id,),
                f"INSERT INTO events VALUES ({','.join('?' * cols)})", row,
                "event 2 is missing")
-        last = db.execute("SELECT * FROM events WHERE org_id = ? AND seq = ?",
-                          (org_id, seq_b)).fetchone()
+        last = db.sql("SELECT * FROM events WHERE org_id = ? AND seq = ?", (org_id, seq_b))[0]
         tamper("DELETE FROM events WHERE org_id = ? AND seq = ?", (org_id, seq_b),
                f"INSERT INTO events VALUES ({','.join('?' * cols)})", last,
                f"repository tag '{o.repo}:b': the event of its revision does not exist")
@@ -417,23 +412,20 @@ class HistoryTest(HistoryCase):
         head = self.head(o)
         expect = f"{head['seq']}:{head['hash']}"
         self.tagd.cli("history", "verify", "--org", o.name, "--expect", expect)
-        b_row = db.execute("SELECT commit_id, rev FROM repo_tags WHERE name = 'b' AND repo_id = "
-                           "(SELECT id FROM repos WHERE org_id = ? AND name = ?)",
-                           (org_id, o.repo)).fetchone()
-        db.execute("DELETE FROM events WHERE org_id = ? AND seq = ?", (org_id, seq_b))
-        db.execute("UPDATE repo_tags SET commit_id = (SELECT id FROM commits WHERE uuid = ?), "
-                   "rev = ? WHERE name = 'b' AND repo_id = (SELECT id FROM repos WHERE org_id = ? "
-                   "AND name = ?)", (o.c1, last[cols - 11], org_id, o.repo))
-        db.commit()
+        b_row = db.sql("SELECT commit_id, rev FROM repo_tags WHERE name = 'b' AND repo_id = "
+                       "(SELECT id FROM repos WHERE org_id = ? AND name = ?)", (org_id, o.repo))[0]
+        db.sql_exec("DELETE FROM events WHERE org_id = ? AND seq = ?", (org_id, seq_b))
+        db.sql_exec("UPDATE repo_tags SET commit_id = (SELECT id FROM commits WHERE uuid = ?), "
+                    "rev = ? WHERE name = 'b' AND repo_id = (SELECT id FROM repos WHERE org_id = ? "
+                    "AND name = ?)", (o.c1, last[cols - 11], org_id, o.repo))
         self.tagd.cli("history", "verify", "--org", o.name)  # consistent, but shorter
         r = self.tagd.cli("history", "verify", "--org", o.name, "--expect", expect, check=False)
         self.assertEqual(r.returncode, 1, r)
         self.assertIn(f"event {head['seq']} of the expected head is missing", r.stderr)
-        db.execute(f"INSERT INTO events VALUES ({','.join('?' * cols)})", last)
-        db.execute("UPDATE repo_tags SET commit_id = ?, rev = ? WHERE name = 'b' AND repo_id = "
-                   "(SELECT id FROM repos WHERE org_id = ? AND name = ?)",
-                   (b_row[0], b_row[1], org_id, o.repo))
-        db.commit()
+        db.sql_exec(f"INSERT INTO events VALUES ({','.join('?' * cols)})", last)
+        db.sql_exec("UPDATE repo_tags SET commit_id = ?, rev = ? WHERE name = 'b' AND repo_id = "
+                    "(SELECT id FROM repos WHERE org_id = ? AND name = ?)",
+                    (b_row[0], b_row[1], org_id, o.repo))
         self.tagd.cli("history", "verify", "--org", o.name, "--expect", expect)
         bad = f"{head['seq']}:{'0' * 64}"
         r = self.tagd.cli("history", "verify", "--org", o.name, "--expect", bad, check=False)
@@ -443,14 +435,12 @@ class HistoryTest(HistoryCase):
                               check=False)
             self.assertEqual(r.returncode, 2, (junk, r))
         # A tag deleted behind tagd's back.
-        tag_row = db.execute("SELECT * FROM repo_tags WHERE name = 'c' AND repo_id = (SELECT id "
-                             "FROM repos WHERE org_id = ? AND name = ?)",
-                             (org_id, o.repo)).fetchone()
+        tag_row = db.sql("SELECT * FROM repo_tags WHERE name = 'c' AND repo_id = (SELECT id "
+                         "FROM repos WHERE org_id = ? AND name = ?)", (org_id, o.repo))[0]
         tamper("DELETE FROM repo_tags WHERE id = ?", (tag_row[0],),
                f"INSERT INTO repo_tags VALUES ({','.join('?' * len(tag_row))})", tag_row,
                f"the create of repository tag '{o.repo}:c' is its last event, but no such tag "
                "exists")
-        db.close()
         r = self.tagd.cli("history", "verify", "--org", "no-such-org", check=False)
         self.assertEqual((r.returncode, r.stderr.strip()),
                          (4, "tagd history verify: no such organization"))

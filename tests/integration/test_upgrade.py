@@ -10,6 +10,7 @@ import sqlite3
 import tempfile
 import unittest
 
+from dbtest import only_sqlite
 from tagdtest import Tagd
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "schema2")
@@ -26,6 +27,7 @@ def counts(path):
         db.close()
 
 
+@only_sqlite("the committed fixture is a database file of an older SQLite schema")
 class UpgradeTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="tagd-upgrade-")

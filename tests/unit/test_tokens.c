@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "clock.h"
+#include "sqlite.h"
 #include "store_internal.h"
 #include "store_org.h"
 #include "testutil.h"

@@ -12,18 +12,20 @@
 
 /*
  * Per scope: find a tag by (key, name) as (id, uuid, commit row, commit ref,
- * description, rev); insert; update commit, description, updated_at and rev
- * by id; delete by id; a commit's ref by row; names after ?2 (for deleting
- * them all in bounded steps).
+ * description, rev), locking its row; insert ($1 uuid, $2 key, $3 name, $4
+ * commit, $5 description, $6 now, $7 rev; ServiceStage tags have no uuid, so
+ * theirs start at $1 = key); update commit, description, updated_at and rev
+ * by id ($1 id, $2 commit, $3 description, $4 now, $5 rev; ServiceStage: no
+ * updated_at, rev is $4); delete by id; a commit's ref by row; names after
+ * $2 (for deleting them all in bounded steps).
  */
 struct tag_sql {
 	const char *find;
-	const char
-	        *insert; /* ?1 uuid, ?2 key, ?3 name, ?4 commit, ?5 description, ?6 now, ?7 rev */
-	const char *update; /* ?1 id, ?2 commit, ?3 description, ?4 now, ?5 rev */
+	const char *insert;
+	const char *update;
 	const char *del;
 	const char *commit_ref;
-	const char *names_after; /* ?1 key, ?2 after, ?3 limit */
+	const char *names_after; /* $1 key, $2 after, $3 limit */
 };
 
 static const struct tag_sql tag_sql[] = {
@@ -31,46 +33,46 @@ static const struct tag_sql tag_sql[] = {
                 {
                         .find = "SELECT t.id, t.uuid, t.commit_id, c.uuid, t.description, t.rev "
                                 "FROM repo_tags t JOIN commits c ON c.id = t.commit_id "
-                                "WHERE t.repo_id = ?1 AND t.name = ?2",
+                                "WHERE t.repo_id = $1 AND t.name = $2 FOR UPDATE OF t",
                         .insert = "INSERT INTO repo_tags(uuid, repo_id, name, commit_id, "
                                   "description, created_at, updated_at, rev) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
-                        .update = "UPDATE repo_tags SET commit_id = ?2, description = ?3, "
-                                  "updated_at = ?4, rev = ?5 WHERE id = ?1",
-                        .del = "DELETE FROM repo_tags WHERE id = ?1",
-                        .commit_ref = "SELECT uuid FROM commits WHERE id = ?1",
-                        .names_after = "SELECT name FROM repo_tags WHERE repo_id = ?1 "
-                                       "AND name > ?2 ORDER BY name LIMIT ?3",
+                                  "VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+                        .update = "UPDATE repo_tags SET commit_id = $2, description = $3, "
+                                  "updated_at = $4, rev = $5 WHERE id = $1",
+                        .del = "DELETE FROM repo_tags WHERE id = $1",
+                        .commit_ref = "SELECT uuid FROM commits WHERE id = $1",
+                        .names_after = "SELECT name FROM repo_tags WHERE repo_id = $1 "
+                                       "AND name > $2 ORDER BY name LIMIT $3",
                 },
         [HISTORY_SCOPE_COMMIT_TAGS] =
                 {
                         .find = "SELECT t.id, t.uuid, t.commit_id, c.uuid, t.description, t.rev "
                                 "FROM commit_tags t JOIN commits c ON c.id = t.commit_id "
-                                "WHERE t.org_id = ?1 AND t.name = ?2",
+                                "WHERE t.org_id = $1 AND t.name = $2 FOR UPDATE OF t",
                         .insert = "INSERT INTO commit_tags(uuid, org_id, name, commit_id, "
                                   "description, created_at, updated_at, rev) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
-                        .update = "UPDATE commit_tags SET commit_id = ?2, description = ?3, "
-                                  "updated_at = ?4, rev = ?5 WHERE id = ?1",
-                        .del = "DELETE FROM commit_tags WHERE id = ?1",
-                        .commit_ref = "SELECT uuid FROM commits WHERE id = ?1",
-                        .names_after = "SELECT name FROM commit_tags WHERE org_id = ?1 "
-                                       "AND name > ?2 ORDER BY name LIMIT ?3",
+                                  "VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+                        .update = "UPDATE commit_tags SET commit_id = $2, description = $3, "
+                                  "updated_at = $4, rev = $5 WHERE id = $1",
+                        .del = "DELETE FROM commit_tags WHERE id = $1",
+                        .commit_ref = "SELECT uuid FROM commits WHERE id = $1",
+                        .names_after = "SELECT name FROM commit_tags WHERE org_id = $1 "
+                                       "AND name > $2 ORDER BY name LIMIT $3",
                 },
         /* ServiceStage tags have no UUID and cannot be edited: uuid and update go unused. */
         [HISTORY_SCOPE_SERVICESTAGE] =
                 {
                         .find = "SELECT t.id, NULL, t.commit_id, c.sha, t.message, t.rev "
                                 "FROM ss_tags t JOIN ss_commits c ON c.id = t.commit_id "
-                                "WHERE t.project_id = ?1 AND t.name = ?2",
+                                "WHERE t.project_id = $1 AND t.name = $2 FOR UPDATE OF t",
                         .insert = "INSERT INTO ss_tags(project_id, name, commit_id, message, "
-                                  "created_at, rev) VALUES (?2, ?3, ?4, coalesce(?5, ''), ?6, ?7)",
-                        .update = "UPDATE ss_tags SET commit_id = ?2, "
-                                  "message = coalesce(?3, ''), rev = ?5 WHERE id = ?1",
-                        .del = "DELETE FROM ss_tags WHERE id = ?1",
-                        .commit_ref = "SELECT sha FROM ss_commits WHERE id = ?1",
-                        .names_after = "SELECT name FROM ss_tags WHERE project_id = ?1 "
-                                       "AND name > ?2 ORDER BY name LIMIT ?3",
+                                  "created_at, rev) VALUES ($1, $2, $3, coalesce($4, ''), $5, $6)",
+                        .update = "UPDATE ss_tags SET commit_id = $2, "
+                                  "message = coalesce($3, ''), rev = $4 WHERE id = $1",
+                        .del = "DELETE FROM ss_tags WHERE id = $1",
+                        .commit_ref = "SELECT sha FROM ss_commits WHERE id = $1",
+                        .names_after = "SELECT name FROM ss_tags WHERE project_id = $1 "
+                                       "AND name > $2 ORDER BY name LIMIT $3",
                 },
 };
 
@@ -87,26 +89,26 @@ struct tag_row {
 static enum store_status tag_find(struct store_conn *c, const struct tag_where *w,
                                   struct tag_row *row)
 {
-	sqlite3_stmt *st = store_stmt(c, tag_sql[w->scope].find);
+	struct db_stmt *st = store_stmt(c, tag_sql[w->scope].find);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, w->key);
-	store_bind_text(st, 2, w->tag);
-	int rc = sqlite3_step(st);
+		return store_conn_error(c);
+	db_bind_int(st, 1, w->key);
+	db_bind_text(st, 2, w->tag);
+	int rc = db_step(st);
 	enum store_status ret = STORE_TAG_NOT_FOUND;
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		bool oom = false;
-		row->id = sqlite3_column_int64(st, 0);
+		row->id = db_col_int(st, 0);
 		store_column_copy(st, 1, row->uuid, sizeof(row->uuid));
-		row->commit.row = sqlite3_column_int64(st, 2);
+		row->commit.row = db_col_int(st, 2);
 		store_column_copy(st, 3, row->commit.ref, sizeof(row->commit.ref));
 		row->description = store_column_dup(st, 4, &oom);
-		row->rev = sqlite3_column_int64(st, 5);
+		row->rev = db_col_int(st, 5);
 		ret = oom ? STORE_NOMEM : STORE_OK;
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != DB_DONE) {
 		ret = store_conn_error(c);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -116,19 +118,19 @@ static enum store_status commit_ref(struct store_conn *c, enum history_scope sco
 {
 	if (commit->ref[0] != '\0')
 		return STORE_OK;
-	sqlite3_stmt *st = store_stmt(c, tag_sql[scope].commit_ref);
+	struct db_stmt *st = store_stmt(c, tag_sql[scope].commit_ref);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, commit->row);
-	int rc = sqlite3_step(st);
+		return store_conn_error(c);
+	db_bind_int(st, 1, commit->row);
+	int rc = db_step(st);
 	enum store_status ret = STORE_COMMIT_NOT_FOUND;
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		store_column_copy(st, 0, commit->ref, sizeof(commit->ref));
 		ret = STORE_OK;
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != DB_DONE) {
 		ret = store_conn_error(c);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -167,22 +169,22 @@ static bool same_text(const char *a, const char *b)
  * head and appending are never raced.
  */
 static const char SQL_HEAD[] =
-        "SELECT seq, hash FROM events WHERE org_id = ?1 ORDER BY seq DESC LIMIT 1";
-static const char SQL_FLOOR[] = "SELECT seq, hash FROM event_floors WHERE org_id = ?1";
+        "SELECT seq, hash FROM events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1";
+static const char SQL_FLOOR[] = "SELECT seq, hash FROM event_floors WHERE org_id = $1";
 static const char SQL_EVENT_INSERT[] =
         "INSERT INTO events(org_id, seq, uuid, at, dialect, scope_kind, scope, tag, action, "
         "previous_seq, commit_ref, previous_commit_ref, description_changed, description, "
         "previous_description, token_id, token_label, request_id, previous_hash, hash) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-        "?18, ?19, ?20)";
-static const char SQL_TOMBSTONE[] = "SELECT seq FROM event_tombstones WHERE org_id = ?1 AND "
-                                    "scope_kind = ?2 AND scope = ?3 AND tag = ?4";
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
+        "$18, $19, $20)";
+static const char SQL_TOMBSTONE[] = "SELECT seq FROM event_tombstones WHERE org_id = $1 AND "
+                                    "scope_kind = $2 AND scope = $3 AND tag = $4";
 static const char SQL_TOMBSTONE_SET[] =
         "INSERT INTO event_tombstones(org_id, scope_kind, scope, tag, seq) "
-        "VALUES (?1, ?2, ?3, ?4, ?5) "
+        "VALUES ($1, $2, $3, $4, $5) "
         "ON CONFLICT (org_id, scope_kind, scope, tag) DO UPDATE SET seq = excluded.seq";
-static const char SQL_TOMBSTONE_DROP[] = "DELETE FROM event_tombstones WHERE org_id = ?1 AND "
-                                         "scope_kind = ?2 AND scope = ?3 AND tag = ?4";
+static const char SQL_TOMBSTONE_DROP[] = "DELETE FROM event_tombstones WHERE org_id = $1 AND "
+                                         "scope_kind = $2 AND scope = $3 AND tag = $4";
 
 static const uint8_t zero_hash[HISTORY_HASH_LEN];
 
@@ -190,23 +192,23 @@ static const uint8_t zero_hash[HISTORY_HASH_LEN];
 static enum store_status seq_hash(struct store_conn *c, const char *sql, int64_t org_id,
                                   int64_t *seq, uint8_t hash[HISTORY_HASH_LEN], bool *found)
 {
-	sqlite3_stmt *st = store_stmt(c, sql);
+	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	int rc = sqlite3_step(st);
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	int rc = db_step(st);
 	enum store_status ret = STORE_OK;
-	*found = rc == SQLITE_ROW;
-	if (rc == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(st, 0);
-		if (sqlite3_column_bytes(st, 1) == HISTORY_HASH_LEN)
-			memcpy(hash, sqlite3_column_blob(st, 1), HISTORY_HASH_LEN);
+	*found = rc == DB_ROW;
+	if (rc == DB_ROW) {
+		*seq = db_col_int(st, 0);
+		if (db_col_bytes(st, 1) == HISTORY_HASH_LEN)
+			memcpy(hash, db_col_blob(st, 1), HISTORY_HASH_LEN);
 		else
 			ret = STORE_CORRUPT;
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != DB_DONE) {
 		ret = store_conn_error(c);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -230,30 +232,30 @@ static enum store_status event_write(struct store_conn *c, int64_t org_id, struc
 	if (!history_seal(ev))
 		return STORE_NOMEM;
 
-	sqlite3_stmt *st = store_stmt(c, SQL_EVENT_INSERT);
+	struct db_stmt *st = store_stmt(c, SQL_EVENT_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	sqlite3_bind_int64(st, 2, ev->seq);
-	store_bind_text(st, 3, ev->id);
-	sqlite3_bind_int64(st, 4, ev->at);
-	store_bind_text(st, 5, history_dialect_name(ev->dialect));
-	store_bind_text(st, 6, history_scope_name(ev->scope));
-	store_bind_text(st, 7, ev->scope_name);
-	store_bind_text(st, 8, ev->tag);
-	store_bind_text(st, 9, history_action_name(ev->action));
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	db_bind_int(st, 2, ev->seq);
+	db_bind_text(st, 3, ev->id);
+	db_bind_int(st, 4, ev->at);
+	db_bind_text(st, 5, history_dialect_name(ev->dialect));
+	db_bind_text(st, 6, history_scope_name(ev->scope));
+	db_bind_text(st, 7, ev->scope_name);
+	db_bind_text(st, 8, ev->tag);
+	db_bind_text(st, 9, history_action_name(ev->action));
 	if (ev->previous_seq > 0)
-		sqlite3_bind_int64(st, 10, ev->previous_seq);
-	store_bind_text(st, 11, ev->commit_id);
-	store_bind_text(st, 12, ev->previous_commit_id);
-	sqlite3_bind_int(st, 13, ev->description_changed);
-	store_bind_text(st, 14, ev->description_changed ? ev->description : NULL);
-	store_bind_text(st, 15, ev->description_changed ? ev->previous_description : NULL);
-	store_bind_text(st, 16, ev->token_id);
-	store_bind_text(st, 17, ev->token_label);
-	store_bind_text(st, 18, ev->request_id);
-	sqlite3_bind_blob(st, 19, ev->previous_hash, HISTORY_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 20, ev->hash, HISTORY_HASH_LEN, SQLITE_STATIC);
+		db_bind_int(st, 10, ev->previous_seq);
+	db_bind_text(st, 11, ev->commit_id);
+	db_bind_text(st, 12, ev->previous_commit_id);
+	db_bind_int(st, 13, ev->description_changed);
+	db_bind_text(st, 14, ev->description_changed ? ev->description : NULL);
+	db_bind_text(st, 15, ev->description_changed ? ev->previous_description : NULL);
+	db_bind_text(st, 16, ev->token_id);
+	db_bind_text(st, 17, ev->token_label);
+	db_bind_text(st, 18, ev->request_id);
+	db_bind_blob(st, 19, ev->previous_hash, HISTORY_HASH_LEN);
+	db_bind_blob(st, 20, ev->hash, HISTORY_HASH_LEN);
 	return store_step_done(st);
 }
 
@@ -269,18 +271,18 @@ enum store_status store_event_append(struct store_conn *c, int64_t org_id, struc
 
 /*
  * A tag name's tombstone: bind (org, scope kind, scope, tag) to a statement
- * of the three above; with seq > 0 also ?5.
+ * of the three above; with seq > 0 also $5.
  */
-static sqlite3_stmt *tombstone_stmt(struct store_conn *c, const char *sql,
-                                    const struct tag_where *w)
+static struct db_stmt *tombstone_stmt(struct store_conn *c, const char *sql,
+                                      const struct tag_where *w)
 {
-	sqlite3_stmt *st = store_stmt(c, sql);
+	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
 		return NULL;
-	sqlite3_bind_int64(st, 1, w->org_id);
-	store_bind_text(st, 2, history_scope_name(w->scope));
-	store_bind_text(st, 3, w->scope_name);
-	store_bind_text(st, 4, w->tag);
+	db_bind_int(st, 1, w->org_id);
+	db_bind_text(st, 2, history_scope_name(w->scope));
+	db_bind_text(st, 3, w->scope_name);
+	db_bind_text(st, 4, w->tag);
 	return st;
 }
 
@@ -288,24 +290,24 @@ static sqlite3_stmt *tombstone_stmt(struct store_conn *c, const char *sql,
 static enum store_status tombstone_find(struct store_conn *c, const struct tag_where *w,
                                         int64_t *seq)
 {
-	sqlite3_stmt *st = tombstone_stmt(c, SQL_TOMBSTONE, w);
+	struct db_stmt *st = tombstone_stmt(c, SQL_TOMBSTONE, w);
 	if (st == NULL)
-		return STORE_ERROR;
-	int rc = sqlite3_step(st);
-	*seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_conn_error(c);
+		return store_conn_error(c);
+	int rc = db_step(st);
+	*seq = rc == DB_ROW ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? STORE_OK : store_conn_error(c);
 }
 
 /* A create takes the name's tombstone away; a delete leaves one at its own event. */
 static enum store_status tombstone_write(struct store_conn *c, const struct tag_where *w,
                                          enum tag_verb verb, int64_t had, int64_t seq)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	if (verb == TAG_DELETE) {
 		st = tombstone_stmt(c, SQL_TOMBSTONE_SET, w);
 		if (st != NULL)
-			sqlite3_bind_int64(st, 5, seq);
+			db_bind_int(st, 5, seq);
 	} else if (verb == TAG_CREATE && had > 0) {
 		st = tombstone_stmt(c, SQL_TOMBSTONE_DROP, w);
 	} else {
@@ -322,36 +324,40 @@ static enum store_status tag_write(struct store_conn *c, const struct tag_change
                                    const char *description, int64_t now, int64_t rev)
 {
 	const struct tag_sql *sql = &tag_sql[ch->where.scope];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
+	/* ServiceStage tags have no UUID and no updated_at: their parameters come one earlier. */
+	bool ss = ch->where.scope == HISTORY_SCOPE_SERVICESTAGE;
+	int k = ss ? 0 : 1;
 	switch (ch->verb) {
 	case TAG_CREATE:
 		st = store_stmt(c, sql->insert);
 		if (st == NULL)
-			return STORE_ERROR;
-		if (ch->where.scope != HISTORY_SCOPE_SERVICESTAGE)
-			store_bind_text(st, 1, ch->tag_id);
-		sqlite3_bind_int64(st, 2, ch->where.key);
-		store_bind_text(st, 3, ch->where.tag);
-		sqlite3_bind_int64(st, 4, commit->row);
-		store_bind_text(st, 5, description);
-		sqlite3_bind_int64(st, 6, now);
-		sqlite3_bind_int64(st, 7, rev);
+			return store_conn_error(c);
+		if (!ss)
+			db_bind_text(st, 1, ch->tag_id);
+		db_bind_int(st, k + 1, ch->where.key);
+		db_bind_text(st, k + 2, ch->where.tag);
+		db_bind_int(st, k + 3, commit->row);
+		db_bind_text(st, k + 4, description);
+		db_bind_int(st, k + 5, now);
+		db_bind_int(st, k + 6, rev);
 		return store_step_done(st);
 	case TAG_SET:
 		st = store_stmt(c, sql->update);
 		if (st == NULL)
-			return STORE_ERROR;
-		sqlite3_bind_int64(st, 1, old->id);
-		sqlite3_bind_int64(st, 2, commit->row);
-		store_bind_text(st, 3, description);
-		sqlite3_bind_int64(st, 4, now);
-		sqlite3_bind_int64(st, 5, rev);
+			return store_conn_error(c);
+		db_bind_int(st, 1, old->id);
+		db_bind_int(st, 2, commit->row);
+		db_bind_text(st, 3, description);
+		if (!ss)
+			db_bind_int(st, 4, now);
+		db_bind_int(st, 4 + k, rev);
 		return store_step_done(st);
 	case TAG_DELETE:
 		st = store_stmt(c, sql->del);
 		if (st == NULL)
-			return STORE_ERROR;
-		sqlite3_bind_int64(st, 1, old->id);
+			return store_conn_error(c);
+		db_bind_int(st, 1, old->id);
 		return store_step_done(st);
 	}
 	return STORE_INVALID;
@@ -475,26 +481,26 @@ enum store_status store_tag_delete_all(struct store_conn *c, const struct tag_wh
 		/* A chunk of names first: the rows are deleted between two reads, never during one.
 		 */
 		size_t n = 0;
-		sqlite3_stmt *st = store_stmt(c, tag_sql[where->scope].names_after);
+		struct db_stmt *st = store_stmt(c, tag_sql[where->scope].names_after);
 		if (st == NULL) {
 			ret = STORE_ERROR;
 			break;
 		}
-		sqlite3_bind_int64(st, 1, where->key);
-		store_bind_text(st, 2, after);
-		sqlite3_bind_int(st, 3, CHUNK);
-		int rc = SQLITE_DONE;
+		db_bind_int(st, 1, where->key);
+		db_bind_text(st, 2, after);
+		db_bind_int(st, 3, CHUNK);
+		int rc = DB_DONE;
 		bool oom = false;
-		while (n < CHUNK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		while (n < CHUNK && (rc = db_step(st)) == DB_ROW) {
 			names[n] = store_column_dup(st, 0, &oom);
 			if (names[n] == NULL)
 				oom = true;
 			else
 				n++;
 		}
-		if (n < CHUNK && rc != SQLITE_DONE)
+		if (n < CHUNK && rc != DB_DONE)
 			ret = store_conn_error(c);
-		sqlite3_reset(st);
+		db_reset(st);
 		if (oom)
 			ret = STORE_NOMEM;
 		for (size_t i = 0; i < n; i++) {

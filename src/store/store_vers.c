@@ -40,20 +40,20 @@ void vers_commit_release(struct vers_commit *c)
 
 static const char SQL_REPO_INSERT[] =
         "INSERT INTO repos(uuid, org_id, name, description, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)";
+        "VALUES ($1, $2, $3, $4, $5)";
 
 static enum store_status repo_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_repo_create_op *o = (struct vers_repo_create_op *)op;
-	sqlite3_stmt *st = store_stmt(c, SQL_REPO_INSERT);
+	struct db_stmt *st = store_stmt(c, SQL_REPO_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	store_new_uuid(o->repo_id);
-	store_bind_text(st, 1, o->repo_id);
-	sqlite3_bind_int64(st, 2, o->org_id);
-	store_bind_text(st, 3, o->name);
-	store_bind_text(st, 4, o->description);
-	sqlite3_bind_int64(st, 5, clock_now_us());
+	db_bind_text(st, 1, o->repo_id);
+	db_bind_int(st, 2, o->org_id);
+	db_bind_text(st, 3, o->name);
+	db_bind_text(st, 4, o->description);
+	db_bind_int(st, 5, clock_now_us());
 	return store_step_done(st);
 }
 
@@ -67,8 +67,8 @@ void vers_repo_create_op_init(struct vers_repo_create_op *o)
 
 static const char SQL_COMMIT_INSERT[] =
         "INSERT INTO commits(uuid, org_id, name, description, is_public, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-static const char SQL_ORG_UUID[] = "SELECT uuid FROM orgs WHERE id = ?1";
+        "VALUES ($1, $2, $3, $4, $5, $6)";
+static const char SQL_ORG_UUID[] = "SELECT uuid FROM orgs WHERE id = $1";
 
 static enum store_status commit_create_run(struct store_conn *c, struct store_op *op)
 {
@@ -76,33 +76,34 @@ static enum store_status commit_create_run(struct store_conn *c, struct store_op
 	struct vers_commit *out = &o->out;
 	bool oom = false;
 
+	vers_commit_release(out); /* a batch may be run again after a conflict */
 	if (o->commit_id[0] == '\0')
 		store_new_uuid(o->commit_id);
-	sqlite3_stmt *st = store_stmt(c, SQL_COMMIT_INSERT);
+	struct db_stmt *st = store_stmt(c, SQL_COMMIT_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	int64_t now = clock_now_us();
 	const char *name = o->name ? o->name : o->commit_id;
-	store_bind_text(st, 1, o->commit_id);
-	sqlite3_bind_int64(st, 2, o->org_id);
-	store_bind_text(st, 3, name);
-	store_bind_text(st, 4, o->description);
-	sqlite3_bind_int(st, 5, o->is_public);
-	sqlite3_bind_int64(st, 6, now);
+	db_bind_text(st, 1, o->commit_id);
+	db_bind_int(st, 2, o->org_id);
+	db_bind_text(st, 3, name);
+	db_bind_text(st, 4, o->description);
+	db_bind_int(st, 5, o->is_public);
+	db_bind_int(st, 6, now);
 	enum store_status ret = store_step_done(st);
 	if (ret != STORE_OK)
 		return ret;
 
 	st = store_stmt(c, SQL_ORG_UUID);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, o->org_id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
+		return store_conn_error(c);
+	db_bind_int(st, 1, o->org_id);
+	if (db_step(st) != DB_ROW) {
+		db_reset(st);
 		return STORE_ORG_NOT_FOUND;
 	}
 	store_column_copy(st, 0, out->owner_id, sizeof(out->owner_id));
-	sqlite3_reset(st);
+	db_reset(st);
 
 	memcpy(out->commit_id, o->commit_id, sizeof(out->commit_id));
 	out->name = strdup(name);
@@ -125,18 +126,18 @@ void vers_commit_create_op_init(struct vers_commit_create_op *o)
 
 /* ---- repository tags ---- */
 
-static const char SQL_REPO_ID[] = "SELECT id FROM repos WHERE org_id = ?1 AND name = ?2";
+static const char SQL_REPO_ID[] = "SELECT id FROM repos WHERE org_id = $1 AND name = $2";
 static const char SQL_COMMIT_OWNER[] =
-        "SELECT id, org_id FROM commits WHERE uuid = ?1 AND deleted_at IS NULL";
+        "SELECT id, org_id FROM commits WHERE uuid = $1 AND deleted_at IS NULL";
 /* Row id of repository name in org, on the writer; STORE_REPO_NOT_FOUND when absent. */
 static enum store_status repo_row(struct store_conn *c, int64_t org_id, const char *name,
                                   int64_t *id)
 {
-	sqlite3_stmt *st = store_stmt(c, SQL_REPO_ID);
+	struct db_stmt *st = store_stmt(c, SQL_REPO_ID);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	store_bind_text(st, 2, name);
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	db_bind_text(st, 2, name);
 	return store_step_id(st, STORE_REPO_NOT_FOUND, id);
 }
 
@@ -147,19 +148,19 @@ static enum store_status repo_row(struct store_conn *c, int64_t org_id, const ch
 static enum store_status taggable_commit(struct store_conn *c, int64_t org_id, const char *uuid,
                                          int64_t *id)
 {
-	sqlite3_stmt *st = store_stmt(c, SQL_COMMIT_OWNER);
+	struct db_stmt *st = store_stmt(c, SQL_COMMIT_OWNER);
 	if (st == NULL)
-		return STORE_ERROR;
-	store_bind_text(st, 1, uuid);
-	int rc = sqlite3_step(st);
+		return store_conn_error(c);
+	db_bind_text(st, 1, uuid);
+	int rc = db_step(st);
 	enum store_status ret = STORE_COMMIT_NOT_FOUND;
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		ret = sqlite3_column_int64(st, 1) == org_id ? STORE_OK : STORE_FORBIDDEN;
-	} else if (rc != SQLITE_DONE) {
+	if (rc == DB_ROW) {
+		*id = db_col_int(st, 0);
+		ret = db_col_int(st, 1) == org_id ? STORE_OK : STORE_FORBIDDEN;
+	} else if (rc != DB_DONE) {
 		ret = store_conn_error(c);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -210,6 +211,9 @@ static enum store_status vers_tag_insert(struct store_conn *c, const struct tag_
 static enum store_status tag_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_tag_create_op *o = (struct vers_tag_create_op *)op;
+	enum store_status locked = store_tag_lock(c, o->org_id);
+	if (locked != STORE_OK)
+		return locked;
 	struct tag_where w;
 	enum store_status ret = repo_tag_where(c, o->org_id, o->repo_name, o->tag_name, &w);
 	if (ret != STORE_OK)
@@ -225,23 +229,23 @@ void vers_tag_create_op_init(struct vers_tag_create_op *o)
 
 /* ---- repositories: delete, visibility ---- */
 
-static const char SQL_REPO_DELETE[] = "DELETE FROM repos WHERE org_id = ?1 AND name = ?2";
+static const char SQL_REPO_DELETE[] = "DELETE FROM repos WHERE org_id = $1 AND name = $2";
 static const char SQL_REPO_VISIBILITY[] =
-        "UPDATE repos SET is_public = ?3 WHERE org_id = ?1 AND name = ?2";
+        "UPDATE repos SET is_public = $3 WHERE org_id = $1 AND name = $2";
 
 /* Run a statement on (org_id, name) that must change exactly one repository. */
 static enum store_status repo_change(struct store_conn *c, const char *sql, int64_t org_id,
                                      const char *name, int extra, bool has_extra)
 {
-	sqlite3_stmt *st = store_stmt(c, sql);
+	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	store_bind_text(st, 2, name);
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	db_bind_text(st, 2, name);
 	if (has_extra)
-		sqlite3_bind_int(st, 3, extra);
+		db_bind_int(st, 3, extra);
 	enum store_status ret = store_step_done(st);
-	if (ret == STORE_OK && sqlite3_changes(c->db) == 0)
+	if (ret == STORE_OK && db_changes(c) == 0)
 		ret = STORE_REPO_NOT_FOUND;
 	return ret;
 }
@@ -253,6 +257,9 @@ static enum store_status repo_change(struct store_conn *c, const char *sql, int6
 static enum store_status repo_delete_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_repo_delete_op *o = (struct vers_repo_delete_op *)op;
+	enum store_status locked = store_tag_lock(c, o->org_id);
+	if (locked != STORE_OK)
+		return locked;
 	struct tag_where w;
 	enum store_status ret = repo_tag_where(c, o->org_id, o->name, NULL, &w);
 	if (ret == STORE_OK)
@@ -325,6 +332,9 @@ static enum store_status vers_tag_remove(struct store_conn *c, const struct tag_
 static enum store_status tag_update_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_tag_update_op *o = (struct vers_tag_update_op *)op;
+	enum store_status locked = store_tag_lock(c, o->org_id);
+	if (locked != STORE_OK)
+		return locked;
 	struct tag_where w;
 	enum store_status ret = repo_tag_where(c, o->org_id, o->repo_name, o->tag_name, &w);
 	if (ret != STORE_OK)
@@ -341,6 +351,9 @@ void vers_tag_update_op_init(struct vers_tag_update_op *o)
 static enum store_status tag_delete_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_tag_delete_op *o = (struct vers_tag_delete_op *)op;
+	enum store_status locked = store_tag_lock(c, o->org_id);
+	if (locked != STORE_OK)
+		return locked;
 	struct tag_where w;
 	enum store_status ret = repo_tag_where(c, o->org_id, o->repo_name, o->tag_name, &w);
 	if (ret != STORE_OK)
@@ -357,26 +370,26 @@ void vers_tag_delete_op_init(struct vers_tag_delete_op *o)
 /* ---- commits: update, delete ---- */
 
 static const char SQL_COMMIT_UPDATE[] =
-        "UPDATE commits SET is_public = ?2, name = coalesce(?3, name), "
-        "description = coalesce(?4, description) WHERE id = ?1";
+        "UPDATE commits SET is_public = $2, name = coalesce($3, name), "
+        "description = coalesce($4, description) WHERE id = $1";
 static const char SQL_COMMIT_READ[] =
         "SELECT c.uuid, o.uuid, c.name, c.description, c.parent_vm_id, "
         "c.grandparent_commit_id, c.is_public, c.created_at "
-        "FROM commits c JOIN orgs o ON o.id = c.org_id WHERE c.id = ?1";
-static const char SQL_COMMIT_DELETE[] = "UPDATE commits SET deleted_at = ?2 WHERE id = ?1";
+        "FROM commits c JOIN orgs o ON o.id = c.org_id WHERE c.id = $1";
+static const char SQL_COMMIT_DELETE[] = "UPDATE commits SET deleted_at = $2 WHERE id = $1";
 
 /* Read commit row id into *out (owned). */
 static enum store_status commit_read(struct store_conn *c, int64_t id, struct vers_commit *out)
 {
 	bool oom = false;
-	sqlite3_stmt *st = store_stmt(c, SQL_COMMIT_READ);
+	struct db_stmt *st = store_stmt(c, SQL_COMMIT_READ);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return rc == SQLITE_DONE ? STORE_COMMIT_NOT_FOUND : store_conn_error(c);
+		return store_conn_error(c);
+	db_bind_int(st, 1, id);
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		return rc == DB_DONE ? STORE_COMMIT_NOT_FOUND : store_conn_error(c);
 	}
 	store_column_copy(st, 0, out->commit_id, sizeof(out->commit_id));
 	store_column_copy(st, 1, out->owner_id, sizeof(out->owner_id));
@@ -384,9 +397,9 @@ static enum store_status commit_read(struct store_conn *c, int64_t id, struct ve
 	out->description = store_column_dup(st, 3, &oom);
 	out->parent_vm_id = store_column_dup(st, 4, &oom);
 	out->grandparent_commit_id = store_column_dup(st, 5, &oom);
-	out->is_public = sqlite3_column_int(st, 6) != 0;
-	out->created_at = sqlite3_column_int64(st, 7);
-	sqlite3_reset(st);
+	out->is_public = db_col_int(st, 6) != 0;
+	out->created_at = db_col_int(st, 7);
+	db_reset(st);
 	if (oom) {
 		vers_commit_release(out);
 		return STORE_NOMEM;
@@ -398,16 +411,18 @@ static enum store_status commit_update_run(struct store_conn *c, struct store_op
 {
 	struct vers_commit_update_op *o = (struct vers_commit_update_op *)op;
 	int64_t row = 0;
+
+	vers_commit_release(&o->out); /* a batch may be run again after a conflict */
 	enum store_status ret = taggable_commit(c, o->org_id, o->commit_id, &row);
 	if (ret != STORE_OK)
 		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_COMMIT_UPDATE);
+	struct db_stmt *st = store_stmt(c, SQL_COMMIT_UPDATE);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, row);
-	sqlite3_bind_int(st, 2, o->is_public);
-	store_bind_text(st, 3, o->name);
-	store_bind_text(st, 4, o->description);
+		return store_conn_error(c);
+	db_bind_int(st, 1, row);
+	db_bind_int(st, 2, o->is_public);
+	db_bind_text(st, 3, o->name);
+	db_bind_text(st, 4, o->description);
 	ret = store_step_done(st);
 	if (ret != STORE_OK)
 		return ret;
@@ -427,11 +442,11 @@ static enum store_status commit_delete_run(struct store_conn *c, struct store_op
 	enum store_status ret = taggable_commit(c, o->org_id, o->commit_id, &row);
 	if (ret != STORE_OK)
 		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_COMMIT_DELETE);
+	struct db_stmt *st = store_stmt(c, SQL_COMMIT_DELETE);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, row);
-	sqlite3_bind_int64(st, 2, clock_now_us());
+		return store_conn_error(c);
+	db_bind_int(st, 1, row);
+	db_bind_int(st, 2, clock_now_us());
 	return store_step_done(st);
 }
 
@@ -446,6 +461,9 @@ void vers_commit_delete_op_init(struct vers_commit_delete_op *o)
 static enum store_status commit_tag_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_commit_tag_create_op *o = (struct vers_commit_tag_create_op *)op;
+	enum store_status locked = store_tag_lock(c, o->org_id);
+	if (locked != STORE_OK)
+		return locked;
 	struct tag_where w = commit_tag_where(o->org_id, o->tag_name);
 	return vers_tag_insert(c, &w, o->commit_id, o->description, &o->actor, o->tag_id, &o->rev);
 }
@@ -459,6 +477,9 @@ void vers_commit_tag_create_op_init(struct vers_commit_tag_create_op *o)
 static enum store_status commit_tag_update_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_commit_tag_update_op *o = (struct vers_commit_tag_update_op *)op;
+	enum store_status locked = store_tag_lock(c, o->org_id);
+	if (locked != STORE_OK)
+		return locked;
 	struct tag_where w = commit_tag_where(o->org_id, o->tag_name);
 	return vers_tag_set(c, &w, &o->patch, &o->expect, &o->actor, &o->rev);
 }
@@ -472,6 +493,9 @@ void vers_commit_tag_update_op_init(struct vers_commit_tag_update_op *o)
 static enum store_status commit_tag_delete_run(struct store_conn *c, struct store_op *op)
 {
 	struct vers_commit_tag_delete_op *o = (struct vers_commit_tag_delete_op *)op;
+	enum store_status locked = store_tag_lock(c, o->org_id);
+	if (locked != STORE_OK)
+		return locked;
 	struct tag_where w = commit_tag_where(o->org_id, o->tag_name);
 	return vers_tag_remove(c, &w, &o->expect, &o->actor);
 }

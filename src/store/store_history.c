@@ -9,6 +9,7 @@
 
 #include "store_history.h"
 #include "store_internal.h"
+#include "store_tag.h"
 
 /* A page stops early once its strings pass this, so an answer stays bounded. */
 #define PAGE_BYTES (4u << 20)
@@ -19,29 +20,29 @@
 	"token_id, token_label, request_id, previous_hash, hash "
 
 static const char SQL_EVENT_ONE[] =
-        "SELECT " EVENT_COLS "FROM events WHERE org_id = ?1 AND seq = ?2";
-static const char SQL_FEED[] = "SELECT " EVENT_COLS "FROM events WHERE org_id = ?1 AND seq > ?2 "
-                               "ORDER BY seq LIMIT ?3";
+        "SELECT " EVENT_COLS "FROM events WHERE org_id = $1 AND seq = $2";
+static const char SQL_FEED[] = "SELECT " EVENT_COLS "FROM events WHERE org_id = $1 AND seq > $2 "
+                               "ORDER BY seq LIMIT $3";
 static const char SQL_LAST[] =
-        "SELECT seq, hash FROM events WHERE org_id = ?1 ORDER BY seq DESC LIMIT 1";
-static const char SQL_FLOOR[] = "SELECT seq, hash FROM event_floors WHERE org_id = ?1";
-static const char SQL_TOMBSTONE[] = "SELECT seq FROM event_tombstones WHERE org_id = ?1 AND "
-                                    "scope_kind = ?2 AND scope = ?3 AND tag = ?4";
+        "SELECT seq, hash FROM events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1";
+static const char SQL_FLOOR[] = "SELECT seq, hash FROM event_floors WHERE org_id = $1";
+static const char SQL_TOMBSTONE[] = "SELECT seq FROM event_tombstones WHERE org_id = $1 AND "
+                                    "scope_kind = $2 AND scope = $3 AND tag = $4";
 
 /*
- * The revision of a live tag by its names: ?1 org, ?2 the repository (or
- * namespace), ?3 the project (ServiceStage), ?4 the tag.
+ * The revision of a live tag by its names: $1 the organization, then the
+ * repository, nothing or the namespace and project, then the tag.
  */
 static const char *const SQL_TAG_REV[] = {
         [HISTORY_SCOPE_REPOSITORY] = "SELECT t.rev FROM repo_tags t JOIN repos r "
-                                     "ON r.id = t.repo_id WHERE r.org_id = ?1 AND r.name = ?2 "
-                                     "AND t.name = ?4",
-        [HISTORY_SCOPE_COMMIT_TAGS] = "SELECT rev FROM commit_tags WHERE org_id = ?1 AND "
-                                      "name = ?4",
+                                     "ON r.id = t.repo_id WHERE r.org_id = $1 AND r.name = $2 "
+                                     "AND t.name = $3",
+        [HISTORY_SCOPE_COMMIT_TAGS] = "SELECT rev FROM commit_tags WHERE org_id = $1 AND "
+                                      "name = $2",
         [HISTORY_SCOPE_SERVICESTAGE] = "SELECT t.rev FROM ss_tags t JOIN ss_projects p ON "
                                        "p.id = t.project_id JOIN ss_namespaces n ON "
-                                       "n.id = p.namespace_id WHERE n.org_id = ?1 AND "
-                                       "n.name = ?2 AND p.name = ?3 AND t.name = ?4",
+                                       "n.id = p.namespace_id WHERE n.org_id = $1 AND "
+                                       "n.name = $2 AND p.name = $3 AND t.name = $4",
 };
 
 void history_list_release(struct history_list *l)
@@ -67,11 +68,11 @@ static const char **text_slot(struct history_event *ev, size_t i)
 
 #define NTEXT (sizeof(text_cols) / sizeof(text_cols[0]))
 
-static void copy_hash(sqlite3_stmt *st, int col, uint8_t out[HISTORY_HASH_LEN])
+static void copy_hash(struct db_stmt *st, int col, uint8_t out[HISTORY_HASH_LEN])
 {
 	memset(out, 0, HISTORY_HASH_LEN);
-	if (sqlite3_column_bytes(st, col) == HISTORY_HASH_LEN)
-		memcpy(out, sqlite3_column_blob(st, col), HISTORY_HASH_LEN);
+	if (db_col_bytes(st, col) == HISTORY_HASH_LEN)
+		memcpy(out, db_col_blob(st, col), HISTORY_HASH_LEN);
 }
 
 /*
@@ -79,15 +80,14 @@ static void copy_hash(sqlite3_stmt *st, int col, uint8_t out[HISTORY_HASH_LEN])
  * new block (*block, the caller frees it).  *bytes gets their size.
  * STORE_CORRUPT for a name this build does not know.
  */
-static enum store_status event_row(sqlite3_stmt *st, struct history_event *ev, char **block,
+static enum store_status event_row(struct db_stmt *st, struct history_event *ev, char **block,
                                    size_t *bytes)
 {
 	size_t len[NTEXT], total = 0;
 	memset(ev, 0, sizeof(*ev));
 	for (size_t i = 0; i < NTEXT; i++) {
-		len[i] = sqlite3_column_type(st, text_cols[i]) == SQLITE_NULL
-		                 ? 0
-		                 : (size_t)sqlite3_column_bytes(st, text_cols[i]) + 1;
+		len[i] = db_col_null(st, text_cols[i]) ? 0
+		                                       : (size_t)db_col_bytes(st, text_cols[i]) + 1;
 		total += len[i];
 	}
 	char *mem = malloc(total ? total : 1);
@@ -97,23 +97,23 @@ static enum store_status event_row(sqlite3_stmt *st, struct history_event *ev, c
 	for (size_t i = 0; i < NTEXT; i++) {
 		if (len[i] == 0)
 			continue;
-		memcpy(p, sqlite3_column_text(st, text_cols[i]), len[i] - 1);
+		memcpy(p, db_col_text(st, text_cols[i]), len[i] - 1);
 		p[len[i] - 1] = '\0';
 		*text_slot(ev, i) = p;
 		p += len[i];
 	}
-	ev->seq = sqlite3_column_int64(st, 0);
+	ev->seq = db_col_int(st, 0);
 	store_column_copy(st, 1, ev->id, sizeof(ev->id));
-	ev->at = sqlite3_column_int64(st, 2);
-	ev->previous_seq = sqlite3_column_int64(st, 8);
-	ev->description_changed = sqlite3_column_int(st, 11) != 0;
+	ev->at = db_col_int(st, 2);
+	ev->previous_seq = db_col_int(st, 8);
+	ev->description_changed = db_col_int(st, 11) != 0;
 	copy_hash(st, 17, ev->previous_hash);
 	copy_hash(st, 18, ev->hash);
 	*block = mem;
 	*bytes = total;
-	if (!history_dialect_parse((const char *)sqlite3_column_text(st, 3), &ev->dialect) ||
-	    !history_scope_parse((const char *)sqlite3_column_text(st, 4), &ev->scope) ||
-	    !history_action_parse((const char *)sqlite3_column_text(st, 7), &ev->action) ||
+	if (!history_dialect_parse((const char *)db_col_text(st, 3), &ev->dialect) ||
+	    !history_scope_parse((const char *)db_col_text(st, 4), &ev->scope) ||
+	    !history_action_parse((const char *)db_col_text(st, 7), &ev->action) ||
 	    ev->scope_name == NULL || ev->tag == NULL) {
 		free(mem);
 		*block = NULL;
@@ -144,33 +144,33 @@ static bool list_grow(struct history_list *out, size_t *cap)
 static enum store_status event_get(struct store_conn *c, int64_t org_id, int64_t seq,
                                    struct history_event *ev, char **block, size_t *bytes)
 {
-	sqlite3_stmt *st = store_stmt(c, SQL_EVENT_ONE);
+	struct db_stmt *st = store_stmt(c, SQL_EVENT_ONE);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	sqlite3_bind_int64(st, 2, seq);
-	int rc = sqlite3_step(st);
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	db_bind_int(st, 2, seq);
+	int rc = db_step(st);
 	enum store_status ret = STORE_NOT_FOUND;
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		ret = event_row(st, ev, block, bytes);
-	else if (rc != SQLITE_DONE)
+	else if (rc != DB_DONE)
 		ret = store_conn_error(c);
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
 /* Step a bound EVENT_COLS statement into out: at most limit rows, then whether more remain. */
-static enum store_status event_rows(struct store_conn *c, sqlite3_stmt *st, int64_t limit,
+static enum store_status event_rows(struct store_conn *c, struct db_stmt *st, int64_t limit,
                                     struct history_list *out)
 {
 	enum store_status ret = STORE_OK;
 	size_t cap = 0, bytes = 0;
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if ((int64_t)out->n == limit || (out->n > 0 && bytes > PAGE_BYTES)) {
 			out->more = true;
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 		if (!list_grow(out, &cap)) {
@@ -184,9 +184,9 @@ static enum store_status event_rows(struct store_conn *c, sqlite3_stmt *st, int6
 		out->n++;
 		bytes += n;
 	}
-	if (ret == STORE_OK && rc != SQLITE_DONE)
+	if (ret == STORE_OK && rc != DB_DONE)
 		ret = store_conn_error(c);
-	sqlite3_reset(st);
+	db_reset(st);
 	if (ret != STORE_OK)
 		history_list_release(out);
 	return ret;
@@ -196,18 +196,18 @@ static enum store_status event_rows(struct store_conn *c, sqlite3_stmt *st, int6
 static enum store_status seq_hash(struct store_conn *c, const char *sql, int64_t org_id,
                                   int64_t *seq, uint8_t hash[HISTORY_HASH_LEN], bool *found)
 {
-	sqlite3_stmt *st = store_stmt(c, sql);
+	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	int rc = sqlite3_step(st);
-	*found = rc == SQLITE_ROW;
-	if (rc == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(st, 0);
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	int rc = db_step(st);
+	*found = rc == DB_ROW;
+	if (rc == DB_ROW) {
+		*seq = db_col_int(st, 0);
 		copy_hash(st, 1, hash);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_conn_error(c);
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? STORE_OK : store_conn_error(c);
 }
 
 /* The head and the checkpoint of org_id on c. */
@@ -230,7 +230,7 @@ enum store_status store_history_head(struct store *s, int64_t org_id, struct his
 {
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = head_on(c, org_id, out);
@@ -243,7 +243,7 @@ enum store_status store_history_hash_at(struct store *s, int64_t org_id, int64_t
 {
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	struct history_head head;
 	struct history_event ev;
 	char *block = NULL;
@@ -285,33 +285,36 @@ static enum store_status tag_entry(struct store_conn *c, const struct history_ta
 	}
 	*seq = 0;
 	enum store_status ret = STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_TAG_REV[key->scope]);
+	struct db_stmt *st = store_stmt(c, SQL_TAG_REV[key->scope]);
 	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, key->org_id);
-		store_bind_text(st, 2, first);
-		store_bind_text(st, 3, rest);
-		store_bind_text(st, 4, key->tag);
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			*seq = sqlite3_column_int64(st, 0);
-		ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_conn_error(c);
-		sqlite3_reset(st);
+		int k = 2;
+		db_bind_int(st, 1, key->org_id);
+		if (key->scope != HISTORY_SCOPE_COMMIT_TAGS)
+			db_bind_text(st, k++, first);
+		if (key->scope == HISTORY_SCOPE_SERVICESTAGE)
+			db_bind_text(st, k++, rest);
+		db_bind_text(st, k, key->tag);
+		int rc = db_step(st);
+		if (rc == DB_ROW)
+			*seq = db_col_int(st, 0);
+		ret = rc == DB_ROW || rc == DB_DONE ? STORE_OK : store_conn_error(c);
+		db_reset(st);
 	}
 	free(first);
 	if (ret != STORE_OK || *seq > 0)
 		return ret;
 	st = store_stmt(c, SQL_TOMBSTONE);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, key->org_id);
-	store_bind_text(st, 2, history_scope_name(key->scope));
-	store_bind_text(st, 3, key->scope_name);
-	store_bind_text(st, 4, key->tag);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*seq = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_conn_error(c);
+		return store_conn_error(c);
+	db_bind_int(st, 1, key->org_id);
+	db_bind_text(st, 2, history_scope_name(key->scope));
+	db_bind_text(st, 3, key->scope_name);
+	db_bind_text(st, 4, key->tag);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*seq = db_col_int(st, 0);
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? STORE_OK : store_conn_error(c);
 }
 
 static bool same_tag(const struct history_event *ev, const struct history_tag_key *key)
@@ -366,7 +369,7 @@ enum store_status store_history_tag(struct store *s, const struct history_tag_ke
 		return STORE_INVALID;
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	struct history_head head;
 	int64_t start = 0;
 	enum store_status ret = store_read_begin(c);
@@ -405,13 +408,13 @@ enum store_status store_history_feed(struct store *s, int64_t org_id, int64_t af
 		return STORE_INVALID;
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_FEED);
+		return STORE_UNAVAILABLE;
+	struct db_stmt *st = store_stmt(c, SQL_FEED);
 	enum store_status ret = STORE_ERROR;
 	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, org_id);
-		sqlite3_bind_int64(st, 2, after > 0 ? after : 0);
-		sqlite3_bind_int64(st, 3, limit + 1);
+		db_bind_int(st, 1, org_id);
+		db_bind_int(st, 2, after > 0 ? after : 0);
+		db_bind_int(st, 3, limit + 1);
 		ret = event_rows(c, st, limit, out);
 	}
 	store_reader_release(s, c);
@@ -421,13 +424,13 @@ enum store_status store_history_feed(struct store *s, int64_t org_id, int64_t af
 /* ---- verify ---- */
 
 static const char SQL_ALL_EVENTS[] =
-        "SELECT " EVENT_COLS "FROM events WHERE org_id = ?1 ORDER BY seq";
+        "SELECT " EVENT_COLS "FROM events WHERE org_id = $1 ORDER BY seq";
 
 /*
  * Tags changed since history began (rev above the checkpoint), each with
  * the event its rev names: (scope name, tag, commit, description, rev,
  * event seq, scope_kind, scope, tag, action, commit_ref,
- * description_changed, description).  ?1 org, ?2 checkpoint.
+ * description_changed, description).  $1 org, $2 checkpoint.
  */
 #define TAG_CHECK_COLS                                                                             \
 	"t.rev, e.seq, e.scope_kind, e.scope, e.tag, e.action, e.commit_ref, "                     \
@@ -438,25 +441,25 @@ static const char *const SQL_TAG_CHECKS[] = {
                                      "FROM repo_tags t JOIN repos r ON r.id = t.repo_id "
                                      "JOIN commits c ON c.id = t.commit_id "
                                      "LEFT JOIN events e ON e.org_id = r.org_id AND e.seq = t.rev "
-                                     "WHERE r.org_id = ?1 AND t.rev > ?2",
+                                     "WHERE r.org_id = $1 AND t.rev > $2",
         [HISTORY_SCOPE_COMMIT_TAGS] = "SELECT '', t.name, c.uuid, t.description, " TAG_CHECK_COLS
                                       "FROM commit_tags t JOIN commits c ON c.id = t.commit_id "
                                       "LEFT JOIN events e ON e.org_id = t.org_id AND e.seq = t.rev "
-                                      "WHERE t.org_id = ?1 AND t.rev > ?2",
+                                      "WHERE t.org_id = $1 AND t.rev > $2",
         [HISTORY_SCOPE_SERVICESTAGE] =
                 "SELECT n.name || '/' || p.name, t.name, c.sha, t.message, " TAG_CHECK_COLS
                 "FROM ss_tags t JOIN ss_projects p ON p.id = t.project_id "
                 "JOIN ss_namespaces n ON n.id = p.namespace_id "
                 "JOIN ss_commits c ON c.id = t.commit_id "
                 "LEFT JOIN events e ON e.org_id = n.org_id AND e.seq = t.rev "
-                "WHERE n.org_id = ?1 AND t.rev > ?2",
+                "WHERE n.org_id = $1 AND t.rev > $2",
 };
 
 /* Tombstones above the checkpoint with the event each names. */
 static const char SQL_TOMBSTONE_CHECKS[] =
         "SELECT b.scope_kind, b.scope, b.tag, b.seq, e.scope_kind, e.scope, e.tag, e.action "
         "FROM event_tombstones b LEFT JOIN events e ON e.org_id = b.org_id AND e.seq = b.seq "
-        "WHERE b.org_id = ?1 AND b.seq > ?2";
+        "WHERE b.org_id = $1 AND b.seq > $2";
 
 /* Record the first problem: the event concerned and what is wrong. */
 static void problem(struct history_verify *v, int64_t seq, const char *fmt, ...)
@@ -575,19 +578,19 @@ static enum store_status verify_chain(struct store_conn *c, int64_t org_id, stru
 	int64_t expect = v->head.floor_seq + 1;
 	memcpy(running, v->head.floor_hash, HISTORY_HASH_LEN);
 
-	sqlite3_stmt *st = store_stmt(c, SQL_ALL_EVENTS);
+	struct db_stmt *st = store_stmt(c, SQL_ALL_EVENTS);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
 	enum store_status ret = STORE_OK;
-	int rc = SQLITE_DONE;
-	while (v->ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	int rc = DB_DONE;
+	while (v->ok && (rc = db_step(st)) == DB_ROW) {
 		struct history_event ev;
 		char *block = NULL;
 		size_t bytes;
 		ret = event_row(st, &ev, &block, &bytes);
 		if (ret == STORE_CORRUPT) {
-			int64_t seq = sqlite3_column_int64(st, 0);
+			int64_t seq = db_col_int(st, 0);
 			problem(v, seq, "event %lld: unknown dialect, scope or action",
 			        (long long)seq);
 			ret = STORE_OK;
@@ -621,13 +624,13 @@ static enum store_status verify_chain(struct store_conn *c, int64_t org_id, stru
 		if (ret != STORE_OK)
 			break;
 	}
-	sqlite3_reset(st);
-	if (ret == STORE_OK && v->ok && rc != SQLITE_DONE)
+	db_reset(st);
+	if (ret == STORE_OK && v->ok && rc != DB_DONE)
 		ret = store_conn_error(c);
 	return ret;
 }
 
-static bool same_text(const unsigned char *a, const unsigned char *b)
+static bool same_text(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
@@ -639,58 +642,56 @@ static enum store_status verify_tags(struct store_conn *c, int64_t org_id, struc
                                      struct history_verify *v)
 {
 	for (int scope = 0; v->ok && scope < 3; scope++) {
-		sqlite3_stmt *st = store_stmt(c, SQL_TAG_CHECKS[scope]);
+		struct db_stmt *st = store_stmt(c, SQL_TAG_CHECKS[scope]);
 		if (st == NULL)
-			return STORE_ERROR;
-		sqlite3_bind_int64(st, 1, org_id);
-		sqlite3_bind_int64(st, 2, v->head.floor_seq);
-		int rc = SQLITE_DONE;
-		while (v->ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const unsigned char *scope_name = sqlite3_column_text(st, 0);
-			const unsigned char *tag = sqlite3_column_text(st, 1);
-			int64_t rev = sqlite3_column_int64(st, 4);
+			return store_conn_error(c);
+		db_bind_int(st, 1, org_id);
+		db_bind_int(st, 2, v->head.floor_seq);
+		int rc = DB_DONE;
+		while (v->ok && (rc = db_step(st)) == DB_ROW) {
+			const char *scope_name = db_col_text(st, 0);
+			const char *tag = db_col_text(st, 1);
+			int64_t rev = db_col_int(st, 4);
 			char what[600];
 			snprintf(what, sizeof(what), "%s tag '%s%s%s'",
 			         history_scope_name((enum history_scope)scope),
 			         scope_name && *scope_name ? (const char *)scope_name : "",
 			         scope_name && *scope_name ? ":" : "", (const char *)tag);
 			v->tags++;
-			const unsigned char *action = sqlite3_column_text(st, 9);
-			bool desc_known = sqlite3_column_int(st, 11) != 0 ||
-			                  same_text(action, (const unsigned char *)"create");
-			if (sqlite3_column_type(st, 5) == SQLITE_NULL)
+			const char *action = db_col_text(st, 9);
+			bool desc_known = db_col_int(st, 11) != 0 ||
+			                  same_text(action, (const char *)"create");
+			if (db_col_null(st, 5))
 				problem(v, rev, "%s: the event of its revision does not exist",
 				        what);
-			else if (!same_text(sqlite3_column_text(st, 6),
-			                    (const unsigned char *)history_scope_name(
+			else if (!same_text(db_col_text(st, 6),
+			                    (const char *)history_scope_name(
 			                            (enum history_scope)scope)) ||
-			         !same_text(sqlite3_column_text(st, 7), scope_name) ||
-			         !same_text(sqlite3_column_text(st, 8), tag))
+			         !same_text(db_col_text(st, 7), scope_name) ||
+			         !same_text(db_col_text(st, 8), tag))
 				problem(v, rev, "%s: the event of its revision is another tag's",
 				        what);
-			else if (same_text(action, (const unsigned char *)"delete"))
+			else if (same_text(action, (const char *)"delete"))
 				problem(v, rev, "%s: exists, but its last event deleted it", what);
 			else if (walk_continued(w, rev))
 				problem(v, rev,
 				        "%s: a later event changed it, the tag does not show it",
 				        what);
-			else if (!same_text(sqlite3_column_text(st, 10),
-			                    sqlite3_column_text(st, 2)))
+			else if (!same_text(db_col_text(st, 10), db_col_text(st, 2)))
 				problem(v, rev, "%s: its commit is not the one its last event set",
 				        what);
-			else if (desc_known && !same_text(sqlite3_column_text(st, 12),
-			                                  sqlite3_column_text(st, 3)))
+			else if (desc_known && !same_text(db_col_text(st, 12), db_col_text(st, 3)))
 				problem(v, rev,
 				        "%s: its description is not the one its last event set",
 				        what);
 			else
 				bit_set(w, w->shown, rev);
 		}
-		if (v->ok && rc != SQLITE_DONE) {
-			sqlite3_reset(st);
+		if (v->ok && rc != DB_DONE) {
+			db_reset(st);
 			return store_conn_error(c);
 		}
-		sqlite3_reset(st);
+		db_reset(st);
 	}
 	return STORE_OK;
 }
@@ -699,19 +700,19 @@ static enum store_status verify_tags(struct store_conn *c, int64_t org_id, struc
 static enum store_status verify_tombstones(struct store_conn *c, int64_t org_id, struct walk *w,
                                            struct history_verify *v)
 {
-	sqlite3_stmt *st = store_stmt(c, SQL_TOMBSTONE_CHECKS);
+	struct db_stmt *st = store_stmt(c, SQL_TOMBSTONE_CHECKS);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	sqlite3_bind_int64(st, 2, v->head.floor_seq);
-	int rc = SQLITE_DONE;
-	while (v->ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *tag = sqlite3_column_text(st, 2);
-		int64_t seq = sqlite3_column_int64(st, 3);
-		if (!same_text(sqlite3_column_text(st, 0), sqlite3_column_text(st, 4)) ||
-		    !same_text(sqlite3_column_text(st, 1), sqlite3_column_text(st, 5)) ||
-		    !same_text(tag, sqlite3_column_text(st, 6)) ||
-		    !same_text(sqlite3_column_text(st, 7), (const unsigned char *)"delete"))
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	db_bind_int(st, 2, v->head.floor_seq);
+	int rc = DB_DONE;
+	while (v->ok && (rc = db_step(st)) == DB_ROW) {
+		const char *tag = db_col_text(st, 2);
+		int64_t seq = db_col_int(st, 3);
+		if (!same_text(db_col_text(st, 0), db_col_text(st, 4)) ||
+		    !same_text(db_col_text(st, 1), db_col_text(st, 5)) ||
+		    !same_text(tag, db_col_text(st, 6)) ||
+		    !same_text(db_col_text(st, 7), (const char *)"delete"))
 			problem(v, seq,
 			        "the deleted tag '%s' names event %lld, which is not its delete",
 			        (const char *)tag, (long long)seq);
@@ -722,8 +723,8 @@ static enum store_status verify_tombstones(struct store_conn *c, int64_t org_id,
 		else
 			bit_set(w, w->shown, seq);
 	}
-	enum store_status ret = v->ok && rc != SQLITE_DONE ? store_conn_error(c) : STORE_OK;
-	sqlite3_reset(st);
+	enum store_status ret = v->ok && rc != DB_DONE ? store_conn_error(c) : STORE_OK;
+	db_reset(st);
 	return ret;
 }
 
@@ -763,7 +764,7 @@ enum store_status store_history_verify(struct store *s, int64_t org_id, struct h
 	out->ok = true;
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	struct walk w = {0};
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
@@ -794,25 +795,25 @@ enum store_status store_history_verify(struct store *s, int64_t org_id, struct h
 
 #define PRUNE_DEFAULT 10000
 
-static const char SQL_PRUNE_ORGS[] = "SELECT id FROM orgs WHERE id > ?1 ORDER BY id LIMIT ?2";
+static const char SQL_PRUNE_ORGS[] = "SELECT id FROM orgs WHERE id > $1 ORDER BY id LIMIT $2";
 static const char SQL_PRUNE_SCAN[] =
-        "SELECT seq, at, hash FROM events WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
-static const char SQL_PRUNE_DELETE[] = "DELETE FROM events WHERE org_id = ?1 AND seq <= ?2";
+        "SELECT seq, at, hash FROM events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+static const char SQL_PRUNE_DELETE[] = "DELETE FROM events WHERE org_id = $1 AND seq <= $2";
 static const char SQL_PRUNE_TOMBSTONES[] =
-        "DELETE FROM event_tombstones WHERE org_id = ?1 AND seq <= ?2";
+        "DELETE FROM event_tombstones WHERE org_id = $1 AND seq <= $2";
 static const char SQL_PRUNE_FLOOR[] =
-        "INSERT INTO event_floors(org_id, seq, hash) VALUES (?1, ?2, ?3) "
+        "INSERT INTO event_floors(org_id, seq, hash) VALUES ($1, $2, $3) "
         "ON CONFLICT (org_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
 
 /* Run a statement of (org_id, seq) that returns nothing. */
 static enum store_status org_seq_exec(struct store_conn *c, const char *sql, int64_t org_id,
                                       int64_t seq)
 {
-	sqlite3_stmt *st = store_stmt(c, sql);
+	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	sqlite3_bind_int64(st, 2, seq);
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	db_bind_int(st, 2, seq);
 	return store_step_done(st);
 }
 
@@ -823,32 +824,35 @@ static enum store_status prune_org(struct store_conn *c, int64_t org_id, int64_t
 	int64_t floor = 0;
 	uint8_t hash[HISTORY_HASH_LEN];
 	bool found;
-	enum store_status ret = seq_hash(c, SQL_FLOOR, org_id, &floor, hash, &found);
+	/* Appends to this chain wait while it is cut (the checkpoint moves with it). */
+	enum store_status ret = store_tag_lock(c, org_id);
+	if (ret == STORE_OK)
+		ret = seq_hash(c, SQL_FLOOR, org_id, &floor, hash, &found);
 	if (ret != STORE_OK)
 		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_PRUNE_SCAN);
+	struct db_stmt *st = store_stmt(c, SQL_PRUNE_SCAN);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	sqlite3_bind_int64(st, 2, floor);
-	sqlite3_bind_int64(st, 3, budget + 1);
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	db_bind_int(st, 2, floor);
+	db_bind_int(st, 3, budget + 1);
 	int64_t last = floor, count = 0;
 	int rc;
 	*n = 0;
 	/* Oldest first, up to the first event that is recent enough to keep. */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_int64(st, 1) >= before)
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (db_col_int(st, 1) >= before)
 			break;
 		if (count == budget) {
 			*more = true;
 			break;
 		}
-		last = sqlite3_column_int64(st, 0);
+		last = db_col_int(st, 0);
 		copy_hash(st, 2, hash);
 		count++;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return store_conn_error(c);
 	if (count == 0)
 		return STORE_OK;
@@ -859,10 +863,10 @@ static enum store_status prune_org(struct store_conn *c, int64_t org_id, int64_t
 		return ret;
 	st = store_stmt(c, SQL_PRUNE_FLOOR);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	sqlite3_bind_int64(st, 2, last);
-	sqlite3_bind_blob(st, 3, hash, HISTORY_HASH_LEN, SQLITE_TRANSIENT);
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	db_bind_int(st, 2, last);
+	db_bind_blob(st, 3, hash, HISTORY_HASH_LEN);
 	ret = store_step_done(st);
 	if (ret == STORE_OK)
 		*n = count;
@@ -882,16 +886,16 @@ static enum store_status prune_run(struct store_conn *c, struct store_op *op)
 	/* The organizations first (a few at a time), then their events: never both at once. */
 	for (;;) {
 		size_t n = 0;
-		sqlite3_stmt *st = store_stmt(c, SQL_PRUNE_ORGS);
+		struct db_stmt *st = store_stmt(c, SQL_PRUNE_ORGS);
 		if (st == NULL)
-			return STORE_ERROR;
-		sqlite3_bind_int64(st, 1, after);
-		sqlite3_bind_int(st, 2, BATCH);
-		int rc = SQLITE_DONE;
-		while (n < BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW)
-			orgs[n++] = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return store_conn_error(c);
+		db_bind_int(st, 1, after);
+		db_bind_int(st, 2, BATCH);
+		int rc = DB_DONE;
+		while (n < BATCH && (rc = db_step(st)) == DB_ROW)
+			orgs[n++] = db_col_int(st, 0);
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE)
 			return store_conn_error(c);
 		for (size_t i = 0; i < n && ret == STORE_OK && budget > o->pruned; i++) {
 			int64_t got = 0;

@@ -74,6 +74,18 @@ struct tag_change {
 };
 
 /*
+ * Take org_id's history chain for the rest of the transaction: every
+ * operation that changes tags calls it before it reads anything, so that on
+ * a backend with several writers (PostgreSQL, several nodes) the tag changes
+ * of one organization are serialized: the chain stays linear, and what an
+ * operation read (a repository, a tag) cannot change under it.
+ */
+static inline enum store_status store_tag_lock(struct store_conn *c, int64_t org_id)
+{
+	return c->be->lock_chain(c, org_id);
+}
+
+/*
  * Apply ch on c (the writer, inside the operation's savepoint) and append
  * its event to the organization's chain.  Checks, in order: for TAG_CREATE
  * the name is free (STORE_CONFLICT); for TAG_SET and TAG_DELETE the tag

@@ -18,23 +18,21 @@ void org_release(struct org *o)
 }
 
 static const char SQL_ORG_INSERT[] =
-        "INSERT INTO orgs(uuid, name, project_id, created_at) VALUES (?1, ?2, ?3, ?4)";
+        "INSERT INTO orgs(uuid, name, project_id, created_at) VALUES ($1, $2, $3, $4) "
+        "RETURNING id";
 
 static enum store_status org_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct org_create_op *o = (struct org_create_op *)op;
-	sqlite3_stmt *st = store_stmt(c, SQL_ORG_INSERT);
+	struct db_stmt *st = store_stmt(c, SQL_ORG_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	store_new_uuid(o->uuid);
-	store_bind_text(st, 1, o->uuid);
-	store_bind_text(st, 2, o->name);
-	store_bind_text(st, 3, o->project_id);
-	sqlite3_bind_int64(st, 4, clock_now_us());
-	enum store_status ret = store_step_done(st);
-	if (ret == STORE_OK)
-		o->org_id = sqlite3_last_insert_rowid(c->db);
-	return ret;
+	db_bind_text(st, 1, o->uuid);
+	db_bind_text(st, 2, o->name);
+	db_bind_text(st, 3, o->project_id);
+	db_bind_int(st, 4, clock_now_us());
+	return store_step_id(st, STORE_ERROR, &o->org_id);
 }
 
 void org_create_op_init(struct org_create_op *o)
@@ -44,9 +42,9 @@ void org_create_op_init(struct org_create_op *o)
 }
 
 static const char SQL_ORG_BY_NAME[] =
-        "SELECT id, uuid, name, project_id, created_at FROM orgs WHERE name = ?1";
+        "SELECT id, uuid, name, project_id, created_at FROM orgs WHERE name = $1";
 static const char SQL_ORG_BY_PROJECT[] =
-        "SELECT id, uuid, name, project_id, created_at FROM orgs WHERE project_id = ?1";
+        "SELECT id, uuid, name, project_id, created_at FROM orgs WHERE project_id = $1";
 
 static enum store_status org_lookup(struct store *s, const char *sql, const char *key,
                                     struct org *out)
@@ -57,27 +55,27 @@ static enum store_status org_lookup(struct store *s, const char *sql, const char
 
 	memset(out, 0, sizeof(*out));
 	if (c == NULL)
-		return STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, sql);
+		return STORE_UNAVAILABLE;
+	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
 		goto out;
-	store_bind_text(st, 1, key);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
+	db_bind_text(st, 1, key);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->id = db_col_int(st, 0);
 		store_column_copy(st, 1, out->uuid, sizeof(out->uuid));
 		out->name = store_column_dup(st, 2, &oom);
 		out->project_id = store_column_dup(st, 3, &oom);
-		out->created_at = sqlite3_column_int64(st, 4);
+		out->created_at = db_col_int(st, 4);
 		ret = oom ? STORE_NOMEM : STORE_OK;
 		if (oom)
 			org_release(out);
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		ret = STORE_ORG_NOT_FOUND;
 	} else {
 		ret = store_conn_error(c);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 out:
 	store_reader_release(s, c);
 	return ret;
@@ -101,36 +99,36 @@ enum store_status store_org_count(struct store *s, int64_t *out)
 	enum store_status ret = STORE_ERROR;
 
 	if (c == NULL)
-		return STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_ORG_COUNT);
+		return STORE_UNAVAILABLE;
+	struct db_stmt *st = store_stmt(c, SQL_ORG_COUNT);
 	if (st != NULL) {
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			*out = sqlite3_column_int64(st, 0);
+		if (db_step(st) == DB_ROW) {
+			*out = db_col_int(st, 0);
 			ret = STORE_OK;
 		} else {
 			ret = store_conn_error(c);
 		}
-		sqlite3_reset(st);
+		db_reset(st);
 	}
 	store_reader_release(s, c);
 	return ret;
 }
 
-static const char SQL_ORG_ID[] = "SELECT id FROM orgs WHERE name = ?1";
+static const char SQL_ORG_ID[] = "SELECT id FROM orgs WHERE name = $1";
 
 /* The id of org name on the writer's connection; STORE_ORG_NOT_FOUND when absent. */
 static enum store_status org_id_of(struct store_conn *c, const char *name, int64_t *id)
 {
-	sqlite3_stmt *st = store_stmt(c, SQL_ORG_ID);
+	struct db_stmt *st = store_stmt(c, SQL_ORG_ID);
 	if (st == NULL)
-		return STORE_ERROR;
-	store_bind_text(st, 1, name);
+		return store_conn_error(c);
+	db_bind_text(st, 1, name);
 	return store_step_id(st, STORE_ORG_NOT_FOUND, id);
 }
 
 static const char SQL_TOKEN_INSERT[] =
         "INSERT INTO tokens(org_id, public_id, digest, label, created_at, expires_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+        "VALUES ($1, $2, $3, $4, $5, $6)";
 
 static enum store_status token_create_run(struct store_conn *c, struct store_op *op)
 {
@@ -139,16 +137,16 @@ static enum store_status token_create_run(struct store_conn *c, struct store_op 
 	enum store_status ret = org_id_of(c, o->org_name, &org_id);
 	if (ret != STORE_OK)
 		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_INSERT);
+	struct db_stmt *st = store_stmt(c, SQL_TOKEN_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	store_bind_text(st, 2, o->public_id);
-	sqlite3_bind_blob(st, 3, o->digest, STORE_DIGEST_LEN, SQLITE_STATIC);
-	store_bind_text(st, 4, o->label);
-	sqlite3_bind_int64(st, 5, clock_now_us());
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	db_bind_text(st, 2, o->public_id);
+	db_bind_blob(st, 3, o->digest, STORE_DIGEST_LEN);
+	db_bind_text(st, 4, o->label);
+	db_bind_int(st, 5, clock_now_us());
 	if (o->expires_at > 0)
-		sqlite3_bind_int64(st, 6, o->expires_at);
+		db_bind_int(st, 6, o->expires_at);
 	return store_step_done(st);
 }
 
@@ -159,8 +157,8 @@ void token_create_op_init(struct token_create_op *o)
 }
 
 static const char SQL_TOKEN_REVOKE[] =
-        "UPDATE tokens SET revoked_at = ?3 WHERE public_id = ?2 AND revoked_at IS NULL "
-        "AND org_id = ?1";
+        "UPDATE tokens SET revoked_at = $3 WHERE public_id = $2 AND revoked_at IS NULL "
+        "AND org_id = $1";
 
 static enum store_status token_revoke_run(struct store_conn *c, struct store_op *op)
 {
@@ -169,14 +167,14 @@ static enum store_status token_revoke_run(struct store_conn *c, struct store_op 
 	enum store_status ret = org_id_of(c, o->org_name, &org_id);
 	if (ret != STORE_OK)
 		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_REVOKE);
+	struct db_stmt *st = store_stmt(c, SQL_TOKEN_REVOKE);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	store_bind_text(st, 2, o->public_id);
-	sqlite3_bind_int64(st, 3, clock_now_us());
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	db_bind_text(st, 2, o->public_id);
+	db_bind_int(st, 3, clock_now_us());
 	ret = store_step_done(st);
-	if (ret == STORE_OK && sqlite3_changes(c->db) == 0)
+	if (ret == STORE_OK && db_changes(c) == 0)
 		ret = STORE_NOT_FOUND;
 	return ret;
 }
@@ -189,7 +187,7 @@ void token_revoke_op_init(struct token_revoke_op *o)
 
 static const char SQL_TOKEN_LIST[] =
         "SELECT t.public_id, t.label, t.created_at, t.expires_at, t.last_used_at, t.revoked_at "
-        "FROM tokens t JOIN orgs o ON o.id = t.org_id WHERE o.name = ?1 ORDER BY t.id";
+        "FROM tokens t JOIN orgs o ON o.id = t.org_id WHERE o.name = $1 ORDER BY t.id";
 
 void token_list_free(struct token_info *list, size_t n)
 {
@@ -216,14 +214,14 @@ enum store_status store_token_list(struct store *s, const char *org_name, struct
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_LIST);
+	struct db_stmt *st = store_stmt(c, SQL_TOKEN_LIST);
 	if (st == NULL) {
 		store_reader_release(s, c);
 		return STORE_ERROR;
 	}
-	store_bind_text(st, 1, org_name);
+	db_bind_text(st, 1, org_name);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (count == cap) {
 			size_t ncap = cap ? cap * 2 : 8;
 			struct token_info *grown = realloc(list, ncap * sizeof(*list));
@@ -237,14 +235,14 @@ enum store_status store_token_list(struct store *s, const char *org_name, struct
 		memset(t, 0, sizeof(*t));
 		store_column_copy(st, 0, t->public_id, sizeof(t->public_id));
 		t->label = store_column_dup(st, 1, &oom);
-		t->created_at = sqlite3_column_int64(st, 2);
-		t->expires_at = sqlite3_column_int64(st, 3);
-		t->last_used_at = sqlite3_column_int64(st, 4);
-		t->revoked_at = sqlite3_column_int64(st, 5);
+		t->created_at = db_col_int(st, 2);
+		t->expires_at = db_col_int(st, 3);
+		t->last_used_at = db_col_int(st, 4);
+		t->revoked_at = db_col_int(st, 5);
 	}
-	if (!oom && rc != SQLITE_DONE)
+	if (!oom && rc != DB_DONE)
 		ret = store_conn_error(c);
-	sqlite3_reset(st);
+	db_reset(st);
 	store_reader_release(s, c);
 	if (oom)
 		ret = STORE_NOMEM;
@@ -257,8 +255,8 @@ enum store_status store_token_list(struct store *s, const char *org_name, struct
 	return STORE_OK;
 }
 
-static const char SQL_TOKEN_TOUCH[] = "UPDATE tokens SET last_used_at = ?2 WHERE public_id = ?1 "
-                                      "AND (last_used_at IS NULL OR last_used_at < ?2)";
+static const char SQL_TOKEN_TOUCH[] = "UPDATE tokens SET last_used_at = $2 WHERE public_id = $1 "
+                                      "AND (last_used_at IS NULL OR last_used_at < $2)";
 
 /* Writes a token's last use; submitted without waiting and freed when done. */
 struct token_touch_op {
@@ -270,11 +268,11 @@ struct token_touch_op {
 static enum store_status token_touch_run(struct store_conn *c, struct store_op *op)
 {
 	struct token_touch_op *o = (struct token_touch_op *)op;
-	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_TOUCH);
+	struct db_stmt *st = store_stmt(c, SQL_TOKEN_TOUCH);
 	if (st == NULL)
-		return STORE_ERROR;
-	store_bind_text(st, 1, o->public_id);
-	sqlite3_bind_int64(st, 2, o->at);
+		return store_conn_error(c);
+	db_bind_text(st, 1, o->public_id);
+	db_bind_int(st, 2, o->at);
 	return store_step_done(st);
 }
 
@@ -315,7 +313,7 @@ static const char SQL_TOKEN_VERIFY[] =
         "SELECT t.digest, t.org_id, o.name, t.expires_at, t.last_used_at, o.project_id, "
         "t.label "
         "FROM tokens t "
-        "JOIN orgs o ON o.id = t.org_id WHERE t.public_id = ?1 AND t.revoked_at IS NULL";
+        "JOIN orgs o ON o.id = t.org_id WHERE t.public_id = $1 AND t.revoked_at IS NULL";
 
 enum store_status store_token_verify(struct store *s, const char *public_id,
                                      const uint8_t digest[STORE_DIGEST_LEN],
@@ -327,23 +325,23 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 	int64_t now = clock_now_us(), last_used = 0;
 
 	if (c == NULL)
-		return STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_VERIFY);
+		return STORE_UNAVAILABLE;
+	struct db_stmt *st = store_stmt(c, SQL_TOKEN_VERIFY);
 	if (st == NULL) {
 		store_reader_release(s, c);
 		return STORE_ERROR;
 	}
-	store_bind_text(st, 1, public_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const void *stored = sqlite3_column_blob(st, 0);
-		int64_t expires = sqlite3_column_int64(st, 3);
+	db_bind_text(st, 1, public_id);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		const void *stored = db_col_blob(st, 0);
+		int64_t expires = db_col_int(st, 3);
 		bool live = expires == 0 || expires > now;
-		last_used = sqlite3_column_int64(st, 4);
-		if (stored != NULL && sqlite3_column_bytes(st, 0) == STORE_DIGEST_LEN &&
+		last_used = db_col_int(st, 4);
+		if (stored != NULL && db_col_bytes(st, 0) == STORE_DIGEST_LEN &&
 		    auth_digest_equal(stored, digest) && live) {
 			memset(out, 0, sizeof(*out));
-			out->org_id = sqlite3_column_int64(st, 1);
+			out->org_id = db_col_int(st, 1);
 			out->org_name = store_column_dup(st, 2, &oom);
 			out->project_id = store_column_dup(st, 5, &oom);
 			out->label = store_column_dup(st, 6, &oom);
@@ -352,10 +350,10 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 			if (oom)
 				token_identity_release(out);
 		}
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != DB_DONE) {
 		ret = store_conn_error(c);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	store_reader_release(s, c);
 	if (ret == STORE_OK)
 		token_touch(s, public_id, last_used, now);
@@ -367,7 +365,7 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 static const char SQL_ORG_LIST[] =
         "SELECT o.id, o.uuid, o.name, o.project_id, o.created_at, "
         "(SELECT count(*) FROM tokens t WHERE t.org_id = o.id AND t.revoked_at IS NULL "
-        "AND (t.expires_at IS NULL OR t.expires_at > ?1)) "
+        "AND (t.expires_at IS NULL OR t.expires_at > $1)) "
         "FROM orgs o ORDER BY o.name";
 
 void org_list_free(struct org_summary **listp, size_t n)
@@ -392,13 +390,13 @@ enum store_status store_org_list(struct store *s, struct org_summary **out, size
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_ORG_LIST);
+	struct db_stmt *st = store_stmt(c, SQL_ORG_LIST);
 	if (st == NULL) {
 		store_reader_release(s, c);
 		return STORE_ERROR;
 	}
-	sqlite3_bind_int64(st, 1, clock_now_us());
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 1, clock_now_us());
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (count == cap) {
 			size_t ncap = cap ? cap * 2 : 8;
 			struct org_summary *grown = realloc(list, ncap * sizeof(*list));
@@ -410,20 +408,20 @@ enum store_status store_org_list(struct store *s, struct org_summary **out, size
 		}
 		struct org_summary *e = &list[count++];
 		memset(e, 0, sizeof(*e));
-		e->org.id = sqlite3_column_int64(st, 0);
+		e->org.id = db_col_int(st, 0);
 		store_column_copy(st, 1, e->org.uuid, sizeof(e->org.uuid));
 		e->org.name = store_column_dup(st, 2, &oom);
 		e->org.project_id = store_column_dup(st, 3, &oom);
-		e->org.created_at = sqlite3_column_int64(st, 4);
-		e->live_tokens = sqlite3_column_int64(st, 5);
+		e->org.created_at = db_col_int(st, 4);
+		e->live_tokens = db_col_int(st, 5);
 		if (oom)
 			break;
 	}
 	if (oom)
 		ret = STORE_NOMEM;
-	else if (rc != SQLITE_DONE)
+	else if (rc != DB_DONE)
 		ret = store_conn_error(c);
-	sqlite3_reset(st);
+	db_reset(st);
 	store_reader_release(s, c);
 	if (ret != STORE_OK) {
 		org_list_free(&list, count);
