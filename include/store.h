@@ -61,7 +61,8 @@ struct store_options {
 	                             power loss) */
 	unsigned db_timeout_s;    /* PostgreSQL: connect and statement timeout; 0: default (5) */
 	unsigned pool_size;       /* PostgreSQL: connections at most (readers and writers); 0: 8 */
-	bool check_only;          /* open only if the schema is current; never migrate */
+	bool check_only; /* change nothing: never migrate (store_schema_version tells how old the
+	                    schema is; a newer one is still refused), SQLite read-only */
 };
 
 /*

@@ -50,6 +50,14 @@ struct db_stmt {
 	struct store_conn *conn;
 };
 
+/* What a column of the current row holds. */
+enum db_type {
+	DB_TYPE_NULL,
+	DB_TYPE_INT, /* integers and flags */
+	DB_TYPE_TEXT,
+	DB_TYPE_BLOB,
+};
+
 /* What a step gives. */
 enum db_rc {
 	DB_FAIL = -1, /* see store_conn_error() */
@@ -97,8 +105,22 @@ struct store_backend {
 	const char *(*col_text)(struct db_stmt *st, int col); /* NULL for NULL */
 	size_t (*col_bytes)(struct db_stmt *st, int col);
 	const void *(*col_blob)(struct db_stmt *st, int col);
+	enum db_type (*col_type)(struct db_stmt *st, int col);
 	/* Rows changed by the last statement that ran on c. */
 	int64_t (*changes)(struct store_conn *c);
+
+	/*
+	 * A statement of SQL made at run time (a copy's, table by table): not
+	 * cached, finalized by the caller.  NULL when it cannot be prepared.
+	 */
+	struct db_stmt *(*prepare)(struct store_conn *c, const char *sql);
+	void (*finalize)(struct db_stmt *st);
+	/* The names of the columns of sql's result (each < 64 bytes): their number, -1 on error. */
+	int (*columns)(struct store_conn *c, const char *sql, char names[][64], int max);
+	/* One column: the name of every table of the database (the copy's check). */
+	const char *tables_sql;
+	/* After rows were inserted with their ids: the ids table generates next follow them. */
+	enum store_status (*sync_ids)(struct store_conn *c, const char *table, const char *column);
 
 	/* Run a transaction statement. */
 	enum store_status (*txn)(struct store_conn *c, enum db_txn what);
@@ -216,9 +238,11 @@ struct store {
 
 	/* Readers: a free list of idle connections. */
 	pthread_mutex_t pool_lock;
-	struct store_conn *pool; /* idle readers not kept by a thread */
-	struct store_conn *all;  /* every reader, under pool_lock */
-	uint64_t id;             /* unique in the process: tells a thread's reader apart */
+	pthread_cond_t pool_cond; /* a reader came back, or room for one */
+	unsigned nreaders;        /* readers open, under pool_lock */
+	struct store_conn *pool;  /* idle readers not kept by a thread */
+	struct store_conn *all;   /* every reader, under pool_lock */
+	uint64_t id;              /* unique in the process: tells a thread's reader apart */
 
 	/* The writer: its connection, its queue and its thread. */
 	struct store_conn *wconn;

@@ -80,6 +80,8 @@ PGconn *pg_handle(struct store_conn *c)
 	return conn_of(c)->pg;
 }
 
+static enum store_status exec(struct pg_conn *c, const char *sql);
+
 /* ---- errors ---- */
 
 enum store_status pg_status_of(const char *sqlstate, bool conn_bad)
@@ -379,9 +381,79 @@ static const void *col_blob(struct db_stmt *st, int col)
 	return col_text(st, col);
 }
 
+static enum db_type col_type(struct db_stmt *st, int col)
+{
+	struct pg_stmt *s = stmt_of(st);
+	if (col_null(st, col))
+		return DB_TYPE_NULL;
+	switch (PQftype(s->res, col)) {
+	case INT8OID:
+	case INT4OID:
+	case INT2OID:
+	case BOOLOID:
+		return DB_TYPE_INT;
+	case BYTEAOID:
+		return DB_TYPE_BLOB;
+	default:
+		return DB_TYPE_TEXT;
+	}
+}
+
 static int64_t changes(struct store_conn *c)
 {
 	return conn_of(c)->changes;
+}
+
+static struct db_stmt *prepare_once(struct store_conn *c, const char *sql)
+{
+	struct pg_stmt *s = prepare(conn_of(c), sql);
+	if (s != NULL)
+		s->row = -1;
+	return s ? &s->base : NULL;
+}
+
+static void finalize(struct db_stmt *st)
+{
+	if (st == NULL)
+		return;
+	struct pg_stmt *s = stmt_of(st);
+	struct pg_conn *c = conn_of(st->conn);
+	stmt_clear(s);
+	char sql[40];
+	snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
+	PQclear(PQexec(c->pg, sql));
+	free(s);
+}
+
+static int columns(struct store_conn *base, const char *sql, char names[][64], int max)
+{
+	struct pg_conn *c = conn_of(base);
+	PGresult *res = PQexec(c->pg, sql);
+	int n = -1;
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		n = PQnfields(res);
+		if (n > max)
+			n = -1;
+		for (int i = 0; i < n; i++)
+			snprintf(names[i], 64, "%s", PQfname(res, i));
+	} else {
+		note_failure(c, res);
+	}
+	PQclear(res);
+	return n;
+}
+
+/* The identity's sequence set after the largest id copied (or to start at 1). */
+static enum store_status sync_ids(struct store_conn *base, const char *table, const char *column)
+{
+	char *sql = errmsg_fmt("SELECT setval(pg_get_serial_sequence('%s', '%s'), "
+	                       "coalesce(max(%s), 0) + 1, false) FROM %s",
+	                       table, column, column, table);
+	if (sql == NULL)
+		return STORE_NOMEM;
+	enum store_status ret = exec(conn_of(base), sql);
+	free(sql);
+	return ret;
 }
 
 /* ---- transactions ---- */
@@ -623,10 +695,12 @@ static bool migrate(struct store *s, struct pg_conn *c, char **err)
 		if (!current_version(c, &current, err))
 			goto out;
 		s->schema_version = current;
-		if (current != known)
-			*err = errmsg_fmt("%s: database schema version %d, this tagd knows %d",
-			                  safe, current, known);
-		ok = current == known;
+		if (current > known)
+			*err = errmsg_fmt(
+			        "%s: database schema version %d was written by a newer tagd "
+			        "(this one knows up to %d)",
+			        safe, current, known);
+		ok = current <= known;
 		goto out;
 	}
 	/* A migration may take longer than a request may. */
@@ -714,7 +788,14 @@ static const struct store_backend pg_backend = {
         .col_text = col_text,
         .col_bytes = col_bytes,
         .col_blob = col_blob,
+        .col_type = col_type,
         .changes = changes,
+        .prepare = prepare_once,
+        .finalize = finalize,
+        .columns = columns,
+        .tables_sql = "SELECT table_name::text FROM information_schema.tables "
+                      "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+        .sync_ids = sync_ids,
         .txn = txn,
         .in_txn = in_txn,
         .lock_chain = lock_chain,
