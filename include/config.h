@@ -40,7 +40,7 @@ struct config {
 	char *db;
 	unsigned db_pool_size; /* PostgreSQL connections at most */
 	unsigned db_timeout;   /* seconds */
-	unsigned threads; /* 0: one per core */
+	unsigned threads;      /* 0: one per core */
 	unsigned max_connections;
 	unsigned max_connections_per_ip; /* 0: no limit */
 	unsigned connection_timeout;     /* seconds */

@@ -61,6 +61,8 @@ struct pg_conn {
 	char sqlstate[6];
 	char err[256];
 	bool failed_conn; /* the last failure was the connection, not the statement */
+	bool broken;      /* no answer came in time: shut down, never used again */
+	unsigned wait_ms; /* how long an answer may take (0: no limit, migrations) */
 	const char *stmt_sql[STORE_STMT_SLOTS];
 	struct pg_stmt *stmt[STORE_STMT_SLOTS];
 };
@@ -112,11 +114,15 @@ static void note_failure(struct pg_conn *c, const PGresult *res)
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
 	snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
-	snprintf(c->err, sizeof(c->err), "%s", msg && *msg ? msg : "connection lost");
+	if (res == NULL && c->broken)
+		snprintf(c->err, sizeof(c->err), "no answer from PostgreSQL within %u ms",
+		         c->wait_ms);
+	else
+		snprintf(c->err, sizeof(c->err), "%s", msg && *msg ? msg : "connection lost");
 	for (char *p = c->err; *p != '\0'; p++)
 		if (*p == '\n' || *p == '"')
 			*p = ' '; /* one line, fit for a logfmt value */
-	c->failed_conn = PQstatus(c->pg) != CONNECTION_OK;
+	c->failed_conn = c->broken || PQstatus(c->pg) != CONNECTION_OK;
 }
 
 static enum store_status status(struct store_conn *base)
@@ -131,6 +137,20 @@ static const char *errmsg(struct store_conn *base)
 }
 
 /* ---- statements ---- */
+
+/* The answer to what was just sent (sent: PQsend... said it went), within c->wait_ms. */
+static PGresult *answer(struct pg_conn *c, int sent)
+{
+	bool timed_out = false;
+	PGresult *res = sent ? pg_await(c->pg, c->wait_ms, &timed_out) : NULL;
+	if (timed_out) {
+		c->broken = true; /* once per connection: it is replaced */
+		log_msg(LOG_WARN,
+		        "no answer from PostgreSQL within the deadline: connection dropped",
+		        "waited_ms=%u", c->wait_ms);
+	}
+	return res;
+}
 
 static size_t slot_of(const char *sql)
 {
@@ -163,7 +183,7 @@ static struct pg_stmt *prepare(struct pg_conn *c, const char *sql)
 		return NULL;
 	}
 	snprintf(s->name, sizeof(s->name), "t%d", c->next_name++);
-	PGresult *res = PQprepare(c->pg, s->name, sql, s->nparams, NULL);
+	PGresult *res = answer(c, PQsendPrepare(c->pg, s->name, sql, s->nparams, NULL));
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
 		note_failure(c, res);
 		log_msg(LOG_ERROR, "prepare failed", "error=\"%s\"", c->err);
@@ -299,8 +319,8 @@ static enum db_rc step(struct db_stmt *st)
 	struct pg_conn *c = conn_of(st->conn);
 	if (!s->executed) {
 		s->executed = true;
-		s->res = PQexecPrepared(c->pg, s->name, s->nparams, s->values, s->lengths,
-		                        s->formats, 1);
+		s->res = answer(c, PQsendQueryPrepared(c->pg, s->name, s->nparams, s->values,
+		                                       s->lengths, s->formats, 1));
 		ExecStatusType rs = s->res ? PQresultStatus(s->res) : PGRES_FATAL_ERROR;
 		if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
 			note_failure(c, s->res);
@@ -421,14 +441,14 @@ static void finalize(struct db_stmt *st)
 	stmt_clear(s);
 	char sql[40];
 	snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
-	PQclear(PQexec(c->pg, sql));
+	PQclear(answer(c, PQsendQuery(c->pg, sql)));
 	free(s);
 }
 
 static int columns(struct store_conn *base, const char *sql, char names[][64], int max)
 {
 	struct pg_conn *c = conn_of(base);
-	PGresult *res = PQexec(c->pg, sql);
+	PGresult *res = answer(c, PQsendQuery(c->pg, sql));
 	int n = -1;
 	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
 		n = PQnfields(res);
@@ -461,7 +481,7 @@ static enum store_status sync_ids(struct store_conn *base, const char *table, co
 /* Run a statement without parameters or result rows. */
 static enum store_status exec(struct pg_conn *c, const char *sql)
 {
-	PGresult *res = PQexec(c->pg, sql);
+	PGresult *res = answer(c, PQsendQuery(c->pg, sql));
 	ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	enum store_status ret = STORE_OK;
 	if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
@@ -628,6 +648,8 @@ static struct store_conn *open_connection(struct store *s, bool writer, char **e
 		disconnect(&c->base);
 		return NULL;
 	}
+	/* The server's statement_timeout answers first; this is for a server that cannot. */
+	c->wait_ms = (s->opts.db_timeout_s ? s->opts.db_timeout_s : 5) * 1000 + 1000;
 	if (session_setup(c) != STORE_OK) {
 		if (err)
 			*err = errmsg_fmt("cannot set up the PostgreSQL session: %s", c->err);
@@ -639,7 +661,7 @@ static struct store_conn *open_connection(struct store *s, bool writer, char **e
 
 static bool healthy(struct store_conn *c)
 {
-	return PQstatus(conn_of(c)->pg) == CONNECTION_OK;
+	return !conn_of(c)->broken && PQstatus(conn_of(c)->pg) == CONNECTION_OK;
 }
 
 /* ---- migrations ---- */
@@ -704,6 +726,8 @@ static bool migrate(struct store *s, struct pg_conn *c, char **err)
 		goto out;
 	}
 	/* A migration may take longer than a request may. */
+	unsigned wait_ms = c->wait_ms;
+	c->wait_ms = 0;
 	exec(c, "SET statement_timeout = 0");
 	if (exec(c, "SELECT pg_advisory_lock(" MIGRATION_LOCK ")") != STORE_OK) {
 		*err = errmsg_fmt("%s: cannot take the migration lock: %s", safe, c->err);
@@ -741,6 +765,7 @@ static bool migrate(struct store *s, struct pg_conn *c, char **err)
 	ok = true;
 unlock:
 	exec(c, "SELECT pg_advisory_unlock(" MIGRATION_LOCK ")");
+	c->wait_ms = wait_ms;
 	session_setup(c);
 out:
 	free(safe);
