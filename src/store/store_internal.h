@@ -36,6 +36,22 @@ struct db_stmt;
  * A connection: what every backend's connection begins with (each backend
  * embeds it as its first member and keeps its engine state after it).
  */
+/*
+ * What the writer knows of one organization's history chain in its open
+ * transaction, so that a batch of that organization's changes takes its lock
+ * and reads its head once, not once per change.  Valid until the
+ * transaction ends or rolls back to a savepoint (store_txn forgets it then):
+ * the lock and every event appended meanwhile are the transaction's own, and
+ * no other writer can append while the lock is held.
+ */
+struct chain_memo {
+	int64_t org_id; /* 0: nothing known */
+	bool locked;    /* lock_chain was taken in this transaction */
+	bool head_known;
+	int64_t head_seq;
+	uint8_t head_hash[HISTORY_HASH_LEN];
+};
+
 struct store_conn {
 	const struct store_backend *be;
 	struct store *store;
@@ -43,6 +59,7 @@ struct store_conn {
 	struct store_conn *next_all;  /* every reader the store opened, to close them */
 	bool in_use;
 	bool writer; /* opened for writing (else read-only) */
+	struct chain_memo chain;
 };
 
 /* What every backend's statement begins with. */
@@ -108,6 +125,8 @@ struct store_backend {
 	enum db_type (*col_type)(struct db_stmt *st, int col);
 	/* Rows changed by the last statement that ran on c. */
 	int64_t (*changes)(struct store_conn *c);
+	/* Rows inserted, updated or deleted on c since it opened (cascades too). */
+	int64_t (*total_changes)(struct store_conn *c);
 
 	/*
 	 * A statement of SQL made at run time (a copy's, table by table): not
@@ -124,9 +143,14 @@ struct store_backend {
 
 	/* Run a transaction statement. */
 	enum store_status (*txn)(struct store_conn *c, enum db_txn what);
-	/* Whether c is inside a transaction that can still commit (false after the engine aborted
-	 * it). */
+	/*
+	 * Whether c is inside a transaction: false once the engine ended it by
+	 * itself (SQLite after some errors, PostgreSQL when the connection is
+	 * lost).  A PostgreSQL transaction a failed statement aborted is still
+	 * one (ROLLBACK [TO] ends it), but runs nothing else: aborted says so.
+	 */
 	bool (*in_txn)(struct store_conn *c);
+	bool (*aborted)(struct store_conn *c);
 	/*
 	 * Serialize the history chain of org_id until the transaction ends (a
 	 * lock every node takes before appending; nothing on a single-writer
@@ -295,6 +319,9 @@ char *store_column_dup(struct db_stmt *st, int col, bool *oom);
 void store_column_copy(struct db_stmt *st, int col, char *buf, size_t cap);
 
 /* Start and end a read transaction, so that several statements see one snapshot. */
+/* Run a transaction statement on c, forgetting c->chain when it ends or rolls back. */
+enum store_status store_txn(struct store_conn *c, enum db_txn what);
+
 enum store_status store_read_begin(struct store_conn *c);
 void store_read_end(struct store_conn *c);
 

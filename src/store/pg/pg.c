@@ -58,6 +58,7 @@ struct pg_conn {
 	PGconn *pg;
 	int next_name;
 	int64_t changes;
+	int64_t total_changes;
 	char sqlstate[6];
 	char err[256];
 	bool failed_conn; /* the last failure was the connection, not the statement */
@@ -331,6 +332,11 @@ static enum db_rc step(struct db_stmt *st)
 		s->nrows = PQntuples(s->res);
 		const char *tuples = PQcmdTuples(s->res);
 		c->changes = tuples && *tuples ? strtoll(tuples, NULL, 10) : 0;
+		/* PQcmdTuples counts a SELECT's rows too: only a change is a write. */
+		const char *cmd = PQcmdStatus(s->res);
+		if (strncmp(cmd, "INSERT", 6) == 0 || strncmp(cmd, "UPDATE", 6) == 0 ||
+		    strncmp(cmd, "DELETE", 6) == 0)
+			c->total_changes += c->changes; /* RETURNING or not */
 	}
 	if (s->res == NULL)
 		return DB_FAIL;
@@ -422,6 +428,11 @@ static enum db_type col_type(struct db_stmt *st, int col)
 static int64_t changes(struct store_conn *c)
 {
 	return conn_of(c)->changes;
+}
+
+static int64_t total_changes(struct store_conn *c)
+{
+	return conn_of(c)->total_changes;
 }
 
 static struct db_stmt *prepare_once(struct store_conn *c, const char *sql)
@@ -523,6 +534,11 @@ static bool in_txn(struct store_conn *c)
 {
 	PGTransactionStatusType t = PQtransactionStatus(conn_of(c)->pg);
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
+}
+
+static bool aborted(struct store_conn *c)
+{
+	return PQtransactionStatus(conn_of(c)->pg) == PQTRANS_INERROR;
 }
 
 static const char SQL_LOCK_CHAIN[] = "SELECT pg_advisory_xact_lock($1)";
@@ -815,6 +831,7 @@ static const struct store_backend pg_backend = {
         .col_blob = col_blob,
         .col_type = col_type,
         .changes = changes,
+        .total_changes = total_changes,
         .prepare = prepare_once,
         .finalize = finalize,
         .columns = columns,
@@ -823,6 +840,7 @@ static const struct store_backend pg_backend = {
         .sync_ids = sync_ids,
         .txn = txn,
         .in_txn = in_txn,
+        .aborted = aborted,
         .lock_chain = lock_chain,
         .explain = explain,
         .status = status,

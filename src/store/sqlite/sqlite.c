@@ -499,6 +499,11 @@ static int64_t changes(struct store_conn *c)
 	return sqlite3_changes(conn_of(c)->db);
 }
 
+static int64_t total_changes(struct store_conn *c)
+{
+	return sqlite3_total_changes64(conn_of(c)->db);
+}
+
 static struct db_stmt *prepare_once(struct store_conn *c, const char *sql)
 {
 	struct sqlite_stmt *s = prepare(conn_of(c), sql);
@@ -566,6 +571,11 @@ static enum store_status txn(struct store_conn *c, enum db_txn what)
 static bool in_txn(struct store_conn *c)
 {
 	return !sqlite3_get_autocommit(conn_of(c)->db);
+}
+
+static bool aborted(struct store_conn *c)
+{
+	return false; /* a failed statement undoes itself; the transaction goes on */
 }
 
 static enum store_status lock_chain(struct store_conn *c, int64_t org_id)
@@ -781,6 +791,7 @@ const struct store_backend store_sqlite_backend = {
         .col_blob = col_blob,
         .col_type = col_type,
         .changes = changes,
+        .total_changes = total_changes,
         .prepare = prepare_once,
         .finalize = finalize,
         .columns = columns,
@@ -789,6 +800,7 @@ const struct store_backend store_sqlite_backend = {
         .sync_ids = sync_ids,
         .txn = txn,
         .in_txn = in_txn,
+        .aborted = aborted,
         .lock_chain = lock_chain,
         .explain = explain,
         .status = status,
