@@ -125,7 +125,7 @@ static bool build_sql(struct copy *cp, struct store_conn *src)
 		int n = column_names(src, tables[t].name, names, &cp->err);
 		if (n <= 0) {
 			if (cp->err == NULL)
-				cp->err = errmsg_fmt("%s: no columns", tables[t].name);
+				set_err(cp, errmsg_fmt("%s: no columns", tables[t].name));
 			return false;
 		}
 		struct table_sql *q = &cp->sql[t];
@@ -199,10 +199,10 @@ static enum store_status copy_table(struct copy *cp, struct store_conn *src, str
 	int64_t existing = 0;
 	enum store_status ret = count_rows(dst, q->count, &existing);
 	if (ret == STORE_OK && existing > 0) {
-		cp->err = errmsg_fmt("%s is not empty in the destination (%" PRId64
-		                     " rows): copy only "
-		                     "into a new database",
-		                     tables[t].name, existing);
+		set_err(cp, errmsg_fmt("%s is not empty in the destination (%" PRId64
+		                       " rows): copy only "
+		                       "into a new database",
+		                       tables[t].name, existing));
 		return STORE_CONFLICT;
 	}
 	if (ret != STORE_OK)
@@ -232,8 +232,8 @@ static enum store_status copy_table(struct copy *cp, struct store_conn *src, str
 	src->be->finalize(rows);
 	dst->be->finalize(in);
 	if (ret != STORE_OK && cp->err == NULL)
-		cp->err = errmsg_fmt("%s: row %" PRId64 ": %s", tables[t].name, n + 1,
-		                     dst->be->errmsg(dst));
+		set_err(cp, errmsg_fmt("%s: row %" PRId64 ": %s", tables[t].name, n + 1,
+		                       dst->be->errmsg(dst)));
 	cp->report->rows += n;
 	cp->report->tables++;
 	return ret;
@@ -264,7 +264,7 @@ static enum store_status copy_default_branches(struct copy *cp, struct store_con
 		ret = store_conn_error(src);
 	src->be->finalize(rows);
 	if (ret != STORE_OK && cp->err == NULL)
-		cp->err = errmsg_fmt("ss_projects: default branches: %s", dst->be->errmsg(dst));
+		set_err(cp, errmsg_fmt("ss_projects: default branches: %s", dst->be->errmsg(dst)));
 	return ret;
 }
 
@@ -342,7 +342,7 @@ static bool verify_table(struct copy *cp, struct store_conn *src, struct store_c
 	struct table_sql *q = &cp->sql[t];
 	struct db_stmt *a = src->be->prepare(src, q->select), *b = dst->be->prepare(dst, q->select);
 	if (a == NULL || b == NULL) {
-		cp->err = errmsg_fmt("%s: cannot read it back", tables[t].name);
+		set_err(cp, errmsg_fmt("%s: cannot read it back", tables[t].name));
 		src->be->finalize(a);
 		dst->be->finalize(b);
 		return false;
@@ -352,13 +352,13 @@ static bool verify_table(struct copy *cp, struct store_conn *src, struct store_c
 	for (;;) {
 		enum db_rc ra = db_step(a), rb = db_step(b);
 		if (ra == DB_FAIL || rb == DB_FAIL) {
-			cp->err = errmsg_fmt("%s: cannot read it back", tables[t].name);
+			set_err(cp, errmsg_fmt("%s: cannot read it back", tables[t].name));
 			ok = false;
 			break;
 		}
 		if (ra != rb) {
-			cp->err = errmsg_fmt("%s: the copy has %s rows than the source",
-			                     tables[t].name, ra == DB_ROW ? "fewer" : "more");
+			set_err(cp, errmsg_fmt("%s: the copy has %s rows than the source",
+			                       tables[t].name, ra == DB_ROW ? "fewer" : "more"));
 			ok = false;
 			break;
 		}
@@ -367,9 +367,9 @@ static bool verify_table(struct copy *cp, struct store_conn *src, struct store_c
 		row++;
 		int col = 0;
 		if (!same_row(a, b, q->ncols, &col)) {
-			cp->err = errmsg_fmt("%s: row %" PRId64
-			                     " differs from the source (column %d)",
-			                     tables[t].name, row, col + 1);
+			set_err(cp, errmsg_fmt("%s: row %" PRId64
+			                       " differs from the source (column %d)",
+			                       tables[t].name, row, col + 1));
 			ok = false;
 			break;
 		}
@@ -387,7 +387,7 @@ static bool verify_copy(struct copy *cp, struct store *to)
 	bool ok = src != NULL && dst != NULL && store_read_begin(src) == STORE_OK &&
 	          store_read_begin(dst) == STORE_OK;
 	if (!ok && cp->err == NULL)
-		cp->err = errmsg_fmt("cannot read the databases back");
+		set_err(cp, errmsg_fmt("cannot read the databases back"));
 	for (size_t t = 0; ok && t < NTABLES; t++)
 		ok = verify_table(cp, src, dst, t);
 	store_reader_release(cp->from, src);
@@ -398,15 +398,15 @@ static bool verify_copy(struct copy *cp, struct store *to)
 	struct org_summary *orgs = NULL;
 	size_t n = 0;
 	if (store_org_list(to, &orgs, &n) != STORE_OK) {
-		cp->err = errmsg_fmt("cannot list the copy's organizations");
+		set_err(cp, errmsg_fmt("cannot list the copy's organizations"));
 		return false;
 	}
 	for (size_t i = 0; ok && i < n; i++) {
 		struct history_verify v;
 		enum store_status st = store_history_verify(to, orgs[i].org.id, &v);
 		if (st != STORE_OK || !v.ok) {
-			cp->err = errmsg_fmt("history of %s on the copy: %s", orgs[i].org.name,
-			                     st != STORE_OK ? store_status_str(st) : v.problem);
+			set_err(cp, errmsg_fmt("history of %s on the copy: %s", orgs[i].org.name,
+			                       st != STORE_OK ? store_status_str(st) : v.problem));
 			ok = false;
 		}
 		cp->report->chains++;
