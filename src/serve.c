@@ -279,7 +279,9 @@ int serve_run(const struct config_args *args)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct store_options sopts = {.synchronous_normal = cfg.synchronous == CONFIG_SYNC_NORMAL,
-	                              .max_batch = cfg.write_batch};
+	                              .max_batch = cfg.write_batch,
+	                              .db_timeout_s = cfg.db_timeout,
+	                              .pool_size = cfg.db_pool_size};
 	store = store_open(cfg.db, &sopts, &err);
 	if (store == NULL) {
 		/* One line, for the operator and the journal alike. */

@@ -137,6 +137,8 @@ struct store_conn *store_connect(struct store *s, bool writer)
 static void reader_drop(struct store *s, struct store_conn *c)
 {
 	pthread_mutex_lock(&s->pool_lock);
+	s->nreaders--;
+	pthread_cond_signal(&s->pool_cond);
 	for (struct store_conn **p = &s->all; *p != NULL; p = &(*p)->next_all) {
 		if (*p == c) {
 			*p = c->next_all;
@@ -147,6 +149,40 @@ static void reader_drop(struct store *s, struct store_conn *c)
 	if (thread_reader.store_id == s->id && thread_reader.conn == c)
 		thread_reader.conn = NULL;
 	s->be->disconnect(c);
+}
+
+/*
+ * Room for one more reader: true with *c NULL (the caller opens one, counted
+ * already) or with *c an idle reader that came back meanwhile; false after
+ * db_timeout without either (PostgreSQL's connections are bounded:
+ * pool_size, the writer's included).  SQLite's readers are not bounded.
+ */
+static bool reader_slot(struct store *s, struct store_conn **c)
+{
+	unsigned cap = s->opts.pool_size > 1 ? s->opts.pool_size - 1 : 1;
+	bool bounded = s->be != &store_sqlite_backend; /* see store_reader_release */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += s->opts.db_timeout_s ? s->opts.db_timeout_s : 5;
+	*c = NULL;
+	pthread_mutex_lock(&s->pool_lock);
+	while (bounded && s->nreaders >= cap && s->pool == NULL)
+		if (pthread_cond_timedwait(&s->pool_cond, &s->pool_lock, &until) != 0)
+			break;
+	bool ok = true;
+	if (s->pool != NULL) {
+		*c = s->pool;
+		s->pool = (*c)->next_free;
+	} else if (!bounded || s->nreaders < cap) {
+		s->nreaders++;
+	} else {
+		ok = false;
+	}
+	pthread_mutex_unlock(&s->pool_lock);
+	if (!ok)
+		log_msg(LOG_WARN, "no database connection free", "db_pool_size=%u",
+		        s->opts.pool_size);
+	return ok;
 }
 
 struct store_conn *store_reader(struct store *s)
@@ -172,14 +208,21 @@ struct store_conn *store_reader(struct store *s)
 		reader_drop(s, c);
 		c = NULL;
 	}
+	if (c == NULL && !reader_slot(s, &c))
+		return NULL;
 	if (c == NULL) {
 		c = store_connect(s, false);
+		pthread_mutex_lock(&s->pool_lock);
+		if (c != NULL) {
+			c->next_all = s->all;
+			s->all = c;
+		} else {
+			s->nreaders--;
+			pthread_cond_signal(&s->pool_cond);
+		}
+		pthread_mutex_unlock(&s->pool_lock);
 		if (c == NULL)
 			return NULL;
-		pthread_mutex_lock(&s->pool_lock);
-		c->next_all = s->all;
-		s->all = c;
-		pthread_mutex_unlock(&s->pool_lock);
 	}
 	c->in_use = true;
 	return c;
@@ -193,7 +236,13 @@ void store_reader_release(struct store *s, struct store_conn *c)
 	c->in_use = false;
 	if (thread_reader.store_id == s->id && thread_reader.conn == c)
 		return;
-	if (thread_reader.store_id != s->id || thread_reader.conn == NULL) {
+	/*
+	 * A thread keeps its SQLite reader for its next request.  PostgreSQL's
+	 * connections are few (db_pool_size): an idle thread must not sit on
+	 * one while another waits, so they all go back to the pool.
+	 */
+	bool bounded = s->be != &store_sqlite_backend;
+	if (!bounded && (thread_reader.store_id != s->id || thread_reader.conn == NULL)) {
 		thread_reader.store_id = s->id;
 		thread_reader.conn = c;
 		return;
@@ -201,6 +250,7 @@ void store_reader_release(struct store *s, struct store_conn *c)
 	pthread_mutex_lock(&s->pool_lock);
 	c->next_free = s->pool;
 	s->pool = c;
+	pthread_cond_signal(&s->pool_cond);
 	pthread_mutex_unlock(&s->pool_lock);
 }
 
@@ -239,6 +289,7 @@ static void store_free(struct store *s)
 	if (s->wconn != NULL)
 		s->be->disconnect(s->wconn);
 	pthread_mutex_destroy(&s->pool_lock);
+	pthread_cond_destroy(&s->pool_cond);
 	pthread_mutex_destroy(&s->queue_lock);
 	pthread_cond_destroy(&s->queue_cond);
 	pthread_mutex_destroy(&s->touch_lock);
@@ -285,7 +336,12 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 		s->opts.max_batch = DEFAULT_MAX_BATCH;
 	if (s->opts.busy_timeout_ms == 0)
 		s->opts.busy_timeout_ms = DEFAULT_BUSY_TIMEOUT;
+	if (s->opts.pool_size == 0)
+		s->opts.pool_size = 8;
+	if (s->opts.db_timeout_s == 0)
+		s->opts.db_timeout_s = 5;
 	pthread_mutex_init(&s->pool_lock, NULL);
+	pthread_cond_init(&s->pool_cond, NULL);
 	s->id = atomic_fetch_add(&next_store_id, 1);
 	pthread_mutex_init(&s->queue_lock, NULL);
 	pthread_cond_init(&s->queue_cond, NULL);

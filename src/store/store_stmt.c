@@ -88,6 +88,13 @@ void store_new_uuid(char buf[37])
 	uuid_unparse_lower(u, buf);
 }
 
+enum store_status store_txn(struct store_conn *c, enum db_txn what)
+{
+	if (what != DB_SAVEPOINT && what != DB_RELEASE)
+		memset(&c->chain, 0, sizeof(c->chain));
+	return c->be->txn(c, what);
+}
+
 enum store_status store_read_begin(struct store_conn *c)
 {
 	return c->be->txn(c, DB_BEGIN_READ);

@@ -58,9 +58,12 @@ struct pg_conn {
 	PGconn *pg;
 	int next_name;
 	int64_t changes;
+	int64_t total_changes;
 	char sqlstate[6];
 	char err[256];
 	bool failed_conn; /* the last failure was the connection, not the statement */
+	bool broken;      /* no answer came in time: shut down, never used again */
+	unsigned wait_ms; /* how long an answer may take (0: no limit, migrations) */
 	const char *stmt_sql[STORE_STMT_SLOTS];
 	struct pg_stmt *stmt[STORE_STMT_SLOTS];
 };
@@ -79,6 +82,8 @@ PGconn *pg_handle(struct store_conn *c)
 {
 	return conn_of(c)->pg;
 }
+
+static enum store_status exec(struct pg_conn *c, const char *sql);
 
 /* ---- errors ---- */
 
@@ -110,11 +115,15 @@ static void note_failure(struct pg_conn *c, const PGresult *res)
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
 	snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
-	snprintf(c->err, sizeof(c->err), "%s", msg && *msg ? msg : "connection lost");
+	if (res == NULL && c->broken)
+		snprintf(c->err, sizeof(c->err), "no answer from PostgreSQL within %u ms",
+		         c->wait_ms);
+	else
+		snprintf(c->err, sizeof(c->err), "%s", msg && *msg ? msg : "connection lost");
 	for (char *p = c->err; *p != '\0'; p++)
 		if (*p == '\n' || *p == '"')
 			*p = ' '; /* one line, fit for a logfmt value */
-	c->failed_conn = PQstatus(c->pg) != CONNECTION_OK;
+	c->failed_conn = c->broken || PQstatus(c->pg) != CONNECTION_OK;
 }
 
 static enum store_status status(struct store_conn *base)
@@ -129,6 +138,20 @@ static const char *errmsg(struct store_conn *base)
 }
 
 /* ---- statements ---- */
+
+/* The answer to what was just sent (sent: PQsend... said it went), within c->wait_ms. */
+static PGresult *answer(struct pg_conn *c, int sent)
+{
+	bool timed_out = false;
+	PGresult *res = sent ? pg_await(c->pg, c->wait_ms, &timed_out) : NULL;
+	if (timed_out) {
+		c->broken = true; /* once per connection: it is replaced */
+		log_msg(LOG_WARN,
+		        "no answer from PostgreSQL within the deadline: connection dropped",
+		        "waited_ms=%u", c->wait_ms);
+	}
+	return res;
+}
 
 static size_t slot_of(const char *sql)
 {
@@ -161,7 +184,7 @@ static struct pg_stmt *prepare(struct pg_conn *c, const char *sql)
 		return NULL;
 	}
 	snprintf(s->name, sizeof(s->name), "t%d", c->next_name++);
-	PGresult *res = PQprepare(c->pg, s->name, sql, s->nparams, NULL);
+	PGresult *res = answer(c, PQsendPrepare(c->pg, s->name, sql, s->nparams, NULL));
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
 		note_failure(c, res);
 		log_msg(LOG_ERROR, "prepare failed", "error=\"%s\"", c->err);
@@ -297,8 +320,8 @@ static enum db_rc step(struct db_stmt *st)
 	struct pg_conn *c = conn_of(st->conn);
 	if (!s->executed) {
 		s->executed = true;
-		s->res = PQexecPrepared(c->pg, s->name, s->nparams, s->values, s->lengths,
-		                        s->formats, 1);
+		s->res = answer(c, PQsendQueryPrepared(c->pg, s->name, s->nparams, s->values,
+		                                       s->lengths, s->formats, 1));
 		ExecStatusType rs = s->res ? PQresultStatus(s->res) : PGRES_FATAL_ERROR;
 		if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
 			note_failure(c, s->res);
@@ -309,6 +332,11 @@ static enum db_rc step(struct db_stmt *st)
 		s->nrows = PQntuples(s->res);
 		const char *tuples = PQcmdTuples(s->res);
 		c->changes = tuples && *tuples ? strtoll(tuples, NULL, 10) : 0;
+		/* PQcmdTuples counts a SELECT's rows too: only a change is a write. */
+		const char *cmd = PQcmdStatus(s->res);
+		if (strncmp(cmd, "INSERT", 6) == 0 || strncmp(cmd, "UPDATE", 6) == 0 ||
+		    strncmp(cmd, "DELETE", 6) == 0)
+			c->total_changes += c->changes; /* RETURNING or not */
 	}
 	if (s->res == NULL)
 		return DB_FAIL;
@@ -379,9 +407,84 @@ static const void *col_blob(struct db_stmt *st, int col)
 	return col_text(st, col);
 }
 
+static enum db_type col_type(struct db_stmt *st, int col)
+{
+	struct pg_stmt *s = stmt_of(st);
+	if (col_null(st, col))
+		return DB_TYPE_NULL;
+	switch (PQftype(s->res, col)) {
+	case INT8OID:
+	case INT4OID:
+	case INT2OID:
+	case BOOLOID:
+		return DB_TYPE_INT;
+	case BYTEAOID:
+		return DB_TYPE_BLOB;
+	default:
+		return DB_TYPE_TEXT;
+	}
+}
+
 static int64_t changes(struct store_conn *c)
 {
 	return conn_of(c)->changes;
+}
+
+static int64_t total_changes(struct store_conn *c)
+{
+	return conn_of(c)->total_changes;
+}
+
+static struct db_stmt *prepare_once(struct store_conn *c, const char *sql)
+{
+	struct pg_stmt *s = prepare(conn_of(c), sql);
+	if (s != NULL)
+		s->row = -1;
+	return s ? &s->base : NULL;
+}
+
+static void finalize(struct db_stmt *st)
+{
+	if (st == NULL)
+		return;
+	struct pg_stmt *s = stmt_of(st);
+	struct pg_conn *c = conn_of(st->conn);
+	stmt_clear(s);
+	char sql[40];
+	snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
+	PQclear(answer(c, PQsendQuery(c->pg, sql)));
+	free(s);
+}
+
+static int columns(struct store_conn *base, const char *sql, char names[][64], int max)
+{
+	struct pg_conn *c = conn_of(base);
+	PGresult *res = answer(c, PQsendQuery(c->pg, sql));
+	int n = -1;
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		n = PQnfields(res);
+		if (n > max)
+			n = -1;
+		for (int i = 0; i < n; i++)
+			snprintf(names[i], 64, "%s", PQfname(res, i));
+	} else {
+		note_failure(c, res);
+	}
+	PQclear(res);
+	return n;
+}
+
+/* The identity's sequence set after the largest id copied (or to start at 1). */
+static enum store_status sync_ids(struct store_conn *base, const char *table, const char *column)
+{
+	char *sql = errmsg_fmt("SELECT setval(pg_get_serial_sequence('%s', '%s'), "
+	                       "coalesce(max(%s), 0) + 1, false) FROM %s",
+	                       table, column, column, table);
+	if (sql == NULL)
+		return STORE_NOMEM;
+	enum store_status ret = exec(conn_of(base), sql);
+	free(sql);
+	return ret;
 }
 
 /* ---- transactions ---- */
@@ -389,7 +492,7 @@ static int64_t changes(struct store_conn *c)
 /* Run a statement without parameters or result rows. */
 static enum store_status exec(struct pg_conn *c, const char *sql)
 {
-	PGresult *res = PQexec(c->pg, sql);
+	PGresult *res = answer(c, PQsendQuery(c->pg, sql));
 	ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	enum store_status ret = STORE_OK;
 	if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
@@ -431,6 +534,11 @@ static bool in_txn(struct store_conn *c)
 {
 	PGTransactionStatusType t = PQtransactionStatus(conn_of(c)->pg);
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
+}
+
+static bool aborted(struct store_conn *c)
+{
+	return PQtransactionStatus(conn_of(c)->pg) == PQTRANS_INERROR;
 }
 
 static const char SQL_LOCK_CHAIN[] = "SELECT pg_advisory_xact_lock($1)";
@@ -556,6 +664,8 @@ static struct store_conn *open_connection(struct store *s, bool writer, char **e
 		disconnect(&c->base);
 		return NULL;
 	}
+	/* The server's statement_timeout answers first; this is for a server that cannot. */
+	c->wait_ms = (s->opts.db_timeout_s ? s->opts.db_timeout_s : 5) * 1000 + 1000;
 	if (session_setup(c) != STORE_OK) {
 		if (err)
 			*err = errmsg_fmt("cannot set up the PostgreSQL session: %s", c->err);
@@ -567,7 +677,7 @@ static struct store_conn *open_connection(struct store *s, bool writer, char **e
 
 static bool healthy(struct store_conn *c)
 {
-	return PQstatus(conn_of(c)->pg) == CONNECTION_OK;
+	return !conn_of(c)->broken && PQstatus(conn_of(c)->pg) == CONNECTION_OK;
 }
 
 /* ---- migrations ---- */
@@ -623,13 +733,17 @@ static bool migrate(struct store *s, struct pg_conn *c, char **err)
 		if (!current_version(c, &current, err))
 			goto out;
 		s->schema_version = current;
-		if (current != known)
-			*err = errmsg_fmt("%s: database schema version %d, this tagd knows %d",
-			                  safe, current, known);
-		ok = current == known;
+		if (current > known)
+			*err = errmsg_fmt(
+			        "%s: database schema version %d was written by a newer tagd "
+			        "(this one knows up to %d)",
+			        safe, current, known);
+		ok = current <= known;
 		goto out;
 	}
 	/* A migration may take longer than a request may. */
+	unsigned wait_ms = c->wait_ms;
+	c->wait_ms = 0;
 	exec(c, "SET statement_timeout = 0");
 	if (exec(c, "SELECT pg_advisory_lock(" MIGRATION_LOCK ")") != STORE_OK) {
 		*err = errmsg_fmt("%s: cannot take the migration lock: %s", safe, c->err);
@@ -667,6 +781,7 @@ static bool migrate(struct store *s, struct pg_conn *c, char **err)
 	ok = true;
 unlock:
 	exec(c, "SELECT pg_advisory_unlock(" MIGRATION_LOCK ")");
+	c->wait_ms = wait_ms;
 	session_setup(c);
 out:
 	free(safe);
@@ -714,9 +829,18 @@ static const struct store_backend pg_backend = {
         .col_text = col_text,
         .col_bytes = col_bytes,
         .col_blob = col_blob,
+        .col_type = col_type,
         .changes = changes,
+        .total_changes = total_changes,
+        .prepare = prepare_once,
+        .finalize = finalize,
+        .columns = columns,
+        .tables_sql = "SELECT table_name::text FROM information_schema.tables "
+                      "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+        .sync_ids = sync_ids,
         .txn = txn,
         .in_txn = in_txn,
+        .aborted = aborted,
         .lock_chain = lock_chain,
         .explain = explain,
         .status = status,

@@ -16,6 +16,14 @@ PGconn *pg_handle(struct store_conn *c);
 /* The status of an error with sqlstate ("" when none); conn_bad: the connection failed. */
 enum store_status pg_status_of(const char *sqlstate, bool conn_bad);
 
+/*
+ * The answer to the statement just sent (PQsend...) on pg: the first result
+ * that failed, else the last; NULL when the connection failed, or when none
+ * came within timeout_ms (0: no limit), *timed_out then set and the
+ * connection shut down (pg_io.c).
+ */
+PGresult *pg_await(PGconn *pg, unsigned timeout_ms, bool *timed_out);
+
 /* A copy of a connection URI with its password replaced by "***" (malloc'd; NULL: no memory). */
 char *pg_redact(const char *uri);
 
