@@ -1,12 +1,14 @@
 /*
  * store_org.c - organizations and tokens.  See store_org.h.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
 #include "clock.h"
+#include "dynbuf.h"
 #include "store_internal.h"
 #include "store_org.h"
 
@@ -224,14 +226,10 @@ enum store_status store_token_list(struct store *s, const char *org_name, struct
 	store_bind_text(st, 1, org_name);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct token_info *grown = realloc(list, ncap * sizeof(*list));
-			if (grown == NULL) {
-				oom = true;
-				break;
-			}
-			list = grown, cap = ncap;
+		if (dynbuf_array_reserve((void **)&list, &cap, count, sizeof(*list), SIZE_MAX) !=
+		    DYNBUF_OK) {
+			oom = true;
+			break;
 		}
 		struct token_info *t = &list[count++];
 		memset(t, 0, sizeof(*t));
