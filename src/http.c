@@ -2,10 +2,14 @@
  * http.c - libmicrohttpd plumbing.  See http.h.
  *
  * Life of a request (one "exchange"):
- *  1. First access-handler call: headers are in.  Allocate the exchange.  A
- *     declared Content-Length over the limit is answered 413 at once; nothing
- *     else is answered yet, because answering before the request is read
- *     makes libmicrohttpd close the connection (no keep-alive).
+ *  1. First access-handler call: headers are in.  Allocate the exchange and
+ *     fill the call's method, path, headers and query in one pass over each.
+ *     A head that breaks the framing rules (http_framing.h) is answered at
+ *     once with Connection: close; so are too many or too large headers or
+ *     query parameters (431/414) and a declared Content-Length over the limit
+ *     (413).  Nothing else is answered yet, because answering before the
+ *     request is read makes libmicrohttpd close the connection (no
+ *     keep-alive).
  *  2. Calls with upload data: append to a bounded buffer; past the limit
  *     (chunked bodies) keep reading but discard, and answer 413 at the end.
  *  3. Final call: build the struct call, let the app handle it.  If the
@@ -23,16 +27,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/random.h>
 
-#include "errmsg.h"
 #include "app.h"
 #include "call.h"
+#include "dynbuf.h"
+#include "errmsg.h"
 #include "http.h"
 #include "http_deadline.h"
+#include "http_framing.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -88,12 +95,10 @@ struct exchange {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
 	enum exchange_state state;
-	char *body;
-	size_t len;
-	size_t cap;
+	struct dynbuf body; /* bounded by max_body when the request started */
 	size_t discarded;
 	bool too_large;
-	bool too_many_headers;
+	bool close; /* answer with Connection: close (the framing cannot be trusted) */
 	struct store_op *op;
 	struct call call;
 	char request_id[64];
@@ -170,12 +175,8 @@ static enum MHD_Result queue_call_response(struct exchange *x)
 	struct MHD_Response *resp;
 
 	x->state = X_ANSWERED;
-	if (c->status == 0) {
-		static const char body[] =
-		        "{\"success\":false,\"error\":\"internal server error\"}";
-		char *copy = strdup(body);
-		call_respond_take(c, 500, copy, copy ? sizeof(body) - 1 : 0, "application/json");
-	}
+	if (c->status == 0)
+		app_refuse(c, CALL_REFUSE_NONE); /* a 500 in the dialect's envelope */
 	x->resp_bytes = c->resp_len;
 	resp = MHD_create_response_from_buffer(c->resp_len, c->resp_body, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL)
@@ -188,51 +189,82 @@ static enum MHD_Result queue_call_response(struct exchange *x)
 	MHD_add_response_header(resp, "X-Request-Id", x->request_id);
 	for (size_t i = 0; i < c->nresp_headers; i++)
 		MHD_add_response_header(resp, c->resp_headers[i].name, c->resp_headers[i].value);
+	/* libmicrohttpd closes the connection once this answer is sent. */
+	if (x->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ret = MHD_queue_response(x->conn, (unsigned)c->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
-/* An error answered by the HTTP layer itself, in the dialect of the path. */
-static enum MHD_Result queue_plain_error(struct exchange *x, const char *url, int status,
-                                         const char *vers_msg, const char *ss_code,
-                                         const char *ss_msg)
+/* Answer a refused request in its dialect's envelope. */
+static enum MHD_Result refuse(struct exchange *x, enum call_refusal why)
 {
-	char *body;
-	if (strncmp(url, "/v1/", 4) == 0)
-		body = errmsg_fmt("{\"error_code\":\"%s\",\"error_msg\":\"%s\"}", ss_code, ss_msg);
-	else
-		body = errmsg_fmt("{\"success\":false,\"error\":\"%s\"}", vers_msg);
-	call_respond_take(&x->call, status, body, body ? strlen(body) : 0, "application/json");
+	app_refuse(&x->call, why);
 	return queue_call_response(x);
 }
 
-/* ---- building the call ---- */
+/* ---- reading the head ---- */
 
-static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
+/* What one pass over the header fields found (see scan_header). */
+struct head_scan {
+	struct exchange *x;
+	struct http_framing framing;
+	size_t count;               /* fields, kept or not */
+	size_t bytes;               /* their names and values, and a separator's worth each */
+	const char *request_id;     /* the first X-Request-Id, NULL when none */
+	const char *content_length; /* the first Content-Length, NULL when none */
+};
+
+/*
+ * Every header field once: kept in the call (the first CALL_MAX_HEADERS),
+ * measured and shown to the framing rules.  The sizes come from
+ * libmicrohttpd, so a field is judged by what it holds, not by a C string.
+ */
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
 {
-	struct exchange *x = cls;
-	struct call *c = &x->call;
-	if (c->nheaders == CALL_MAX_HEADERS) {
-		x->too_many_headers = true;
-		return MHD_NO;
-	}
-	c->headers[c->nheaders].name = key;
-	c->headers[c->nheaders].value = value ? value : "";
-	c->nheaders++;
+	struct head_scan *hs = cls;
+	struct call *c = &hs->x->call;
+
+	if (value == NULL)
+		value = "", value_size = 0;
+	/*
+	 * libmicrohttpd 0.9.75 parses the head in place, so a value lies after
+	 * its name in memory.  An obs-fold continuation line it appends to the
+	 * *name*, which it moves to new memory past the read buffer: a value
+	 * before the end of its own name is how a folded field shows.
+	 */
+	bool folded = (uintptr_t)value < (uintptr_t)key + key_size + 1;
+	http_framing_field(&hs->framing, key, key_size, value, value_size, folded);
+	hs->bytes += key_size + value_size + 2;
+	hs->count++;
+	if (c->nheaders < CALL_MAX_HEADERS)
+		c->headers[c->nheaders++] = (struct call_pair){key, value};
+	if (hs->request_id == NULL && key_size == 12 && strcasecmp(key, "X-Request-Id") == 0)
+		hs->request_id = value;
+	if (hs->content_length == NULL && key_size == 14 && strcasecmp(key, "Content-Length") == 0)
+		hs->content_length = value;
 	return MHD_YES;
 }
 
-static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+/* The query parameters, once: kept in the call (the first CALL_MAX_QUERY) and measured. */
+struct query_scan {
+	struct call *call;
+	size_t count;
+	size_t bytes;
+};
+
+static enum MHD_Result scan_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                size_t key_size, const char *value, size_t value_size)
 {
-	struct call *c = cls;
-	if (c->nquery == CALL_MAX_QUERY)
-		return MHD_NO;
-	c->query[c->nquery].name = key;
-	c->query[c->nquery].value = value;
-	c->nquery++;
+	struct query_scan *qs = cls;
+	struct call *c = qs->call;
+
+	qs->bytes += key_size + (value ? value_size : 0) + 2;
+	qs->count++;
+	if (c->nquery < CALL_MAX_QUERY)
+		c->query[c->nquery++] = (struct call_pair){key, value};
 	return MHD_YES;
 }
 
@@ -274,26 +306,9 @@ static void request_id_new(char out[37])
 	out[o] = '\0';
 }
 
-static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *key,
-                                const char *value)
+/* Take the client's X-Request-Id (given) when it is short and plain, else make one. */
+static void set_request_id(struct exchange *x, const char *given)
 {
-	size_t *total = cls;
-	*total += strlen(key) + (value ? strlen(value) : 0) + 2;
-	return MHD_YES;
-}
-
-/* Bytes of the values of kind on conn, with a separator's worth for each. */
-static size_t values_size(struct MHD_Connection *conn, enum MHD_ValueKind kind)
-{
-	size_t total = 0;
-	MHD_get_connection_values(conn, kind, add_size, &total);
-	return total;
-}
-
-/* Take the client's X-Request-Id when it is short and plain, else make one. */
-static void set_request_id(struct exchange *x)
-{
-	const char *given = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "X-Request-Id");
 	if (given != NULL) {
 		size_t len = strlen(given);
 		bool plain = len > 0 && len < sizeof(x->request_id);
@@ -338,30 +353,23 @@ static void http_defer(struct call *c, struct store_op *op)
 
 /* ---- the access handler ---- */
 
+/*
+ * Keep n more body bytes.  Past the limit they are counted and dropped, to
+ * answer 413 once the body is read; false (drop the connection) when far
+ * past it or out of memory.
+ */
 static bool append_body(struct exchange *x, const char *data, size_t n)
 {
-	size_t max = atomic_load_explicit(&x->srv->max_body, memory_order_relaxed);
-	if (x->too_large || n > max - x->len) {
-		x->too_large = true;
-		x->discarded += n;
-		return x->discarded <= DISCARD_LIMIT;
-	}
-	if (x->len + n + 1 > x->cap) {
-		size_t cap = x->cap ? x->cap : 1024;
-		while (cap < x->len + n + 1)
-			cap *= 2;
-		if (cap > max + 1)
-			cap = max + 1;
-		char *grown = realloc(x->body, cap);
-		if (grown == NULL)
+	if (!x->too_large) {
+		enum dynbuf_status st = dynbuf_add(&x->body, data, n);
+		if (st == DYNBUF_OK)
+			return true;
+		if (st == DYNBUF_NOMEM)
 			return false;
-		x->body = grown;
-		x->cap = cap;
+		x->too_large = true;
 	}
-	memcpy(x->body + x->len, data, n);
-	x->len += n;
-	x->body[x->len] = '\0';
-	return true;
+	x->discarded += n;
+	return x->discarded <= DISCARD_LIMIT;
 }
 
 /* The deadline watch of conn (NULL when it could not be made). */
@@ -386,6 +394,83 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	}
 }
 
+/*
+ * What is wrong with the head, in the order answered: framing first (it
+ * decides where the next request would start, so the connection is closed),
+ * then sizes and counts, then a declared body over the limit.
+ */
+static enum call_refusal head_refusal(struct exchange *x, const struct head_scan *hs,
+                                      const struct query_scan *qs, const char *url,
+                                      const char *version)
+{
+	size_t max_body = x->body.max;
+	enum call_refusal why =
+	        http_target_bad(url)
+	                ? CALL_REFUSE_BAD_TARGET
+	                : http_framing_verdict(&hs->framing,
+	                                       strcmp(version, MHD_HTTP_VERSION_1_1) == 0);
+	if (why != CALL_REFUSE_NONE) {
+		x->close = true;
+		return why;
+	}
+	if (hs->count > CALL_MAX_HEADERS)
+		return CALL_REFUSE_TOO_MANY_HEADERS;
+	if (hs->bytes > MAX_HEADER_BYTES)
+		return CALL_REFUSE_HEADERS_TOO_LARGE;
+	if (strlen(url) + qs->bytes > MAX_TARGET_BYTES)
+		return CALL_REFUSE_URL_TOO_LONG;
+	if (qs->count > CALL_MAX_QUERY)
+		return CALL_REFUSE_TOO_MANY_QUERY;
+	/* Digits only, at most 19 (http_framing): strtoull cannot fail here. */
+	if (hs->content_length != NULL && strtoull(hs->content_length, NULL, 10) > max_body)
+		return CALL_REFUSE_BODY_TOO_LARGE;
+	return CALL_REFUSE_NONE;
+}
+
+/* The first call of a request: its head is in.  Fill the call and judge the head. */
+static enum MHD_Result exchange_start(struct http_server *h, struct MHD_Connection *conn,
+                                      const char *url, const char *method, const char *version,
+                                      void **con_cls)
+{
+	struct exchange *x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return MHD_NO;
+	x->srv = h;
+	x->conn = conn;
+	x->started_us = monotonic_us();
+	x->method = call_method_parse(method);
+	dynbuf_init(&x->body, atomic_load_explicit(&h->max_body, memory_order_relaxed));
+	*con_cls = x;
+	atomic_fetch_add(&h->in_flight, 1);
+	metrics_request_started();
+	http_deadline_headers_in(h->deadline, watch_of(conn));
+	unsigned timeout = atomic_load_explicit(&h->timeout_s, memory_order_relaxed);
+	if (timeout != h->start_timeout_s)
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, timeout);
+
+	struct call *c = &x->call;
+	call_init(c, h->store, &http_transport, x);
+	c->method_name = method;
+	c->method = x->method;
+	c->path = url;
+	c->request_id = x->request_id;
+	const union MHD_ConnectionInfo *peer =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	c->client_addr = peer ? peer->client_addr : NULL;
+
+	struct head_scan hs = {.x = x};
+	http_framing_init(&hs.framing);
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &hs);
+	set_request_id(x, hs.request_id);
+	struct query_scan qs = {.call = c};
+	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, scan_arg, &qs);
+
+	enum call_refusal why = head_refusal(x, &hs, &qs, url, version);
+	if (why != CALL_REFUSE_NONE)
+		return refuse(x, why);
+	return MHD_YES;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -393,43 +478,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	struct http_server *h = cls;
 	struct exchange *x = *con_cls;
 
-	if (x == NULL) {
-		x = calloc(1, sizeof(*x));
-		if (x == NULL)
-			return MHD_NO;
-		x->srv = h;
-		x->conn = conn;
-		x->started_us = monotonic_us();
-		x->method = call_method_parse(method);
-		call_init(&x->call, h->store, &http_transport, x);
-		*con_cls = x;
-		atomic_fetch_add(&h->in_flight, 1);
-		metrics_request_started();
-		http_deadline_headers_in(h->deadline, watch_of(conn));
-		set_request_id(x);
-		unsigned timeout = atomic_load_explicit(&h->timeout_s, memory_order_relaxed);
-		if (timeout != h->start_timeout_s)
-			MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, timeout);
-		if (strlen(url) + values_size(conn, MHD_GET_ARGUMENT_KIND) > MAX_TARGET_BYTES)
-			return queue_plain_error(x, url, 414, "request URL too long",
-			                         "SVCSTG.REPO.0400", "request URL too long");
-		if (values_size(conn, MHD_HEADER_KIND) > MAX_HEADER_BYTES)
-			return queue_plain_error(x, url, 431, "request headers too large",
-			                         "SVCSTG.REPO.0400", "request headers too large");
-		const char *cl =
-		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl != NULL) {
-			char *end;
-			errno = 0;
-			unsigned long long n = strtoull(cl, &end, 10);
-			if (errno != 0 ||
-			    n > atomic_load_explicit(&h->max_body, memory_order_relaxed))
-				return queue_plain_error(x, url, 413, "request body too large",
-				                         "SVCSTG.REPO.0400",
-				                         "request body too large");
-		}
-		return MHD_YES;
-	}
+	if (x == NULL)
+		return exchange_start(h, conn, url, method, version, con_cls);
 
 	switch (x->state) {
 	case X_READING:
@@ -453,25 +503,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return ok ? MHD_YES : MHD_NO;
 	}
 	if (x->too_large)
-		return queue_plain_error(x, url, 413, "request body too large", "SVCSTG.REPO.0400",
-		                         "request body too large");
+		return refuse(x, CALL_REFUSE_BODY_TOO_LARGE);
 
 	struct call *c = &x->call;
-	c->method_name = method;
-	c->method = call_method_parse(method);
-	c->path = url;
-	c->body = x->body ? x->body : "";
-	c->body_len = x->len;
-	c->request_id = x->request_id;
-	const union MHD_ConnectionInfo *peer =
-	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	c->client_addr = peer ? peer->client_addr : NULL;
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, x);
-	if (x->too_many_headers)
-		return queue_plain_error(x, url, 431, "too many request headers",
-		                         "SVCSTG.REPO.0400", "too many request headers");
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, c);
-
+	c->body = x->body.buf ? x->body.buf : "";
+	c->body_len = x->body.len;
 	app_handle(h->app, c);
 	if (call_is_deferred(c))
 		return MHD_YES;
@@ -499,7 +535,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	record(x, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	call_release(&x->call);
-	free(x->body);
+	dynbuf_release(&x->body);
 	free(x);
 	*con_cls = NULL;
 	atomic_fetch_sub(&h->in_flight, 1);

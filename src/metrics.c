@@ -10,9 +10,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "metrics.h"
+#include "router.h"
 #include "sdnotify.h"
 #include "store.h"
 #include "store_admin.h"
@@ -70,15 +70,17 @@ static unsigned route_id(const char *route)
 	return 0;
 }
 
+/* The template's dialect, else the path's; tagd's own routes are "ops", unknown paths "none". */
 static enum dialect dialect_of(const char *route, const char *path)
 {
-	const char *p = route ? route : path;
-	if (p == NULL)
-		return D_NONE;
-	if (strncmp(p, "/api/", 5) == 0)
+	switch (router_dialect(route ? route : path)) {
+	case ROUTER_DIALECT_VERS:
 		return D_VERS;
-	if (strncmp(p, "/v1/", 4) == 0)
+	case ROUTER_DIALECT_SS:
 		return D_SERVICESTAGE;
+	case ROUTER_DIALECT_OTHER:
+		break;
+	}
 	return route ? D_OPS : D_NONE;
 }
 
