@@ -40,6 +40,11 @@ struct http_options {
 	const char *tls_cert_file;
 	const char *tls_key_file;
 	const char *tls_priorities; /* GnuTLS priority string; NULL: TLS_DEFAULT_PRIORITIES */
+	/*
+	 * For tests (the HTTP fuzz target): no thread of the server's own; the
+	 * caller drives it with http_run().  One listening socket only.
+	 */
+	bool external_loop;
 };
 
 struct http_server;
@@ -62,6 +67,12 @@ void http_close_fds(const int *fds, size_t n);
  * returned, nothing is left running and *err is set to a malloc'd message.
  */
 struct http_server *http_start(const struct http_options *opts, struct app *app, char **err);
+
+/*
+ * Serve what is ready, waiting at most max_wait_ms for something to happen;
+ * only for a server started with external_loop.
+ */
+void http_run(struct http_server *h, unsigned max_wait_ms);
 
 /* True when the server speaks HTTPS. */
 bool http_is_tls(const struct http_server *h);
