@@ -126,6 +126,18 @@ struct store_conn *store_reader(struct store *s);
 /* Return a connection taken with store_reader(). */
 void store_reader_release(struct store *s, struct store_conn *c);
 
+/*
+ * One snapshot per request.  Between store_read_scope_begin and
+ * store_read_scope_end, the reads this thread makes on s (the token check,
+ * then the handler's reads) share one read transaction on one connection:
+ * they see one snapshot, and pay for one transaction's locks instead of one
+ * each.  A read made while the scope's connection is busy (a read inside
+ * another read's callback) gets a connection and snapshot of its own, as
+ * without a scope.  Scopes do not nest; writes are not affected.
+ */
+void store_read_scope_begin(struct store *s);
+void store_read_scope_end(struct store *s);
+
 /* Map a SQLite result code to a status. */
 enum store_status store_status_from_sqlite(int rc);
 

@@ -15,6 +15,7 @@
 #include "router.h"
 #include "ss_api.h"
 #include "ss_reply.h"
+#include "store.h"
 #include "vers_api.h"
 #include "vers_reply.h"
 
@@ -161,6 +162,25 @@ void app_refuse(struct call *c, enum call_refusal why)
 	}
 }
 
+/* Check the caller's credentials for the route; false when the call has been answered. */
+static bool authenticate(struct app *a, struct call *c, enum route_auth auth)
+{
+	bool ok = true;
+	switch (auth) {
+	case ROUTE_AUTH_NONE:
+		break;
+	case ROUTE_AUTH_VERS:
+		ok = vers_authenticate(c);
+		break;
+	case ROUTE_AUTH_SS:
+		ok = ss_authenticate(c);
+		break;
+	}
+	if (!ok)
+		auth_failed(a, c, auth);
+	return ok;
+}
+
 void app_handle(struct app *a, struct call *c)
 {
 	const struct route *route = NULL;
@@ -198,21 +218,9 @@ void app_handle(struct app *a, struct call *c)
 		vers_error(c, 500, "internal server error");
 		return;
 	}
-	switch (route->auth) {
-	case ROUTE_AUTH_NONE:
-		break;
-	case ROUTE_AUTH_VERS:
-		if (!vers_authenticate(c)) {
-			auth_failed(a, c, route->auth);
-			return;
-		}
-		break;
-	case ROUTE_AUTH_SS:
-		if (!ss_authenticate(c)) {
-			auth_failed(a, c, route->auth);
-			return;
-		}
-		break;
-	}
-	route->handler(c);
+	/* The token check and the handler's reads: one snapshot, one read transaction. */
+	store_read_scope_begin(a->store);
+	if (authenticate(a, c, route->auth))
+		route->handler(c);
+	store_read_scope_end(a->store);
 }

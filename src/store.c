@@ -192,25 +192,26 @@ static struct store_conn *conn_open(struct store *s, bool create, bool writer, c
  * Each thread keeps the last reader it released for the next request, so the
  * common path takes no lock: a mutex on a shared pool showed up as futex
  * waits in a GET's profile.  A nested borrow (the thread's reader is busy)
- * falls back to the pool.
+ * falls back to the pool.  A read scope (store_read_scope_begin) pins one
+ * reader in a read transaction until the scope ends.
  */
 static _Thread_local struct {
 	uint64_t store_id;
 	struct store_conn *conn;
+	uint64_t scope_store_id;       /* 0: no scope open */
+	struct store_conn *scope_conn; /* the scope's reader once a read took it */
 } thread_reader;
 
 static _Atomic uint64_t next_store_id = 1;
 
-struct store_conn *store_reader(struct store *s)
+/* A reader no thread uses: the thread's own when idle, else one from the pool or a new one. */
+static struct store_conn *reader_take(struct store *s)
 {
 	struct store_conn *c = NULL;
 
 	if (thread_reader.store_id == s->id && thread_reader.conn != NULL &&
-	    !thread_reader.conn->in_use) {
-		c = thread_reader.conn;
-		c->in_use = true;
-		return c;
-	}
+	    !thread_reader.conn->in_use)
+		return thread_reader.conn;
 	pthread_mutex_lock(&s->pool_lock);
 	c = s->pool;
 	if (c != NULL)
@@ -230,15 +231,12 @@ struct store_conn *store_reader(struct store *s)
 		s->all = c;
 		pthread_mutex_unlock(&s->pool_lock);
 	}
-	c->in_use = true;
 	return c;
 }
 
-void store_reader_release(struct store *s, struct store_conn *c)
+/* Give back a reader with no transaction open: it becomes the thread's, or goes to the pool. */
+static void reader_give(struct store *s, struct store_conn *c)
 {
-	if (c == NULL)
-		return;
-	store_read_end(c);
 	c->in_use = false;
 	if (thread_reader.store_id == s->id && thread_reader.conn == c)
 		return;
@@ -251,6 +249,58 @@ void store_reader_release(struct store *s, struct store_conn *c)
 	c->next_free = s->pool;
 	s->pool = c;
 	pthread_mutex_unlock(&s->pool_lock);
+}
+
+struct store_conn *store_reader(struct store *s)
+{
+	bool scoped = thread_reader.scope_store_id == s->id;
+
+	if (scoped && thread_reader.scope_conn != NULL) {
+		if (thread_reader.scope_conn->in_use)
+			scoped = false; /* a nested read: a snapshot of its own */
+		else {
+			thread_reader.scope_conn->in_use = true;
+			return thread_reader.scope_conn;
+		}
+	}
+	struct store_conn *c = reader_take(s);
+	if (c == NULL)
+		return NULL;
+	c->in_use = true;
+	/* The scope's first read opens its transaction; without one, reads still work. */
+	if (scoped && store_read_begin(c) == STORE_OK)
+		thread_reader.scope_conn = c;
+	return c;
+}
+
+void store_reader_release(struct store *s, struct store_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c == thread_reader.scope_conn) {
+		c->in_use = false; /* the transaction stays open until the scope ends */
+		return;
+	}
+	store_read_end(c);
+	reader_give(s, c);
+}
+
+void store_read_scope_begin(struct store *s)
+{
+	thread_reader.scope_store_id = s->id;
+	thread_reader.scope_conn = NULL;
+}
+
+void store_read_scope_end(struct store *s)
+{
+	struct store_conn *c = thread_reader.scope_conn;
+
+	thread_reader.scope_store_id = 0;
+	thread_reader.scope_conn = NULL;
+	if (c == NULL)
+		return;
+	store_read_end(c);
+	reader_give(s, c);
 }
 
 /* ---- migrations ---- */

@@ -100,7 +100,11 @@ char *store_column_dup(sqlite3_stmt *st, int col, bool *oom);
 /* Copy a text column of at most cap-1 bytes into buf (UUIDs); empty for NULL. */
 void store_column_copy(sqlite3_stmt *st, int col, char *buf, size_t cap);
 
-/* Start and end a read transaction, so that several statements see one snapshot. */
+/*
+ * Start and end a read transaction, so that several statements see one
+ * snapshot.  Inside a read scope's transaction, begin does nothing (the
+ * scope's snapshot is the one) and end is left to the scope.
+ */
 enum store_status store_read_begin(struct store_conn *c);
 void store_read_end(struct store_conn *c);
 

@@ -309,53 +309,199 @@ void token_identity_release(struct token_identity *id)
 	id->org_name = id->project_id = id->label = NULL;
 }
 
+/*
+ * Verified tokens, kept per thread (no lock on the request path).  An entry
+ * is the token row and its organization as read at some token epoch (see
+ * 0003_token_epoch.sql); it is used only while the epoch read in the
+ * request's own transaction is the same, so a revocation, a change of expiry
+ * or label, or a change of the organization made by anyone (another process
+ * included) is seen by the very next request.  Expiry is checked against the
+ * clock on every use.  Names, project ids and labels too long for an entry
+ * are simply not cached.  Direct-mapped by public id: a collision costs a
+ * read, never a wrong answer (the id and digest are compared).
+ */
+#define TOKEN_CACHE_SLOTS 32
+#define TOKEN_CACHE_TEXT  160 /* project ids and labels are at most 128 bytes (cli.c) */
+
+struct token_cache_entry {
+	bool valid;
+	int64_t epoch;
+	char public_id[AUTH_PUBLIC_ID_LEN + 1];
+	uint8_t digest[STORE_DIGEST_LEN]; /* the stored digest */
+	int64_t org_id;
+	int64_t expires_at; /* 0: never */
+	int64_t last_used_at;
+	bool has_project, has_label;
+	char org_name[TOKEN_CACHE_TEXT];
+	char project_id[TOKEN_CACHE_TEXT];
+	char label[TOKEN_CACHE_TEXT];
+};
+
+static _Thread_local struct {
+	uint64_t store_id; /* the store the entries are of */
+	struct token_cache_entry slot[TOKEN_CACHE_SLOTS];
+} token_cache;
+
+/* The slot for public_id in this thread's cache of store s. */
+static struct token_cache_entry *cache_slot(const struct store *s, const char *public_id)
+{
+	if (token_cache.store_id != s->id) {
+		memset(&token_cache, 0, sizeof(token_cache));
+		token_cache.store_id = s->id;
+	}
+	uint32_t h = 2166136261u; /* FNV-1a; the id is random already */
+	for (const char *p = public_id; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return &token_cache.slot[h % TOKEN_CACHE_SLOTS];
+}
+
+/* Copy text (may be NULL) into an entry's field; false when it does not fit. */
+static bool cache_text(char *field, bool *has, const char *text)
+{
+	size_t n = text ? strlen(text) : 0;
+	if (n >= TOKEN_CACHE_TEXT)
+		return false;
+	if (has != NULL)
+		*has = text != NULL;
+	memcpy(field, text ? text : "", n + 1);
+	return true;
+}
+
+/* A token row as SQLite holds it (views, valid until the statement moves). */
+struct token_row {
+	const void *digest; /* STORE_DIGEST_LEN bytes, or NULL when the row has another size */
+	int64_t org_id;
+	int64_t expires_at;
+	int64_t last_used_at;
+	const char *org_name;
+	const char *project_id;
+	const char *label;
+};
+
+/* Fill entry e from a row read at epoch; false (e invalid) when its texts do not fit. */
+static bool cache_fill(struct token_cache_entry *e, const struct token_row *r,
+                       const char *public_id, int64_t epoch)
+{
+	e->valid = strlen(public_id) <= AUTH_PUBLIC_ID_LEN && r->org_name != NULL &&
+	           cache_text(e->org_name, NULL, r->org_name) &&
+	           cache_text(e->project_id, &e->has_project, r->project_id) &&
+	           cache_text(e->label, &e->has_label, r->label);
+	if (!e->valid)
+		return false;
+	memcpy(e->digest, r->digest, STORE_DIGEST_LEN);
+	e->org_id = r->org_id;
+	e->expires_at = r->expires_at;
+	e->last_used_at = r->last_used_at;
+	snprintf(e->public_id, sizeof(e->public_id), "%s", public_id);
+	e->epoch = epoch;
+	return true;
+}
+
+/* True when a token with this stored digest and expiry lets digest in now. */
+static bool token_lets_in(const void *stored, int64_t expires_at, const uint8_t *digest,
+                          int64_t now)
+{
+	return stored != NULL && auth_digest_equal(stored, digest) &&
+	       (expires_at == 0 || expires_at > now);
+}
+
+/* An identity of owned copies of the texts. */
+static enum store_status identity_make(struct token_identity *out, const char *public_id,
+                                       int64_t org_id, const char *org_name, const char *project_id,
+                                       const char *label)
+{
+	memset(out, 0, sizeof(*out));
+	out->org_id = org_id;
+	out->org_name = strdup(org_name ? org_name : "");
+	out->project_id = project_id ? strdup(project_id) : NULL;
+	out->label = label ? strdup(label) : NULL;
+	snprintf(out->token_id, sizeof(out->token_id), "%s", public_id);
+	if (out->org_name == NULL || (project_id && out->project_id == NULL) ||
+	    (label && out->label == NULL)) {
+		token_identity_release(out);
+		return STORE_NOMEM;
+	}
+	return STORE_OK;
+}
+
+static const char SQL_TOKEN_EPOCH[] = "SELECT epoch FROM token_epoch WHERE id = 1";
+
 static const char SQL_TOKEN_VERIFY[] =
         "SELECT t.digest, t.org_id, o.name, t.expires_at, t.last_used_at, o.project_id, "
         "t.label "
         "FROM tokens t "
         "JOIN orgs o ON o.id = t.org_id WHERE t.public_id = ?1 AND t.revoked_at IS NULL";
 
+static void token_row_view(sqlite3_stmt *st, struct token_row *r)
+{
+	r->digest =
+	        sqlite3_column_bytes(st, 0) == STORE_DIGEST_LEN ? sqlite3_column_blob(st, 0) : NULL;
+	r->org_id = sqlite3_column_int64(st, 1);
+	r->org_name = (const char *)sqlite3_column_text(st, 2);
+	r->expires_at = sqlite3_column_int64(st, 3);
+	r->last_used_at = sqlite3_column_int64(st, 4);
+	r->project_id = (const char *)sqlite3_column_text(st, 5);
+	r->label = (const char *)sqlite3_column_text(st, 6);
+}
+
 enum store_status store_token_verify(struct store *s, const char *public_id,
                                      const uint8_t digest[STORE_DIGEST_LEN],
                                      struct token_identity *out)
 {
 	struct store_conn *c = store_reader(s);
-	enum store_status ret = STORE_NOT_FOUND;
-	bool oom = false;
-	int64_t now = clock_now_us(), last_used = 0;
+	int64_t now = clock_now_us(), epoch = 0, last_used = 0;
 
 	if (c == NULL)
 		return STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_VERIFY);
-	if (st == NULL) {
-		store_reader_release(s, c);
-		return STORE_ERROR;
-	}
-	store_bind_text(st, 1, public_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const void *stored = sqlite3_column_blob(st, 0);
-		int64_t expires = sqlite3_column_int64(st, 3);
-		bool live = expires == 0 || expires > now;
-		last_used = sqlite3_column_int64(st, 4);
-		if (stored != NULL && sqlite3_column_bytes(st, 0) == STORE_DIGEST_LEN &&
-		    auth_digest_equal(stored, digest) && live) {
-			memset(out, 0, sizeof(*out));
-			out->org_id = sqlite3_column_int64(st, 1);
-			out->org_name = store_column_dup(st, 2, &oom);
-			out->project_id = store_column_dup(st, 5, &oom);
-			out->label = store_column_dup(st, 6, &oom);
-			snprintf(out->token_id, sizeof(out->token_id), "%s", public_id);
-			ret = oom ? STORE_NOMEM : STORE_OK;
-			if (oom)
-				token_identity_release(out);
+	/* The epoch and the row in one snapshot (the request's, inside a read scope). */
+	enum store_status ret = store_read_begin(c);
+	sqlite3_stmt *st = ret == STORE_OK ? store_stmt(c, SQL_TOKEN_EPOCH) : NULL;
+	if (st != NULL)
+		ret = store_step_id(st, STORE_ERROR, &epoch);
+	else if (ret == STORE_OK)
+		ret = STORE_ERROR;
+	struct token_cache_entry *e = cache_slot(s, public_id);
+	bool hit = ret == STORE_OK && e->valid && e->epoch == epoch &&
+	           strcmp(e->public_id, public_id) == 0;
+	if (ret == STORE_OK && !hit) {
+		e->valid = false;
+		st = store_stmt(c, SQL_TOKEN_VERIFY);
+		if (st == NULL) {
+			ret = STORE_ERROR;
+		} else {
+			store_bind_text(st, 1, public_id);
+			int rc = sqlite3_step(st);
+			struct token_row r;
+			if (rc == SQLITE_ROW) {
+				token_row_view(st, &r);
+				hit = r.digest != NULL && cache_fill(e, &r, public_id, epoch);
+				/* Too long to cache: answered from the row itself. */
+				if (!hit && token_lets_in(r.digest, r.expires_at, digest, now))
+					ret = identity_make(out, public_id, r.org_id, r.org_name,
+					                    r.project_id, r.label);
+				else if (!hit)
+					ret = STORE_NOT_FOUND;
+				last_used = r.last_used_at;
+			} else {
+				ret = rc == SQLITE_DONE ? STORE_NOT_FOUND : store_conn_error(c);
+			}
+			sqlite3_reset(st);
 		}
-	} else if (rc != SQLITE_DONE) {
-		ret = store_conn_error(c);
 	}
-	sqlite3_reset(st);
+	if (hit) {
+		ret = token_lets_in(e->digest, e->expires_at, digest, now)
+		              ? identity_make(out, public_id, e->org_id, e->org_name,
+		                              e->has_project ? e->project_id : NULL,
+		                              e->has_label ? e->label : NULL)
+		              : STORE_NOT_FOUND;
+		last_used = e->last_used_at;
+	}
 	store_reader_release(s, c);
-	if (ret == STORE_OK)
+	if (ret == STORE_OK) {
 		token_touch(s, public_id, last_used, now);
+		/* A write is queued, or was claimed this minute: no need to try again before. */
+		if (hit && now - e->last_used_at >= STORE_TOUCH_INTERVAL_US)
+			e->last_used_at = now;
+	}
 	return ret;
 }

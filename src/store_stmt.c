@@ -152,8 +152,13 @@ enum store_status store_exec_cached(struct store_conn *c, const char *sql)
 	return store_step_done(st);
 }
 
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+
 enum store_status store_read_begin(struct store_conn *c)
 {
+	/* Inside a read scope's transaction already: its snapshot is the one to read. */
+	if (!sqlite3_get_autocommit(c->db))
+		return STORE_OK;
 	return store_exec_cached(c, SQL_BEGIN);
 }
 
@@ -162,4 +167,7 @@ void store_read_end(struct store_conn *c)
 	/* A read transaction has nothing to keep: COMMIT of a reader cannot lose data. */
 	if (!sqlite3_get_autocommit(c->db))
 		store_exec_cached(c, SQL_COMMIT);
+	/* A reader must never go back to the pool inside a transaction (a stale snapshot). */
+	if (!sqlite3_get_autocommit(c->db))
+		store_exec_cached(c, SQL_ROLLBACK);
 }
