@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""tagd's benchmark: drives tagd and two baselines with wrk on loopback and
-prints one markdown table.  Run through bench/run.sh, which builds and seeds.
+"""tagd's benchmark: drives tagd, two baselines and a peer with wrk on loopback
+and prints one markdown table.  Run through bench/run.sh, which builds and
+seeds.  The peer (--peer) is what a team would write instead of tagd: the
+Fastify + better-sqlite3 server of ../shared/bench/peer-node, durable too.
 
 Every figure is measured in this run: requests/s and p50/p99 latency from
 wrk's own summary (a Lua done() hook), peak RSS from /proc/PID/status (VmHWM,
@@ -120,6 +122,34 @@ def idle_connections_rss(server, n):
             s.close()
 
 
+def peer_server(peer_dir, db, token, commit):
+    """Start the peer (node server.js PORT DB) and seed it like tagd's small database:
+    the token, repositories r00001 and r00002, the commit, and tag t0042 in r00001."""
+    port = free_port()
+    s = Server(["node", os.path.join(peer_dir, "server.js"), str(port), db], port)
+    try:
+        for repo in ("r00001", "r00002"):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("POST", "/seed", body=json.dumps({"token": token, "org": "bench",
+                                                         "repo": repo, "commit": commit}),
+                      headers={"Content-Type": "application/json"})
+            if c.getresponse().status != 200:
+                raise RuntimeError("peer: seeding failed")
+            c.close()
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("POST", "/api/v1/repositories/r00001/tags",
+                  body=json.dumps({"tag_name": "t0042", "commit_id": commit}),
+                  headers={"Content-Type": "application/json",
+                           "Authorization": f"Bearer {token}"})
+        if c.getresponse().status != 201:
+            raise RuntimeError("peer: cannot create the tag to get")
+        c.close()
+    except Exception:
+        s.stop()
+        raise
+    return s
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tagd", required=True)
@@ -129,6 +159,8 @@ def main():
     ap.add_argument("--small-creds", required=True, help="TOKEN COMMIT")
     ap.add_argument("--large-creds", required=True)
     ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--peer", default=None,
+                    help="a peer-node directory with its node_modules installed")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
 
@@ -225,6 +257,25 @@ http {{ access_log off; keepalive_requests 100000000; default_type application/j
                 baselines[("nginx", conns, close)] = r
     finally:
         n.stop()
+
+    # The peer: the two calls it has, at 64 keep-alive connections, as tagd's rows.
+    peer = {}
+    if a.peer:
+        token, commit = a.small_creds.split()
+        p = peer_server(a.peer, os.path.join(work, "peer.db"), token, commit)
+        try:
+            for scen, script in (("get one tag", "get.lua"), ("create tag", "create.lua")):
+                r = wrk(p.port, script, 64, a.seconds,
+                        {"TOKEN": token, "COMMIT": commit, "GET_PATH": get_path,
+                         "CREATE_PATH": create_path, "CLOSE": "0",
+                         "RUN_ID": f"p{int(time.time())}"})
+                r["rss_kib"] = peak_rss_kib(p.proc.pid)
+                peer[scen] = r
+                print(f"peer {scen:<17} c=64  keep {r['rps']:>9.0f} req/s p50 "
+                      f"{r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms errors {r['errors']}",
+                      flush=True)
+        finally:
+            p.stop()
     shutil.rmtree(work, ignore_errors=True)
 
     lines = ["| scenario | conns | connection | req/s | p50 ms | p99 ms | peak RSS MiB | "
@@ -242,7 +293,20 @@ http {{ access_log off; keepalive_requests 100000000; default_type application/j
         lines.append(f"| baseline: {'libmicrohttpd' if kind == 'mhd' else 'nginx'} "
                      f"({size} B body) | {conns} | {'close' if close else 'keep-alive'} | "
                      f"{r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {rss} | | |")
+    for scen, r in peer.items():
+        lines.append(f"| peer: Fastify + better-sqlite3, {scen} | 64 | keep-alive | "
+                     f"{r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+                     f"{r['rss_kib'] / 1024:.1f} | | |")
     lines.append("")
+    ka64 = {scen: r for scen, conns, mode, r in rows if conns == 64 and mode == "keep-alive"}
+    get, create = ka64["get one tag (1k tags)"], ka64["create tag (1k tags)"]
+    mhd = baselines[("mhd", 64, False)]
+    lines.append(f"- get one tag, 64 keep-alive: {get['rps'] / mhd['rps']:.2f} x libmicrohttpd")
+    lines.append(f"- create tag, 64 keep-alive: {create['rps'] / get['rps']:.2f} x get one tag, "
+                 f"p99 {create['p99_ms']:.2f} ms")
+    for scen, r in peer.items():
+        mine = ka64[f"{scen} (1k tags)"]
+        lines.append(f"- {scen}, 64 keep-alive: {mine['rps'] / r['rps']:.1f} x the peer")
     lines.append(f"- peak RSS with 1,000 open keep-alive connections: {rss_1000 / 1024:.1f} MiB")
     lines.append(f"- ready to serve with 1M tags (exec to first answer), 5 starts: "
                  f"min {min(readies) * 1000:.0f} ms, max {max(readies) * 1000:.0f} ms")
