@@ -43,6 +43,13 @@ struct body_field {
 json_t *body_parse(const char *body, size_t len, char *err, size_t errlen);
 
 /*
+ * The end of a body_parse() message that says where the body went wrong
+ * (" at line L column C"), without the part that quotes the body: what a log
+ * may carry.  "" when err has none.
+ */
+const char *body_error_where(const char *err);
+
+/*
  * Decode obj into fields[0..n).  Returns false with a reason in err (naming
  * the field) when obj is not an object, a required field is missing, or a
  * field has the wrong type.

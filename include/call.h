@@ -116,6 +116,12 @@ struct call {
 	const char *resp_type;                             /* Content-Type; static string */
 	struct call_pair resp_headers[CALL_MAX_RESP_HDRS]; /* values owned by the call */
 	size_t nresp_headers;
+	/*
+	 * Why an error was answered, for the log only (the wire keeps the
+	 * dialect's message); owned.  Never the client's headers, body or raw
+	 * path: tokens must not reach the log.
+	 */
+	char *reason;
 
 	/* Deferred work. */
 	struct store *store;
@@ -155,7 +161,26 @@ const char *call_param(const struct call *c, size_t i);
  */
 void call_respond_take(struct call *c, int status, char *body, size_t len, const char *type);
 
-/* Drop the response (status, body and headers) so that another can be set. */
+/*
+ * Say why the response is an error (see struct call's reason); replaces an
+ * earlier reason.  Out of memory leaves a fixed "(reason lost: out of
+ * memory)".
+ */
+void call_set_reason(struct call *c, const char *reason);
+void call_set_reasonf(struct call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The reason set for the response; NULL when none was. */
+const char *call_reason(const struct call *c);
+
+/*
+ * Log why a call was answered 4xx or 5xx, with its request id: at info for
+ * 5xx and 429 (the authentication failure budget), at debug for the other
+ * 4xx.  Nothing for other statuses.  A missing reason is logged as
+ * "unspecified" (a bug: every error path sets one).
+ */
+void call_log_outcome(const struct call *c, const char *request_id);
+
+/* Drop the response (status, body, headers and reason) so that another can be set. */
 void call_reset_response(struct call *c);
 
 /* Add a response header; value is copied.  Returns false when full or out of memory. */

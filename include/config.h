@@ -22,12 +22,13 @@
 #include "log.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/tagd/tagd.conf"
+#define CONFIG_DEFAULT_DB   "/var/lib/tagd/tagd.db"
 #define CONFIG_MAX_LISTEN   8
 #define CONFIG_MAX_KEYS     32
 #define CONFIG_MAX_FLAGS    32
 
 struct config_listen {
-	char host[64]; /* numeric address, IPv6 without brackets */
+	char host[254]; /* an IP address (IPv6 without brackets) or a host name */
 	uint16_t port;
 };
 
@@ -65,10 +66,14 @@ const struct config_key *config_key_at(size_t i);
 size_t config_key_count(void);
 const char *config_key_name(const struct config_key *k);
 bool config_key_reloadable(const struct config_key *k);
+/* Its command-line spelling without "--" ("max-body"), default text and one-line help. */
+const char *config_key_flag(const struct config_key *k);
+const char *config_key_default(const struct config_key *k);
+const char *config_key_help(const struct config_key *k);
 /* The key named name ("max_body") or flagged --flag ("max-body"); NULL when unknown. */
 const struct config_key *config_key_find(const char *name);
 
-/* What the command line asked for: --config and any --<key> VALUE. */
+/* What the command line asked for: --config and any --<key> VALUE (see cli.c). */
 struct config_args {
 	const char *config_path; /* NULL: $TAGD_CONFIG, else CONFIG_DEFAULT_PATH (may be missing) */
 	struct {
@@ -76,15 +81,14 @@ struct config_args {
 		const char *value; /* borrowed from argv */
 	} set[CONFIG_MAX_FLAGS];
 	size_t nset;
-	bool help;
 };
 
 /*
- * Parse argv (argv[0] is the subcommand name) into args.  Returns false and
- * sets *err (malloc'd) on an unknown option, a missing value or a stray
- * argument.
+ * Add --<key> value to args (value is borrowed).  Returns false and sets
+ * *err (malloc'd) when the key is set already or args is full.
  */
-bool config_parse_args(int argc, char **argv, struct config_args *args, char **err);
+bool config_args_set(struct config_args *args, const struct config_key *k, const char *value,
+                     char **err);
 
 /*
  * Build the effective configuration from defaults, the file, the
@@ -96,11 +100,11 @@ bool config_load(struct config *cfg, const struct config_args *args, char **err)
 /* Free what a loaded config owns; zeroes it.  Safe on a zeroed config. */
 void config_release(struct config *cfg);
 
-/* Print the effective configuration as a config file, with origins (secrets hidden). */
+/*
+ * Print the effective configuration as a config file, with origins (secrets
+ * hidden; URLs never hold credentials: set_url refuses them).
+ */
 void config_print(const struct config *cfg, FILE *f);
-
-/* Print the flags (one per key) for a usage text. */
-void config_print_flags(FILE *f);
 
 /* Whether key i differs between a and b. */
 bool config_key_changed(const struct config *a, const struct config *b, size_t i);

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct addrinfo;
 struct app;
 
 #define HTTP_MAX_LISTEN 8
@@ -54,6 +55,19 @@ struct http_server;
  * error with *err set to a malloc'd message.
  */
 int http_listen(const char *host, uint16_t port, char **err);
+
+/*
+ * Listening sockets on every address of host at port: host is an IP address
+ * or a name, resolved now (the name's addresses, each once, IPv4 and IPv6).
+ * They are written to fds[0..*n), at most cap.  On error (the name does not
+ * resolve, more than cap addresses, an address that cannot be bound) false
+ * is returned, no socket is left open and *err is a malloc'd message.
+ */
+bool http_listen_host(const char *host, uint16_t port, int *fds, size_t cap, size_t *n, char **err);
+
+/* The same for addresses already resolved (list, named host in messages); for tests. */
+bool http_listen_addrinfo(const struct addrinfo *list, const char *host, uint16_t port, int *fds,
+                          size_t cap, size_t *n, char **err);
 
 /* The local port of a listening socket (0 when it cannot be read). */
 uint16_t http_socket_port(int fd);

@@ -5,7 +5,12 @@
 #ifndef TAGD_SERVE_H
 #define TAGD_SERVE_H
 
-/* argv[0] is "serve".  Returns the process exit status. */
-int serve_main(int argc, char **argv);
+struct config_args;
+
+/*
+ * Serve with the configuration args asks for (borrowed: read again on each
+ * SIGHUP, so it must outlive the call).  Returns the process exit status.
+ */
+int serve_run(const struct config_args *args);
 
 #endif

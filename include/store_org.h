@@ -40,6 +40,16 @@ enum store_status store_org_by_name(struct store *s, const char *name, struct or
 /* Look up an organization by ServiceStage project id. */
 enum store_status store_org_by_project(struct store *s, const char *project_id, struct org *out);
 
+/* An organization and how many of its tokens are live (neither revoked nor expired). */
+struct org_summary {
+	struct org org;
+	int64_t live_tokens;
+};
+
+/* Every organization, by name.  *out is freed with org_list_free, which NULLs it. */
+enum store_status store_org_list(struct store *s, struct org_summary **out, size_t *n);
+void org_list_free(struct org_summary **list, size_t n);
+
 /* Number of organizations (the quick start uses it to know a database is new). */
 enum store_status store_org_count(struct store *s, int64_t *out);
 

@@ -11,7 +11,7 @@
  *  - the namespace segment is an ID (all digits) or a name, ID first;
  *  - the project segment is an ID or a name, ID first; a name that starts
  *    with "<namespace>/" is also tried without that prefix;
- *  - an unknown namespace or project is STORE_NOT_FOUND.
+ *  - an unknown namespace is STORE_NOT_FOUND, an unknown project STORE_REPO_NOT_FOUND.
  * Other statuses of the repository calls: STORE_COMMIT_NOT_FOUND (a ref that
  * resolves to nothing), STORE_TAG_NOT_FOUND, STORE_CONFLICT (a name taken),
  * STORE_INVALID (an abbreviated SHA that is ambiguous, a bad namespace name).

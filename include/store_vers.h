@@ -293,6 +293,15 @@ enum store_status store_vers_commits_after(struct store *s, int64_t org_id, bool
                                            struct vers_page *page, int64_t *total,
                                            vers_commit_fn fn, void *ctx);
 
+/*
+ * One live commit into *out (owned: vers_commit_release): org's own, or a
+ * public one of any organization (what the two commit lists show).
+ * STORE_COMMIT_NOT_FOUND for anything else: unknown, deleted, or another
+ * organization's private commit.
+ */
+enum store_status store_vers_commit_get(struct store *s, int64_t org_id, const char *commit_id,
+                                        struct vers_commit *out);
+
 /* A page of the legacy commit tags of org, by name, as store_vers_repo_tags_page. */
 enum store_status store_vers_commit_tags_page(struct store *s, int64_t org_id,
                                               struct vers_page *page, vers_tag_fn fn, void *ctx);
@@ -312,6 +321,7 @@ enum vers_read {
 	VERS_READ_COMMIT_CURSOR_PUBLIC,
 	VERS_READ_COMMITS_ORG_COUNT,
 	VERS_READ_COMMITS_PUBLIC_COUNT,
+	VERS_READ_COMMIT_ONE, /* one commit by id */
 };
 
 /*

@@ -16,8 +16,11 @@
 #include "store.h"
 #include "store_vers.h"
 
-/* Answer status with the Vers error envelope. */
+/* Answer status with the Vers error envelope; msg is also the reason logged (call.h). */
 void vers_error(struct call *c, int status, const char *msg);
+
+/* The same with another reason for the log (when msg quotes the client's input). */
+void vers_error_reason(struct call *c, int status, const char *msg, const char *reason);
 
 /* Answer status with obj as the body; steals the reference.  NULL obj answers 500. */
 void vers_json(struct call *c, int status, json_t *obj);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages tagd needs: to build it, and with --test also to
-# test it.  Installs only what is missing; uses sudo when not root.
+# test it; --package: what scripts/package.sh needs to build the .deb.
+# Installs only what is missing; uses sudo when not root.
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev uuid-dev
@@ -11,13 +12,23 @@ test_pkgs=(check python3 clang-format sqlite3 procps openssl clang libclang-rt-d
 # a Node.js from elsewhere (e.g. one that bundles npm and conflicts with
 # Debian's npm package) is as good as Debian's nodejs + npm.
 test_cmds=(node:nodejs npm:npm)
+# The Debian package: debhelper builds it (dpkg-buildpackage); the tests lint
+# it and install it into a clean Debian 12 (debootstrap) booted with systemd
+# (systemd-nspawn).
+package_pkgs=(debhelper)
+package_test_pkgs=(lintian debootstrap systemd-container)
 
 pkgs=("${build_pkgs[@]}")
 cmds=()
-if [ "${1:-}" = "--test" ]; then
-  pkgs+=("${test_pkgs[@]}")
-  cmds+=("${test_cmds[@]}")
-fi
+for arg in "$@"; do
+  case $arg in
+    --test)
+      pkgs+=("${test_pkgs[@]}" "${package_pkgs[@]}" "${package_test_pkgs[@]}")
+      cmds+=("${test_cmds[@]}") ;;
+    --package) pkgs+=("${package_pkgs[@]}") ;;
+    *) echo "usage: scripts/deps.sh [--test] [--package]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,37 +1,75 @@
 #!/usr/bin/env bash
-# Build tagd and run it on 127.0.0.1:8080 with its database in ./var.
-# On the first run it creates an organization and a token and prints a curl
-# example that registers a commit, creates a repository and tags the commit.
+# Build tagd and run it on 127.0.0.1:8080 with its configuration and
+# database in ./var.  On the first run it creates an organization and a
+# token, and prints commands that work as printed from another terminal
+# (those lines are indented by four spaces): one that makes `tagd` and this
+# database the shell's, then a curl sequence that registers a commit,
+# creates a repository and tags the commit.
+#
+#   TAGD_LISTEN=HOST:PORT  the address to serve on (default 127.0.0.1:8080)
+#   TAGD_RUN_DIR=DIR       where the configuration and database live (default ./var)
+#   TAGD_BIN=PATH          run this tagd instead of building one (and install nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DTAGD_TESTS=OFF >/dev/null
-cmake --build build/release -j"$(nproc)" >/dev/null
-
-bin=$PWD/build/release/tagd
+if [ -n "${TAGD_BIN:-}" ]; then
+  bin=$(realpath "$TAGD_BIN")
+else
+  scripts/deps.sh
+  cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DTAGD_TESTS=OFF >/dev/null
+  cmake --build build/release -j"$(nproc)" >/dev/null
+  bin=$PWD/build/release/tagd
+fi
 listen=${TAGD_LISTEN:-127.0.0.1:8080}
 url="http://$listen"
-mkdir -p var
-export TAGD_DB="$PWD/var/tagd.db"
+dir=$(realpath -m "${TAGD_RUN_DIR:-var}")
+mkdir -p "$dir"
 
-if [ ! -e "$TAGD_DB" ]; then
+# Every tagd command reads this file (TAGD_CONFIG), so the admin commands
+# find the database the server uses.  Rewritten on each run.
+conf=$dir/tagd.conf
+cat >"$conf" <<CONF
+# Written by scripts/run.sh (the quick start) on every run.
+db = "$dir/tagd.db"
+listen = $listen
+CONF
+export TAGD_CONFIG=$conf
+unset TAGD_DB TAGD_LISTEN # the file says it all; a stray value would win over it
+
+# What another shell needs so that `tagd ...` works there as it does here.
+setup=$(printf 'export PATH=%q:"$PATH" TAGD_CONFIG=%q' "$(dirname "$bin")" "$conf")
+
+if [ ! -e "$dir/tagd.db" ]; then
   "$bin" org create default --project-id default >/dev/null
   token=$("$bin" token create --org default --name quickstart)
   cat <<MSG
 
-tagd: created organization 'default' in $TAGD_DB and its first token, shown
-only this once ('$bin token create --org default' makes more).
+tagd: created organization 'default' (ServiceStage project id 'default') in
+$dir/tagd.db and its first token, shown only this once.
 
-Try it from another terminal: register a commit, create a repository, tag the commit.
+From another terminal, make \`tagd\` and this database that shell's (every tagd
+command reads the configuration file TAGD_CONFIG names):
 
-export TOKEN=$token
-COMMIT=\$(curl -s -X POST $url/api/v1/commits -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"name":"build-1"}' | sed -E 's/.*"commit_id":"([^"]+)".*/\1/')
-curl -s -X POST $url/api/v1/repositories -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"name":"my-app"}'; echo
-curl -s -X POST $url/api/v1/repositories/my-app/tags -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d "{\"tag_name\":\"v1.0\",\"commit_id\":\"\$COMMIT\"}"; echo
+    $setup
+
+Then \`tagd token create --org default\` makes more tokens.  Register a commit,
+create a repository and tag the commit:
+
+    export TOKEN=$token
+    COMMIT=\$(curl -sS --fail-with-body -X POST $url/api/v1/commits -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"name":"build-1"}' | sed -E 's/.*"commit_id":"([^"]+)".*/\1/')
+    curl -sS --fail-with-body -X POST $url/api/v1/repositories -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"name":"my-app"}'; echo
+    curl -sS --fail-with-body -X POST $url/api/v1/repositories/my-app/tags -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d "{\"tag_name\":\"v1.0\",\"commit_id\":\"\$COMMIT\"}"; echo
 
 MSG
 else
-  echo "tagd: using $TAGD_DB (make a token with: TAGD_DB=$TAGD_DB $bin token create --org default)"
+  cat <<MSG
+
+tagd: serving $dir/tagd.db.  From another terminal, make \`tagd\` and this
+database that shell's, then make a token:
+
+    $setup
+    tagd token create --org default
+
+MSG
 fi
-exec "$bin" serve --listen "$listen"
+exec "$bin" serve

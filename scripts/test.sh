@@ -3,6 +3,7 @@
 # contract, format check) twice: in a plain build, then in an AddressSanitizer +
 # UndefinedBehaviorSanitizer build with leak checking, where the libFuzzer
 # targets also run for a bounded time.  Any sanitizer report fails the run.
+# Between the two, the Debian package is built and tested once.
 # Installs missing Debian packages first.
 #
 #   TAGD_FUZZ_SECONDS=N  seconds each fuzz target runs (default 20)
@@ -22,6 +23,11 @@ npm ci --prefix tests/contract --prefer-offline --no-audit --no-fund --loglevel=
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAGD_WERROR=ON >/dev/null
 cmake --build build/test -j"$jobs"
 ctest --test-dir build/test --output-on-failure -j"$jobs"
+
+# The Debian package, built by scripts/package.sh and checked (tests/packaging/):
+# lintian, its contents, install/upgrade/remove/purge with apt on this system
+# seen through a throwaway overlay and on a clean Debian 12 booted with systemd.
+scripts/package.sh --check
 
 # The sanitizer build needs clang: libFuzzer comes with it.  No clang, no pass.
 if ! command -v clang >/dev/null; then

@@ -115,9 +115,11 @@ static void auth_failed(struct app *a, struct call *c, enum route_auth dialect)
 	}
 	call_reset_response(c);
 	if (dialect == ROUTE_AUTH_SS) {
-		ss_error(c, 429, "APIGW.0308", "The throttling threshold has been reached");
+		ss_error(c, 429, "APIGW.0308", "The throttling threshold has been reached",
+		         "authentication failures of this address over budget");
 	} else {
-		vers_error(c, 429, "Too many failed authentication attempts; retry later");
+		vers_error_reason(c, 429, "Too many failed authentication attempts; retry later",
+		                  "authentication failures of this address over budget");
 	}
 	snprintf(secs, sizeof(secs), "%u", wait);
 	call_add_header(c, "Retry-After", secs);
@@ -156,7 +158,7 @@ void app_refuse(struct call *c, enum call_refusal why)
 		const char *code = status == 501   ? "SVCSTG.REPO.0501"
 		                   : status == 500 ? "SVCSTG.REPO.0500"
 		                                   : "SVCSTG.REPO.0400";
-		ss_error(c, status, code, refusals[why].msg);
+		ss_error(c, status, code, refusals[why].msg, refusals[why].msg);
 	} else {
 		vers_error(c, status, refusals[why].msg);
 	}
@@ -194,7 +196,7 @@ void app_handle(struct app *a, struct call *c)
 		if (rr == ROUTER_BAD_PATH)
 			ss_api_bad_path(c);
 		else if (rr == ROUTER_NOMEM)
-			ss_internal_error(c);
+			ss_internal_error(c, "out of memory routing the path");
 		else
 			ss_api_not_found(c);
 		if (rr == ROUTER_METHOD_NOT_ALLOWED)
@@ -215,7 +217,8 @@ void app_handle(struct app *a, struct call *c)
 		vers_error(c, 400, "invalid percent-encoding in path");
 		return;
 	case ROUTER_NOMEM:
-		vers_error(c, 500, "internal server error");
+		vers_error_reason(c, 500, "internal server error",
+		                  "out of memory routing the path");
 		return;
 	}
 	/* The token check and the handler's reads: one snapshot, one read transaction. */

@@ -40,6 +40,14 @@ json_t *body_parse(const char *body, size_t len, char *err, size_t errlen)
 	return v;
 }
 
+const char *body_error_where(const char *err)
+{
+	const char *at = NULL;
+	for (const char *p = strstr(err, " at line "); p != NULL; p = strstr(p + 1, " at line "))
+		at = p;
+	return at ? at : "";
+}
+
 static const char *type_phrase(const json_t *v)
 {
 	switch (json_typeof(v)) {

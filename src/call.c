@@ -1,11 +1,25 @@
 /*
  * call.c - the plain request/response.  See call.h.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "call.h"
+#include "errmsg.h"
+#include "log.h"
+
+/* What a reason becomes when it cannot be copied; never freed. */
+static char reason_lost[] = "(reason lost: out of memory)";
+
+static void reason_free(struct call *c)
+{
+	if (c->reason != reason_lost)
+		free(c->reason);
+	c->reason = NULL;
+}
 
 void call_init(struct call *c, struct store *store, const struct call_transport *transport,
                void *transport_ctx)
@@ -31,6 +45,7 @@ void call_release(struct call *c)
 	c->org_name = NULL;
 	free(c->token_label);
 	c->token_label = NULL;
+	reason_free(c);
 	free(c->handler_ctx);
 	c->handler_ctx = NULL;
 }
@@ -160,6 +175,7 @@ void call_reset_response(struct call *c)
 	c->resp_len = 0;
 	c->resp_type = NULL;
 	c->status = 0;
+	reason_free(c);
 }
 
 void call_defer(struct call *c, struct store_op *op, call_finish_fn finish)
@@ -171,4 +187,50 @@ void call_defer(struct call *c, struct store_op *op, call_finish_fn finish)
 bool call_is_deferred(const struct call *c)
 {
 	return c->finish != NULL;
+}
+
+void call_set_reason(struct call *c, const char *reason)
+{
+	if (reason == c->reason && reason != NULL)
+		return;
+	reason_free(c);
+	if (reason != NULL) {
+		c->reason = strdup(reason);
+		if (c->reason == NULL)
+			c->reason = reason_lost;
+	}
+}
+
+void call_set_reasonf(struct call *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	char *text = errmsg_vfmt(fmt, ap);
+	va_end(ap);
+	reason_free(c);
+	c->reason = text ? text : reason_lost;
+}
+
+const char *call_reason(const struct call *c)
+{
+	return c->reason;
+}
+
+void call_log_outcome(const struct call *c, const char *request_id)
+{
+	char reason[256];
+
+	if (c->status < 400)
+		return;
+	/* A quote would end the logfmt value early: reasons say `x`, but be sure. */
+	snprintf(reason, sizeof(reason), "%s", c->reason ? c->reason : "unspecified");
+	for (char *p = reason; *p != '\0'; p++)
+		if (*p == '"' || *p == '\\')
+			*p = '\'';
+	bool server = c->status >= 500;
+	enum log_level level = server || c->status == 429 ? LOG_INFO : LOG_DEBUG;
+	log_msg(level, server ? "request failed" : "request refused",
+	        "request_id=%s status=%d route=\"%s\" reason=\"%s\"", request_id, c->status,
+	        c->route ? c->route : "unmatched", reason);
 }

@@ -1,32 +1,16 @@
 /*
- * cli_ops.c - config check, backup, db check.  See cli_ops.h.
+ * cli_ops.c - the daemon and the operator's maintenance commands: serve,
+ * config check, backup, db check, and help and version.  See cli_internal.h.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cli_ops.h"
+#include "cli_internal.h"
 #include "config.h"
+#include "serve.h"
 #include "store_admin.h"
-
-static const char USAGE_CONFIG[] = "tagd config check [--config PATH] [--KEY VALUE]...";
-static const char USAGE_BACKUP[] = "tagd backup --out FILE [--db PATH]";
-static const char USAGE_DB_CHECK[] = "tagd db check [--db PATH]";
-
-bool cli_ops_handles(const char *word)
-{
-	return strcmp(word, "config") == 0 || strcmp(word, "backup") == 0 ||
-	       strcmp(word, "db") == 0;
-}
-
-void cli_ops_usage(FILE *f)
-{
-	fprintf(f, "  %s   print the effective configuration\n", USAGE_CONFIG);
-	fprintf(f, "  %s   online, consistent copy of the database\n", USAGE_BACKUP);
-	fprintf(f, "  %s   integrity and foreign-key check\n", USAGE_DB_CHECK);
-}
+#include "version.h"
 
 static void print_lines(const char *prefix, const char *text)
 {
@@ -37,90 +21,39 @@ static void print_lines(const char *prefix, const char *text)
 	}
 }
 
-/* tagd config check: the same sources as serve, printed; non-zero when refused. */
-static int config_check(int argc, char **argv)
+static int serve(struct cli_ctx *ctx)
 {
-	struct config_args args;
+	return serve_run(ctx->config_args);
+}
+
+/* tagd config check: the same sources as serve, printed; non-zero when refused. */
+static int config_check(struct cli_ctx *ctx)
+{
 	struct config cfg;
 	char *err = NULL;
 
-	if (!config_parse_args(argc, argv, &args, &err)) {
-		fprintf(stderr, "tagd config check: %s\nusage: %s\n", err ? err : "out of memory",
-		        USAGE_CONFIG);
-		free(err);
-		return 2;
-	}
-	if (args.help) {
-		printf("usage: %s\nValidate the configuration (file, TAGD_* environment, flags) "
-		       "and print the result.\n",
-		       USAGE_CONFIG);
-		return 0;
-	}
-	if (!config_load(&cfg, &args, &err)) {
+	if (!config_load(&cfg, ctx->config_args, &err)) {
 		print_lines("tagd config check: ", err ? err : "out of memory");
 		free(err);
-		return 1;
+		return CLI_EXIT_FAIL;
 	}
 	config_print(&cfg, stdout);
 	config_release(&cfg);
-	return 0;
+	return CLI_EXIT_OK;
 }
 
-/* Options --db and, for backup, --out; returns false (after printing) on bad usage. */
-static bool db_options(int argc, char **argv, const char *usage, bool want_out, const char **db,
-                       const char **out, bool *help)
+static int backup(struct cli_ctx *ctx)
 {
-	static const struct option longopts[] = {
-	        {"db", required_argument, NULL, 'd'},
-	        {"out", required_argument, NULL, 'o'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
-	const char *db_flag = NULL;
-	int opt;
-
-	*out = NULL;
-	*help = false;
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (opt == 'd') {
-			db_flag = optarg;
-		} else if (opt == 'o' && want_out) {
-			*out = optarg;
-		} else if (opt == 'h') {
-			*help = true;
-			printf("usage: %s\n", usage);
-			return true;
-		} else {
-			fprintf(stderr, "usage: %s\n", usage);
-			return false;
-		}
-	}
-	if (optind != argc || (want_out && *out == NULL)) {
-		fprintf(stderr, "usage: %s\n", usage);
-		return false;
-	}
-	*db = cli_db_path(db_flag);
-	return true;
-}
-
-static int backup(int argc, char **argv)
-{
-	const char *db, *out;
-	bool help;
 	char *err = NULL;
+	const char *out = cli_value(ctx, "out");
 
-	if (!db_options(argc, argv, USAGE_BACKUP, true, &db, &out, &help))
-		return 2;
-	if (help)
-		return 0;
-	if (!store_backup(db, out, &err)) {
-		fprintf(stderr, "tagd backup: %s\n", err ? err : "out of memory");
+	if (!store_backup(ctx->db, out, &err)) {
+		cli_fail(ctx, CLI_EXIT_FAIL, "%s", err ? err : "out of memory");
 		free(err);
-		return 1;
+		return CLI_EXIT_FAIL;
 	}
-	fprintf(stderr, "tagd backup: %s copied to %s\n", db, out);
-	return 0;
+	fprintf(stderr, "tagd backup: %s copied to %s\n", ctx->db, out);
+	return CLI_EXIT_OK;
 }
 
 static void report_problem(void *arg, const char *problem)
@@ -128,44 +61,60 @@ static void report_problem(void *arg, const char *problem)
 	printf("%s\n", problem);
 }
 
-static int db_check(int argc, char **argv)
+static int db_check(struct cli_ctx *ctx)
 {
-	const char *db, *out;
-	bool help;
 	char *err = NULL;
+	long problems = store_check(ctx->db, report_problem, NULL, &err);
 
-	if (argc < 2 || strcmp(argv[1], "check") != 0) {
-		fprintf(stderr, "usage: %s\n", USAGE_DB_CHECK);
-		return 2;
-	}
-	if (!db_options(argc - 1, argv + 1, USAGE_DB_CHECK, false, &db, &out, &help))
-		return 2;
-	if (help)
-		return 0;
-	long problems = store_check(db, report_problem, NULL, &err);
 	if (problems < 0) {
-		fprintf(stderr, "tagd db check: %s\n", err ? err : "out of memory");
+		cli_fail(ctx, CLI_EXIT_FAIL, "%s", err ? err : "out of memory");
 		free(err);
-		return 1;
+		return CLI_EXIT_FAIL;
 	}
-	if (problems > 0) {
-		fprintf(stderr, "tagd db check: %s: %ld problem%s\n", db, problems,
-		        problems == 1 ? "" : "s");
-		return 1;
-	}
+	if (problems > 0)
+		return cli_fail(ctx, CLI_EXIT_FAIL, "%s: %ld problem%s", ctx->db, problems,
+		                problems == 1 ? "" : "s");
 	printf("ok\n");
-	return 0;
+	return CLI_EXIT_OK;
 }
 
-int cli_ops_main(int argc, char **argv)
+static int version(struct cli_ctx *ctx)
 {
-	if (strcmp(argv[0], "backup") == 0)
-		return backup(argc, argv);
-	if (strcmp(argv[0], "db") == 0)
-		return db_check(argc, argv);
-	if (argc < 2 || strcmp(argv[1], "check") != 0) {
-		fprintf(stderr, "usage: %s\n", USAGE_CONFIG);
-		return 2;
-	}
-	return config_check(argc - 1, argv + 1);
+	printf("tagd %s\n", TAGD_VERSION);
+	return CLI_EXIT_OK;
 }
+
+static const struct cli_flag no_flags[] = {
+        {NULL, NULL, NULL, 0},
+};
+static const struct cli_flag backup_flags[] = {
+        {"out", "FILE", "where the copy goes (written to FILE.partial, then renamed)",
+         CLI_REQUIRED},
+        {NULL, NULL, NULL, 0},
+};
+static const struct cli_flag help_flags[] = {
+        {"json", NULL, "every command, flag and configuration key, as one JSON document", 0},
+        {NULL, NULL, NULL, 0},
+};
+
+const struct cli_command cli_ops_commands[] = {
+        {"serve", NULL, 0, "Serve the Vers and ServiceStage tag APIs.",
+         "Each key is a flag --KEY VALUE (the key with '-' for '_'), else TAGD_<KEY> in the\n"
+         "environment, else the configuration file, else its default.  'tagd config check'\n"
+         "prints the result.",
+         CLI_KEYS, no_flags, serve},
+        {"config check", NULL, 0,
+         "Validate the configuration (file, TAGD_* environment, flags) and print the result.",
+         "Each line is one key, its value and where the value comes from; any error exits 1.",
+         CLI_KEYS, no_flags, config_check},
+        {"backup", NULL, 0, "Copy the database online: one consistent snapshot, while tagd serves.",
+         NULL, CLI_DB_PATH, backup_flags, backup},
+        {"db check", NULL, 0,
+         "Check the database's integrity and foreign keys; prints \"ok\", or each problem.", NULL,
+         CLI_DB_PATH, no_flags, db_check},
+        {"help", "[COMMAND]", CLI_ANY_ARGS, "Print the usage, or a command's help.", NULL,
+         CLI_STANDALONE, help_flags, cli_help},
+        {"version", NULL, 0, "Print tagd's version.", NULL, CLI_STANDALONE, no_flags, version},
+};
+
+const size_t cli_ops_count = sizeof(cli_ops_commands) / sizeof(cli_ops_commands[0]);

@@ -2,14 +2,13 @@
  * config.c - the key table, the file parser and the sources in order of
  * precedence.  See config.h.
  */
+#include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "config.h"
 
 #define LINE_MAX_BYTES 4096
@@ -157,11 +156,44 @@ static bool set_enum(struct config *cfg, const struct config_key *k, const char 
 	return false;
 }
 
+/*
+ * A host name as DNS spells one: dot-separated labels of 1-63 letters,
+ * digits and '-' (not first or last), 253 bytes at most.  Something made
+ * only of digits and dots must be an IPv4 address: getaddrinfo would read
+ * "1.2.3" as 1.2.0.3.
+ */
+static bool valid_host(const char *host)
+{
+	struct in_addr v4;
+	size_t len = strlen(host), label = 0;
+
+	if (strspn(host, "0123456789.") == len)
+		return inet_pton(AF_INET, host, &v4) == 1;
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		char ch = host[i];
+		if (ch == '.' || ch == '\0') {
+			if (label == 0 || label > 63 || host[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		             (ch >= '0' && ch <= '9');
+		if (!alnum && !(ch == '-' && label > 0))
+			return false;
+		label++;
+	}
+	return true;
+}
+
 static bool parse_one_listen(const char *text, size_t len, struct config_listen *out)
 {
-	char buf[128];
+	char buf[sizeof(out->host) + 16];
 	const char *host, *port;
 	size_t hlen;
+	bool v6 = false;
 
 	if (len == 0 || len >= sizeof(buf))
 		return false;
@@ -174,6 +206,8 @@ static bool parse_one_listen(const char *text, size_t len, struct config_listen 
 		host = buf + 1;
 		hlen = (size_t)(close - host);
 		port = close + 2;
+		*close = '\0';
+		v6 = true;
 	} else {
 		char *colon = strrchr(buf, ':');
 		if (colon == NULL || memchr(buf, ':', (size_t)(colon - buf)) != NULL)
@@ -181,12 +215,16 @@ static bool parse_one_listen(const char *text, size_t len, struct config_listen 
 		host = buf;
 		hlen = (size_t)(colon - buf);
 		port = colon + 1;
+		*colon = '\0';
 	}
-	if (hlen == 0) {
+	if (hlen == 0 && !v6) {
 		host = "127.0.0.1";
 		hlen = strlen(host);
 	}
 	if (hlen >= sizeof(out->host))
+		return false;
+	struct in6_addr a6;
+	if (v6 ? inet_pton(AF_INET6, host, &a6) != 1 : !valid_host(host))
 		return false;
 	char *end;
 	errno = 0;
@@ -220,8 +258,7 @@ static bool set_listen(struct config *cfg, const struct config_key *k, const cha
 		if (!parse_one_listen(p, trimmed, &list[n])) {
 			snprintf(why, cap,
 			         "listen takes HOST:PORT or [IPV6]:PORT addresses separated by "
-			         "commas, "
-			         "not '%.*s'",
+			         "commas (HOST: an IPv4 address or a host name), not '%.*s'",
 			         (int)trimmed, p);
 			return false;
 		}
@@ -235,11 +272,29 @@ static bool set_listen(struct config *cfg, const struct config_key *k, const cha
 	return true;
 }
 
+/* The authority of an http(s) URL ("user@host:port"): from after "://" to the path. */
+static size_t url_authority(const char *host)
+{
+	return strcspn(host, "/?#");
+}
+
 static bool set_url(struct config *cfg, const struct config_key *k, const char *text, char *why,
                     size_t cap)
 {
 	bool scheme = strncmp(text, "https://", 8) == 0 || strncmp(text, "http://", 7) == 0;
 	const char *host = scheme ? strstr(text, "://") + 3 : NULL;
+	/*
+	 * Every clone_url tagd answers starts with this base, to any caller: a
+	 * user:password@ in it would hand the credential out.  Refused, and the
+	 * value is not echoed in the message.
+	 */
+	if (scheme && memchr(host, '@', url_authority(host)) != NULL) {
+		snprintf(why, cap,
+		         "%s must not contain user information (user:password@): every "
+		         "clone_url answered to clients starts with it",
+		         k->name);
+		return false;
+	}
 	if (!scheme || host[0] == '\0' || host[0] == '/' || strpbrk(text, " \t\"\\") != NULL) {
 		snprintf(why, cap, "%s takes an http:// or https:// URL, not '%s'", k->name, text);
 		return false;
@@ -258,8 +313,9 @@ static bool set_url(struct config *cfg, const struct config_key *k, const char *
 
 static const struct config_key keys[] = {
         {"listen", "listen", "127.0.0.1:8080", set_listen, 0, 0, 0, NULL, false, false,
-         "addresses to listen on: HOST:PORT or [IPV6]:PORT, comma-separated (port 0: any)"},
-        {"db", "db", CLI_DEFAULT_DB, set_path, KEY(db), 0, 0, NULL, false, false,
+         "addresses to listen on, comma-separated: HOST:PORT or [IPV6]:PORT; a host name is "
+         "resolved at start and each of its addresses bound (port 0: any free port)"},
+        {"db", "db", CONFIG_DEFAULT_DB, set_path, KEY(db), 0, 0, NULL, false, false,
          "the SQLite database file"},
         {"threads", "threads", "0", set_uint, KEY(threads), 0, 256, NULL, false, false,
          "HTTP threads (0: one per core)"},
@@ -271,7 +327,7 @@ static const struct config_key keys[] = {
         {"connection_timeout", "connection-timeout", "30", set_uint, KEY(connection_timeout), 1,
          86400, NULL, true, false, "seconds an idle connection is kept"},
         {"max_body", "max-body", "1048576", set_bytes, KEY(max_body), 1, 1UL << 30, NULL, true,
-         false, "largest request body accepted, bytes"},
+         false, "largest request body accepted, in bytes, or with a K, M or G suffix"},
         {"synchronous", "synchronous", "full", set_enum, KEY(synchronous), 0, 0, sync_names, false,
          false, "full: every acknowledged write survives power loss; normal: faster"},
         {"clone_base_url", "clone-base-url", "https://git.example.com", set_url,
@@ -316,6 +372,21 @@ const char *config_key_name(const struct config_key *k)
 bool config_key_reloadable(const struct config_key *k)
 {
 	return k->reloadable;
+}
+
+const char *config_key_flag(const struct config_key *k)
+{
+	return k->flag;
+}
+
+const char *config_key_default(const struct config_key *k)
+{
+	return k->default_text;
+}
+
+const char *config_key_help(const struct config_key *k)
+{
+	return k->help;
 }
 
 const struct config_key *config_key_find(const char *name)
@@ -545,61 +616,25 @@ bool config_load(struct config *cfg, const struct config_args *args, char **err)
 	return true;
 }
 
-bool config_parse_args(int argc, char **argv, struct config_args *args, char **err)
+bool config_args_set(struct config_args *args, const struct config_key *k, const char *value,
+                     char **err)
 {
-	struct option longopts[NKEYS + 3];
-	int opt;
-
-	memset(args, 0, sizeof(*args));
-	*err = NULL;
-	for (size_t i = 0; i < NKEYS; i++)
-		longopts[i] = (struct option){keys[i].flag, required_argument, NULL, 1000 + (int)i};
-	longopts[NKEYS] = (struct option){"config", required_argument, NULL, 'c'};
-	longopts[NKEYS + 1] = (struct option){"help", no_argument, NULL, 'h'};
-	longopts[NKEYS + 2] = (struct option){NULL, 0, NULL, 0};
-
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (opt == 'c') {
-			args->config_path = optarg;
-		} else if (opt == 'h') {
-			args->help = true;
-		} else if (opt >= 1000 && opt < 1000 + (int)NKEYS) {
-			if (args->nset == CONFIG_MAX_FLAGS) {
-				add_err(err, "too many options");
-				return false;
-			}
-			args->set[args->nset].key = &keys[opt - 1000];
-			args->set[args->nset].value = optarg;
-			args->nset++;
-		} else {
-			const char *bad = argv[optind - 1];
-			if (optopt != 0 || strncmp(bad, "--", 2) != 0)
-				add_err(err, "option '%s' needs a value", bad);
-			else
-				add_err(err, "unknown option '%s'", bad);
+	for (size_t j = 0; j < args->nset; j++) {
+		if (args->set[j].key == k) {
+			*err = NULL;
+			add_err(err, "option '--%s' is given twice", k->flag);
 			return false;
 		}
 	}
-	if (optind != argc) {
-		add_err(err, "unexpected argument '%s'", argv[optind]);
+	if (args->nset == CONFIG_MAX_FLAGS) {
+		*err = NULL;
+		add_err(err, "too many options");
 		return false;
 	}
+	args->set[args->nset].key = k;
+	args->set[args->nset].value = value;
+	args->nset++;
 	return true;
-}
-
-/* A URL with its user information (user:password@) hidden. */
-static void print_masked_url(FILE *f, const char *url)
-{
-	const char *host = strstr(url, "://");
-	const char *at = host ? strchr(host + 3, '@') : NULL;
-	const char *slash = host ? strchr(host + 3, '/') : NULL;
-	if (at == NULL || (slash != NULL && slash < at)) {
-		fputs(url, f);
-		return;
-	}
-	fprintf(f, "%.*s****%s", (int)(host + 3 - url), url, at);
 }
 
 void config_print(const struct config *cfg, FILE *f)
@@ -616,10 +651,7 @@ void config_print(const struct config *cfg, FILE *f)
 		} else {
 			if (quote)
 				fputc('"', f);
-			if (k->set == set_url)
-				print_masked_url(f, v);
-			else
-				fputs(v, f);
+			fputs(v, f);
 			if (quote)
 				fputc('"', f);
 			n += (int)strlen(v) + (quote ? 2 : 0);
@@ -628,13 +660,6 @@ void config_print(const struct config *cfg, FILE *f)
 		        cfg->origin[i] ? cfg->origin[i] : "",
 		        k->reloadable ? "" : " (restart to change)");
 	}
-}
-
-void config_print_flags(FILE *f)
-{
-	for (size_t i = 0; i < NKEYS; i++)
-		fprintf(f, "  --%-24s %s (default: %s)\n", keys[i].flag, keys[i].help,
-		        keys[i].default_text[0] ? keys[i].default_text : "none");
 }
 
 bool config_key_changed(const struct config *a, const struct config *b, size_t i)

@@ -6,14 +6,20 @@
 
 #include "errmsg.h"
 
+char *errmsg_vfmt(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	return s;
+}
+
 char *errmsg_fmt(const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	char *s = errmsg_vfmt(fmt, ap);
 	va_end(ap);
 	return s;
 }

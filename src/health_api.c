@@ -29,6 +29,10 @@ static void reply_text(struct call *c, int status, const char *text)
 	call_respond_take(c, body ? status : 500, body, body ? strlen(body) : 0,
 	                  "text/plain; charset=utf-8");
 	call_add_header(c, "Cache-Control", "no-store");
+	if (body == NULL)
+		call_set_reason(c, "out of memory");
+	else if (status >= 400) /* the text without its newline is the reason */
+		call_set_reasonf(c, "%.*s", (int)strcspn(text, "\n"), text);
 }
 
 static void livez(struct call *c)

@@ -107,6 +107,7 @@ static void record(struct exchange *x, bool aborted)
 	        x->request_id, call_method_name(x->method), c->route ? c->route : "unmatched",
 	        c->status, (unsigned long long)(took / 1000), (unsigned long long)(took % 1000),
 	        x->resp_bytes, aborted ? " aborted=true" : "");
+	call_log_outcome(c, x->request_id);
 }
 
 static enum MHD_Result queue_call_response(struct exchange *x)
@@ -115,8 +116,10 @@ static enum MHD_Result queue_call_response(struct exchange *x)
 	struct MHD_Response *resp;
 
 	x->state = X_ANSWERED;
-	if (c->status == 0)
+	if (c->status == 0) {
 		app_refuse(c, CALL_REFUSE_NONE); /* a 500 in the dialect's envelope */
+		call_set_reason(c, "the handler gave no answer");
+	}
 	x->resp_bytes = c->resp_len;
 	resp = MHD_create_response_from_buffer(c->resp_len, c->resp_body, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL)
@@ -473,10 +476,11 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		x->call.finish(&x->call, x->op);
 		x->call.finish = NULL;
 	}
+	/* No longer in flight once answered: the access line then means it (tests wait for it). */
+	atomic_fetch_sub(&h->in_flight, 1);
 	record(x, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	call_release(&x->call);
 	dynbuf_release(&x->body);
 	free(x);
 	*con_cls = NULL;
-	atomic_fetch_sub(&h->in_flight, 1);
 }

@@ -14,7 +14,8 @@ static void openapi_get(struct call *c)
 	char *copy = malloc(openapi_doc_len);
 
 	if (copy == NULL) {
-		vers_error(c, 500, "internal server error");
+		vers_error_reason(c, 500, "internal server error",
+		                  "out of memory copying the OpenAPI document");
 		return;
 	}
 	memcpy(copy, openapi_doc, openapi_doc_len);

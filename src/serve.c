@@ -27,7 +27,6 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "cli.h"
 #include "config.h"
 #include "health_api.h"
 #include "http.h"
@@ -38,19 +37,6 @@
 #include "store_admin.h"
 
 #define POLL_US 10000 /* how often the drain looks at requests in flight */
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: tagd serve [--config PATH] [--KEY VALUE]...\n"
-	        "Serve the Vers and ServiceStage tag APIs.\n"
-	        "Settings come from flags, else TAGD_<KEY> environment variables, else the\n"
-	        "configuration file (--config PATH, else $TAGD_CONFIG, else %s),\n"
-	        "else the defaults.  'tagd config check' prints the result.\n"
-	        "  --config PATH              the configuration file\n",
-	        CONFIG_DEFAULT_PATH);
-	config_print_flags(f);
-}
 
 static uint64_t monotonic_us(void)
 {
@@ -175,7 +161,11 @@ static void sock_name(int fd, char *buf, size_t cap)
 	snprintf(buf, cap, "%s:%u", host, port);
 }
 
-/* The listening sockets: systemd's when socket-activated, else the configured addresses. */
+/*
+ * The listening sockets: systemd's when socket-activated, else the
+ * configured addresses, host names resolved now and each of their addresses
+ * bound.
+ */
 static bool open_listeners(const struct config *cfg, int *fds, size_t *n, bool *activated)
 {
 	*n = sdnotify_listen_fds(fds, HTTP_MAX_LISTEN);
@@ -184,16 +174,17 @@ static bool open_listeners(const struct config *cfg, int *fds, size_t *n, bool *
 		return true;
 	for (size_t i = 0; i < cfg->nlisten; i++) {
 		char *err = NULL;
-		fds[i] = http_listen(cfg->listen[i].host, cfg->listen[i].port, &err);
-		if (fds[i] < 0) {
+		size_t got = 0;
+		if (!http_listen_host(cfg->listen[i].host, cfg->listen[i].port, fds + *n,
+		                      HTTP_MAX_LISTEN - *n, &got, &err)) {
 			fprintf(stderr, "tagd serve: %s\n", err ? err : "out of memory");
 			free(err);
-			for (size_t j = 0; j < i; j++)
-				close(fds[j]);
+			http_close_fds(fds, *n);
+			*n = 0;
 			return false;
 		}
+		*n += got;
 	}
-	*n = cfg->nlisten;
 	return true;
 }
 
@@ -228,9 +219,8 @@ static bool drain(struct http_server *h, const sigset_t *sigs, unsigned deadline
 	return true;
 }
 
-int serve_main(int argc, char **argv)
+int serve_run(const struct config_args *args)
 {
-	struct config_args args;
 	struct config cfg = {0}; /* config_release is safe on it */
 	struct store *store = NULL;
 	struct app *app = NULL;
@@ -242,19 +232,7 @@ int serve_main(int argc, char **argv)
 	char *err = NULL;
 	int rc = 1;
 
-	if (!config_parse_args(argc, argv, &args, &err)) {
-		/* One line: the reason, and where the full usage is. */
-		fprintf(stderr, "tagd serve: %s (see tagd serve --help)\n",
-		        err ? err : "out of memory");
-		rc = 2;
-		goto out;
-	}
-	if (args.help) {
-		usage(stdout);
-		rc = 0;
-		goto out;
-	}
-	if (!config_load(&cfg, &args, &err)) {
+	if (!config_load(&cfg, args, &err)) {
 		for (const char *p = err; p != NULL && *p != '\0';) {
 			size_t n = strcspn(p, "\n");
 			fprintf(stderr, "tagd serve: %.*s\n", (int)n, p);
@@ -336,7 +314,7 @@ int serve_main(int argc, char **argv)
 			continue;
 		}
 		if (sig == SIGHUP) {
-			reload(&cfg, &args, http);
+			reload(&cfg, args, http);
 			continue;
 		}
 		/* Not ready and not accepting before saying so: the log line marks the drain. */

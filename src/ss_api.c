@@ -36,18 +36,20 @@ bool ss_authenticate(struct call *c)
 	}
 	if (len == 0) {
 		ss_error(c, 401, "APIGW.0301",
-		         "Incorrect IAM authentication information: x-auth-token not found");
+		         "Incorrect IAM authentication information: x-auth-token not found",
+		         "no X-Auth-Token header, or an empty one");
 		return false;
 	}
 	struct token_identity who;
 	enum auth_result r = auth_check(c->store, token, len, &who);
 	if (r == AUTH_ERROR) {
-		ss_internal_error(c);
+		ss_internal_error(c, "store failure while checking the token");
 		return false;
 	}
 	if (r != AUTH_OK) {
 		ss_error(c, 401, "APIGW.0301",
-		         "Incorrect IAM authentication information: decrypt token fail");
+		         "Incorrect IAM authentication information: decrypt token fail",
+		         "X-Auth-Token is no live token (unknown, revoked or expired)");
 		return false;
 	}
 	/* The token's organization and its project id come from one read. */
@@ -60,7 +62,8 @@ bool ss_authenticate(struct call *c)
 	free(who.project_id);
 	if (!mine) {
 		/* Another tenant's project id, or none at all: never say which. */
-		ss_error(c, 403, "APIGW.0302", "The IAM user is not authorized to access the API");
+		ss_error(c, 403, "APIGW.0302", "The IAM user is not authorized to access the API",
+		         "{project_id} is not the project id of the token's organization");
 		return false;
 	}
 	return true;
@@ -69,12 +72,13 @@ bool ss_authenticate(struct call *c)
 void ss_api_not_found(struct call *c)
 {
 	ss_error(c, 404, "APIGW.0101",
-	         "The API does not exist or has not been published in the environment");
+	         "The API does not exist or has not been published in the environment",
+	         "no such path, or not with this method");
 }
 
 void ss_api_bad_path(struct call *c)
 {
-	ss_bad_param(c);
+	ss_bad_param(c, "invalid percent-encoding in the path");
 }
 
 /* ---- shared helpers ---- */
@@ -85,12 +89,13 @@ bool ss_repo_where(struct call *c, struct ss_where *w, bool with_project)
 
 	memset(w, 0, sizeof(*w));
 	if (name == NULL || *name == '\0') {
-		ss_error(c, 400, SS_E_NO_AUTH);
+		ss_error(c, 400, SS_E_NO_AUTH, "no X-Repo-Auth header, or an empty one");
 		return false;
 	}
 	enum store_status st = store_ss_auth_find(c->store, c->org_id, name, &w->auth_id);
 	if (st == STORE_NOT_FOUND) {
-		ss_error(c, 400, SS_E_NO_AUTH);
+		ss_error(c, 400, SS_E_NO_AUTH,
+		         "X-Repo-Auth names no repository authorization of the organization");
 		return false;
 	}
 	if (st != STORE_OK) {
@@ -144,7 +149,7 @@ struct ss_deferred *ss_deferred_new(struct call *c, json_t *body, char *query)
 	if (d == NULL) {
 		json_decref(body);
 		free(query);
-		ss_internal_error(c);
+		ss_internal_error(c, "out of memory");
 		return NULL;
 	}
 	d->body = body;
@@ -168,10 +173,15 @@ static void tag_create_finish(struct call *c, struct store_op *op)
 {
 	struct ss_tag_create_op *o = &((struct ss_deferred *)c->handler_ctx)->u.tag_create;
 
-	if (op->status == STORE_OK)
+	if (op->status == STORE_OK) {
 		ss_json(c, 200, json_pack("{s:s}", "name", o->name));
-	else
+	} else {
 		ss_store_error(c, op->status);
+		if (op->status == STORE_CONFLICT)
+			call_set_reason(c, "the project has a tag of that name");
+		else if (op->status == STORE_INVALID)
+			call_set_reason(c, "ref is an abbreviated SHA that names several commits");
+	}
 	ss_deferred_end(c);
 }
 
@@ -187,9 +197,15 @@ static void tag_create(struct call *c)
 	if (!ss_repo_where(c, &w, true))
 		return;
 	char *ref = call_query_take(c, "ref", &bad);
-	if (ref == NULL || names_git_ref(ref) != NULL) {
+	const char *why = ref != NULL ? names_git_ref(ref) : NULL;
+	if (ref == NULL || why != NULL) {
+		char reason[160];
+		snprintf(reason, sizeof(reason), "query ref: %s",
+		         bad   ? "not valid percent-encoding"
+		         : why ? why
+		               : "missing");
 		free(ref);
-		ss_bad_param(c);
+		ss_bad_param(c, reason);
 		return;
 	}
 	json_t *body = ss_read_body(c, f, 2);
@@ -197,10 +213,13 @@ static void tag_create(struct call *c)
 		free(ref);
 		return;
 	}
-	if (names_git_ref(f[0].str) != NULL) {
+	why = names_git_ref(f[0].str);
+	if (why != NULL) {
+		char reason[160];
+		snprintf(reason, sizeof(reason), "invalid tag name: %s", why);
 		free(ref);
 		json_decref(body);
-		ss_bad_param(c);
+		ss_bad_param(c, reason);
 		return;
 	}
 	struct ss_deferred *d = ss_deferred_new(c, body, ref);

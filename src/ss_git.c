@@ -2,6 +2,7 @@
  * ss_git.c - ServiceStage branches and commits: the read calls and tagd's
  * extension for recording commits (POST .../commits).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,9 +50,13 @@ void ss_commits_list(struct call *c)
 	if (!ss_repo_where(c, &w, true))
 		return;
 	char *ref = call_query_take(c, "ref", &bad);
-	if (bad || (ref != NULL && names_git_ref(ref) != NULL)) {
+	const char *why = ref != NULL ? names_git_ref(ref) : NULL;
+	if (bad || why != NULL) {
+		char reason[160];
+		snprintf(reason, sizeof(reason), "query ref: %s",
+		         bad ? "not valid percent-encoding" : why);
 		free(ref);
-		ss_bad_param(c);
+		ss_bad_param(c, reason);
 		return;
 	}
 	enum store_status st = store_ss_commits(c->store, &w, ref, &list, &n);
@@ -82,6 +87,10 @@ static void commit_create_finish(struct call *c, struct store_op *op)
 		ss_commit_release(&o->out);
 	} else {
 		ss_store_error(c, op->status);
+		if (op->status == STORE_CONFLICT)
+			call_set_reason(c,
+			                "nothing new to record: the project knows the SHA (and it "
+			                "is already the head of the branch given)");
 	}
 	ss_deferred_end(c);
 }
@@ -115,14 +124,16 @@ void ss_commit_create(struct call *c)
 	json_t *body = ss_read_body(c, f, 4);
 	if (body == NULL)
 		return;
-	bool ok = sha_normalize(f[0].str, sha);
-	if (ok && f[2].str != NULL)
-		ok = clock_parse_rfc3339(f[2].str, &authored);
-	if (ok && f[3].str != NULL)
-		ok = names_git_ref(f[3].str) == NULL;
-	if (!ok) {
+	const char *why = NULL;
+	if (!sha_normalize(f[0].str, sha))
+		why = "request body: sha is not 40 hex digits";
+	else if (f[2].str != NULL && !clock_parse_rfc3339(f[2].str, &authored))
+		why = "request body: authored_date is not an RFC 3339 time";
+	else if (f[3].str != NULL && names_git_ref(f[3].str) != NULL)
+		why = "request body: branch is not a valid git ref name";
+	if (why != NULL) {
 		json_decref(body);
-		ss_bad_param(c);
+		ss_bad_param(c, why);
 		return;
 	}
 	struct ss_deferred *d = ss_deferred_new(c, body, NULL);

@@ -2,6 +2,7 @@
  * ss_reply.c - ServiceStage envelopes, status mapping and body reading.
  * See ss_reply.h.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -18,19 +19,21 @@ void ss_json(struct call *c, int status, json_t *obj)
 		                          "\"internal server error\"}";
 		char *copy = strdup(oom);
 		call_respond_take(c, 500, copy, copy ? strlen(copy) : 0, SS_JSON_TYPE);
+		call_set_reason(c, "out of memory while writing the answer");
 		return;
 	}
 	call_respond_take(c, status, text, strlen(text), SS_JSON_TYPE);
 }
 
-void ss_error(struct call *c, int status, const char *code, const char *msg)
+void ss_error(struct call *c, int status, const char *code, const char *msg, const char *reason)
 {
+	call_set_reason(c, reason);
 	ss_json(c, status, json_pack("{s:s, s:s}", "error_code", code, "error_msg", msg));
 }
 
-void ss_bad_param(struct call *c)
+void ss_bad_param(struct call *c, const char *reason)
 {
-	ss_error(c, 400, SS_E_PARAM);
+	ss_error(c, 400, SS_E_PARAM, reason);
 }
 
 void ss_no_content(struct call *c)
@@ -38,39 +41,56 @@ void ss_no_content(struct call *c)
 	call_respond_take(c, 204, NULL, 0, NULL);
 }
 
-void ss_internal_error(struct call *c)
+void ss_internal_error(struct call *c, const char *reason)
 {
-	ss_error(c, 500, "SVCSTG.REPO.0500", "internal server error");
+	ss_error(c, 500, "SVCSTG.REPO.0500", "internal server error", reason);
 }
 
 void ss_store_error(struct call *c, enum store_status st)
 {
+	char reason[96];
+
 	switch (st) {
 	case STORE_FORBIDDEN:
-		ss_error(c, 400, SS_E_AUTH_INVALID);
+		ss_error(c, 400, SS_E_AUTH_INVALID,
+		         "the repository authorization does not cover this namespace");
 		break;
 	case STORE_CONFLICT:
-		ss_error(c, 400, SS_E_EXISTS);
+		ss_error(c, 400, SS_E_EXISTS, "the name is taken");
 		break;
 	case STORE_NOT_FOUND:
+		ss_bad_param(c, "namespace not found");
+		break;
 	case STORE_REPO_NOT_FOUND:
+		ss_bad_param(c, "project not found in the namespace");
+		break;
 	case STORE_TAG_NOT_FOUND:
+		ss_bad_param(c, "tag not found");
+		break;
 	case STORE_COMMIT_NOT_FOUND:
+		ss_bad_param(c, "ref names no branch, tag or commit of the project");
+		break;
 	case STORE_ORG_NOT_FOUND:
+		ss_bad_param(c, "organization not found");
+		break;
 	case STORE_INVALID:
-		ss_bad_param(c);
+		ss_bad_param(c, "invalid input: a bad namespace name, or an abbreviated SHA that "
+		                "names several commits");
 		break;
 	case STORE_FULL:
 		ss_error(c, 507, "SVCSTG.REPO.0507",
-		         "insufficient storage: database or disk is full");
+		         "insufficient storage: database or disk is full",
+		         "store: database or disk is full");
 		break;
 	case STORE_READONLY:
-		ss_error(c, 503, "SVCSTG.REPO.0503", "service unavailable: database is read-only");
+		ss_error(c, 503, "SVCSTG.REPO.0503", "service unavailable: database is read-only",
+		         "store: database is read-only");
 		break;
 	default:
 		log_msg(LOG_ERROR, "store failure", "route=\"%s\" status=\"%s\"",
 		        c->route ? c->route : "", store_status_str(st));
-		ss_internal_error(c);
+		snprintf(reason, sizeof(reason), "store: %s", store_status_str(st));
+		ss_internal_error(c, reason);
 		break;
 	}
 }
@@ -113,19 +133,25 @@ bool ss_content_type_ok(const char *ct)
 
 json_t *ss_read_body(struct call *c, struct body_field *fields, size_t n)
 {
-	char err[256];
+	char err[256], reason[320];
+	const char *type = call_header(c, "Content-Type");
 
-	if (!ss_content_type_ok(call_header(c, "Content-Type"))) {
-		ss_bad_param(c);
+	if (!ss_content_type_ok(type)) {
+		ss_bad_param(c, type ? "request body: Content-Type is not JSON in UTF-8"
+		                     : "request body: no Content-Type header");
 		return NULL;
 	}
 	json_t *v = body_parse(c->body, c->body_len, err, sizeof(err));
 	if (v == NULL) {
-		ss_bad_param(c);
+		/* The parser's message quotes the body: only where it went wrong is logged. */
+		snprintf(reason, sizeof(reason), "request body is not valid JSON%s",
+		         body_error_where(err));
+		ss_bad_param(c, reason);
 		return NULL;
 	}
 	if (!body_decode(v, fields, n, err, sizeof(err))) {
-		ss_bad_param(c);
+		snprintf(reason, sizeof(reason), "request body: %s", err);
+		ss_bad_param(c, reason);
 		json_decref(v);
 		return NULL;
 	}

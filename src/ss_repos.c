@@ -2,6 +2,7 @@
  * ss_repos.c - ServiceStage namespaces, projects, project-info and the list
  * of repository authorizations.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,10 +79,16 @@ static void project_create_finish(struct call *c, struct store_op *op)
 {
 	struct ss_project_create_op *o = &((struct ss_deferred *)c->handler_ctx)->u.project_create;
 
-	if (op->status == STORE_OK)
+	if (op->status == STORE_OK) {
 		ss_json(c, 200, project_json(c, o->id, o->name, o->ns_name));
-	else
+	} else {
 		ss_store_error(c, op->status);
+		if (op->status == STORE_CONFLICT)
+			call_set_reason(c, "the namespace has a project of that name");
+		else if (op->status == STORE_INVALID)
+			call_set_reason(c, "the namespace does not exist and its name is not valid "
+			                   "for a new one");
+	}
 	ss_deferred_end(c);
 }
 
@@ -97,9 +104,12 @@ void ss_project_create(struct call *c)
 	json_t *body = ss_read_body(c, f, 1);
 	if (body == NULL)
 		return;
-	if (names_ss_project(f[0].str) != NULL) {
+	const char *why = names_ss_project(f[0].str);
+	if (why != NULL) {
+		char reason[160];
+		snprintf(reason, sizeof(reason), "request body: name: %s", why);
 		json_decref(body);
-		ss_bad_param(c);
+		ss_bad_param(c, reason);
 		return;
 	}
 	struct ss_deferred *d = ss_deferred_new(c, body, NULL);
@@ -149,12 +159,16 @@ void ss_project_info(struct call *c)
 		return;
 	char *url = call_query_take(c, "clone_url", &bad);
 	if (url == NULL && !bad) {
-		ss_bad_param(c);
+		ss_bad_param(c, "query clone_url is missing");
 		return;
 	}
 	if (url == NULL || !parse_clone_url(c, url, &ns, &project)) {
 		free(url);
-		ss_error(c, 400, SS_E_CLONE_URL);
+		ss_error(c, 400, SS_E_CLONE_URL,
+		         bad ? "query clone_url is not valid percent-encoding"
+		             : "clone_url is not <clone base>/<namespace>/<project>[.git] with "
+		               "valid "
+		               "names");
 		return;
 	}
 	w.namespace = ns;

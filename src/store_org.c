@@ -505,3 +505,71 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 	}
 	return ret;
 }
+
+/* ---- the list of organizations ---- */
+
+static const char SQL_ORG_LIST[] =
+        "SELECT o.id, o.uuid, o.name, o.project_id, o.created_at, "
+        "(SELECT count(*) FROM tokens t WHERE t.org_id = o.id AND t.revoked_at IS NULL "
+        "AND (t.expires_at IS NULL OR t.expires_at > ?1)) "
+        "FROM orgs o ORDER BY o.name";
+
+void org_list_free(struct org_summary **listp, size_t n)
+{
+	struct org_summary *list = *listp;
+	for (size_t i = 0; list != NULL && i < n; i++)
+		org_release(&list[i].org);
+	free(list);
+	*listp = NULL;
+}
+
+enum store_status store_org_list(struct store *s, struct org_summary **out, size_t *n)
+{
+	struct store_conn *c = store_reader(s);
+	struct org_summary *list = NULL;
+	size_t count = 0, cap = 0;
+	bool oom = false;
+	enum store_status ret = STORE_OK;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	sqlite3_stmt *st = store_stmt(c, SQL_ORG_LIST);
+	if (st == NULL) {
+		store_reader_release(s, c);
+		return STORE_ERROR;
+	}
+	sqlite3_bind_int64(st, 1, clock_now_us());
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (dynbuf_array_reserve((void **)&list, &cap, count, sizeof(*list), SIZE_MAX) !=
+		    DYNBUF_OK) {
+			oom = true;
+			break;
+		}
+		struct org_summary *e = &list[count++];
+		memset(e, 0, sizeof(*e));
+		e->org.id = sqlite3_column_int64(st, 0);
+		store_column_copy(st, 1, e->org.uuid, sizeof(e->org.uuid));
+		e->org.name = store_column_dup(st, 2, &oom);
+		e->org.project_id = store_column_dup(st, 3, &oom);
+		e->org.created_at = sqlite3_column_int64(st, 4);
+		e->live_tokens = sqlite3_column_int64(st, 5);
+		if (oom)
+			break;
+	}
+	if (oom)
+		ret = STORE_NOMEM;
+	else if (rc != SQLITE_DONE)
+		ret = store_conn_error(c);
+	sqlite3_reset(st);
+	store_reader_release(s, c);
+	if (ret != STORE_OK) {
+		org_list_free(&list, count);
+		return ret;
+	}
+	*out = list;
+	*n = count;
+	return STORE_OK;
+}

@@ -389,7 +389,7 @@ static enum store_status find_project(struct store_conn *c, const struct ss_wher
 	store_bind_text(st, 3, w->project);
 	store_bind_text(st, 4, stripped);
 	int rc = sqlite3_step(st);
-	enum store_status ret = STORE_NOT_FOUND;
+	enum store_status ret = STORE_REPO_NOT_FOUND;
 	if (rc == SQLITE_ROW) {
 		out->project_id = sqlite3_column_int64(st, 0);
 		store_column_copy(st, 1, out->project_name, sizeof(out->project_name));

@@ -18,8 +18,9 @@ struct ss_scope {
 
 /*
  * Resolve w (see store_ss.h for the order).  need_project false stops after
- * the namespace.  STORE_NOT_FOUND leaves ns_id 0 when the namespace is the
- * missing part (its name is then w->namespace, if it fits).
+ * the namespace.  STORE_NOT_FOUND (ns_id left 0, its name w->namespace if
+ * it fits) when the namespace is missing, STORE_REPO_NOT_FOUND when the
+ * project is.
  */
 enum store_status ss_scope_resolve(struct store_conn *c, const struct ss_where *w,
                                    bool need_project, struct ss_scope *out);

@@ -534,6 +534,54 @@ enum store_status store_vers_commits_after(struct store *s, int64_t org_id, bool
 	return ret;
 }
 
+/* ---- one commit ---- */
+
+/* A live commit by UUID (?1) that org ?2 may see: its own, or a public one. */
+static const char SQL_COMMIT_VISIBLE[] =
+        "SELECT " COMMIT_COLS "FROM commits c JOIN orgs o ON o.id = c.org_id "
+        "WHERE c.uuid = ?1 AND c.deleted_at IS NULL AND (c.org_id = ?2 OR c.is_public)";
+
+/* Copy the borrowed view cm into the vers_commit at ctx; false when out of memory. */
+static bool commit_copy(void *ctx, const struct vers_commit *cm)
+{
+	struct vers_commit *out = ctx;
+	bool oom = false;
+
+	*out = *cm;
+	out->name = strdup(cm->name);
+	oom = out->name == NULL;
+	out->description = cm->description ? strdup(cm->description) : NULL;
+	oom = oom || (cm->description && !out->description);
+	out->parent_vm_id = cm->parent_vm_id ? strdup(cm->parent_vm_id) : NULL;
+	oom = oom || (cm->parent_vm_id && !out->parent_vm_id);
+	out->grandparent_commit_id =
+	        cm->grandparent_commit_id ? strdup(cm->grandparent_commit_id) : NULL;
+	oom = oom || (cm->grandparent_commit_id && !out->grandparent_commit_id);
+	if (oom)
+		vers_commit_release(out);
+	return !oom;
+}
+
+enum store_status store_vers_commit_get(struct store *s, int64_t org_id, const char *commit_id,
+                                        struct vers_commit *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct store_conn *c = store_reader(s);
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_status ret = STORE_ERROR;
+	sqlite3_stmt *st = store_stmt(c, SQL_COMMIT_VISIBLE);
+	if (st != NULL) {
+		store_bind_text(st, 1, commit_id);
+		sqlite3_bind_int64(st, 2, org_id);
+		ret = commit_walk(c, st, NULL, commit_copy, out);
+		if (ret == STORE_OK && out->name == NULL)
+			ret = STORE_COMMIT_NOT_FOUND;
+	}
+	store_reader_release(s, c);
+	return ret;
+}
+
 /* ---- query plans ---- */
 
 static const char *const read_sql[] = {
@@ -550,6 +598,7 @@ static const char *const read_sql[] = {
         [VERS_READ_COMMIT_CURSOR_PUBLIC] = SQL_COMMIT_CURSOR_PUBLIC,
         [VERS_READ_COMMITS_ORG_COUNT] = SQL_COMMITS_ORG_COUNT,
         [VERS_READ_COMMITS_PUBLIC_COUNT] = SQL_COMMITS_PUBLIC_COUNT,
+        [VERS_READ_COMMIT_ONE] = SQL_COMMIT_VISIBLE,
 };
 
 enum store_status store_vers_explain(struct store *s, enum vers_read which, char *out, size_t cap)

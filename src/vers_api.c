@@ -34,7 +34,8 @@ bool vers_authenticate(struct call *c)
 		return true;
 	}
 	if (r == AUTH_ERROR) {
-		vers_error(c, 500, "internal server error");
+		vers_error_reason(c, 500, "internal server error",
+		                  "store failure while checking the token");
 		return false;
 	}
 	vers_error(c, 401, "Invalid bearer token");
@@ -47,7 +48,7 @@ struct vers_deferred *vers_deferred_new(struct call *c, json_t *body)
 	struct vers_deferred *d = calloc(1, sizeof(*d));
 	if (d == NULL) {
 		json_decref(body);
-		vers_error(c, 500, "internal server error");
+		vers_error_reason(c, 500, "internal server error", "out of memory");
 		return NULL;
 	}
 	d->body = body;
@@ -134,6 +135,7 @@ const struct route vers_routes[] = {
         {CALL_GET, "/api/v1/commits", ROUTE_AUTH_VERS, vers_commit_list},
         {CALL_POST, "/api/v1/commits", ROUTE_AUTH_VERS, vers_commit_create},
         {CALL_GET, "/api/v1/commits/public", ROUTE_AUTH_VERS, vers_commit_public_list},
+        {CALL_GET, "/api/v1/commits/{commit_id}", ROUTE_AUTH_VERS, vers_commit_get},
         {CALL_PATCH, "/api/v1/commits/{commit_id}", ROUTE_AUTH_VERS, vers_commit_update},
         {CALL_DELETE, "/api/v1/commits/{commit_id}", ROUTE_AUTH_VERS, vers_commit_delete},
         /* legacy commit tags */

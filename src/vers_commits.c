@@ -145,8 +145,6 @@ void vers_commit_public_list(struct call *c)
 	commit_list_answer(c, true);
 }
 
-/* ---- PATCH /api/v1/commits/{commit_id} ---- */
-
 /*
  * The commit id of the path, normalized.  An id that is not a UUID can name
  * no commit: it answers 404 "commit not found", like a lookup that misses.
@@ -155,9 +153,29 @@ static bool path_commit_id(struct call *c, char out[STORE_UUID_LEN + 1])
 {
 	if (names_uuid_normalize(call_param(c, 0), out))
 		return true;
-	vers_error(c, 404, "commit not found");
+	vers_error_reason(c, 404, "commit not found", "the commit id in the path is not a UUID");
 	return false;
 }
+
+/* ---- GET /api/v1/commits/{commit_id} (tagd extension) ---- */
+
+void vers_commit_get(struct call *c)
+{
+	char id[STORE_UUID_LEN + 1];
+	struct vers_commit cm;
+
+	if (!path_commit_id(c, id))
+		return;
+	enum store_status st = store_vers_commit_get(c->store, c->org_id, id, &cm);
+	if (st != STORE_OK) {
+		vers_status_error(c, st);
+		return;
+	}
+	vers_json(c, 200, vers_commit_json(&cm));
+	vers_commit_release(&cm);
+}
+
+/* ---- PATCH /api/v1/commits/{commit_id} ---- */
 
 static void commit_update_finish(struct call *c, struct store_op *op)
 {

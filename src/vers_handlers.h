@@ -174,6 +174,7 @@ void vers_public_tag_get(struct call *c);
 void vers_commit_create(struct call *c);
 void vers_commit_list(struct call *c);
 void vers_commit_public_list(struct call *c);
+void vers_commit_get(struct call *c);
 void vers_commit_update(struct call *c);
 void vers_commit_delete(struct call *c);
 

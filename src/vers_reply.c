@@ -19,14 +19,21 @@ void vers_json(struct call *c, int status, json_t *obj)
 		static const char oom[] = "{\"success\":false,\"error\":\"internal server error\"}";
 		char *copy = strdup(oom);
 		call_respond_take(c, 500, copy, copy ? strlen(copy) : 0, JSON_TYPE);
+		call_set_reason(c, "out of memory while writing the answer");
 		return;
 	}
 	call_respond_take(c, status, text, strlen(text), JSON_TYPE);
 }
 
+void vers_error_reason(struct call *c, int status, const char *msg, const char *reason)
+{
+	call_set_reason(c, reason);
+	vers_json(c, status, json_pack("{s:b, s:s}", "success", 0, "error", msg));
+}
+
 void vers_error(struct call *c, int status, const char *msg)
 {
-	vers_json(c, status, json_pack("{s:b, s:s}", "success", 0, "error", msg));
+	vers_error_reason(c, status, msg, msg);
 }
 
 void vers_no_content(struct call *c)
@@ -43,9 +50,12 @@ void vers_store_error(struct call *c, enum store_status st)
 	case STORE_READONLY:
 		vers_error(c, 503, "service unavailable: database is read-only");
 		break;
-	default:
-		vers_error(c, 500, "internal server error");
+	default: {
+		char reason[96];
+		snprintf(reason, sizeof(reason), "store: %s", store_status_str(st));
+		vers_error_reason(c, 500, "internal server error", reason);
 		break;
+	}
 	}
 }
 
@@ -53,14 +63,21 @@ json_t *vers_read_body(struct call *c, struct body_field *fields, size_t n)
 {
 	char err[256], msg[400];
 
-	if (!body_is_json_type(call_header(c, "Content-Type"))) {
-		vers_error(c, 415, "Expected request with `Content-Type: application/json`");
+	const char *type = call_header(c, "Content-Type");
+	if (!body_is_json_type(type)) {
+		vers_error_reason(c, 415, "Expected request with `Content-Type: application/json`",
+		                  type ? "request body: Content-Type is not JSON"
+		                       : "request body: no Content-Type header");
 		return NULL;
 	}
 	json_t *v = body_parse(c->body, c->body_len, err, sizeof(err));
 	if (v == NULL) {
+		/* The message quotes the body; the log gets only where it went wrong. */
+		char reason[96];
+		snprintf(reason, sizeof(reason), "request body is not valid JSON%s",
+		         body_error_where(err));
 		snprintf(msg, sizeof(msg), "Failed to parse the request body as JSON: %s", err);
-		vers_error(c, 400, msg);
+		vers_error_reason(c, 400, msg, reason);
 		return NULL;
 	}
 	if (!body_decode(v, fields, n, err, sizeof(err))) {
@@ -285,7 +302,8 @@ void vers_list_respond(struct call *c, int status, struct vers_list *l)
 {
 	if (l->failed) {
 		vers_list_release(l);
-		vers_error(c, 500, "internal server error");
+		vers_error_reason(c, 500, "internal server error",
+		                  "the list answer is over 1 GiB, or out of memory");
 		return;
 	}
 	size_t len;

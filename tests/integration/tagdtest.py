@@ -26,7 +26,8 @@ TAGD_SETTING_VARS = ("TAGD_CONFIG", "TAGD_LISTEN", "TAGD_DB", "TAGD_THREADS",
                      "TAGD_MAX_CONNECTIONS", "TAGD_MAX_CONNECTIONS_PER_IP",
                      "TAGD_CONNECTION_TIMEOUT", "TAGD_MAX_BODY", "TAGD_SYNCHRONOUS",
                      "TAGD_CLONE_BASE_URL", "TAGD_LOG_LEVEL", "TAGD_LOG_FORMAT", "TAGD_LOG_FILE",
-                     "TAGD_SHUTDOWN_TIMEOUT")
+                     "TAGD_SHUTDOWN_TIMEOUT", "TAGD_TLS_CERT", "TAGD_TLS_KEY",
+                     "TAGD_TLS_PRIORITIES", "TAGD_WRITE_BATCH")
 LISTENING_RE = re.compile(r'msg="listening" addr=\S*:(\d+)|"msg":"listening","addr":"[^"]*:(\d+)"')
 
 
@@ -114,7 +115,9 @@ class Tagd:
 
     # -- process --
     def start(self):
-        args = [TAGD_BIN, "serve", "--listen", "127.0.0.1:0", "--db", self.db] + self.extra_args
+        # A flag may be given once: the test's own --listen replaces the default one.
+        listen = [] if "--listen" in self.extra_args else ["--listen", "127.0.0.1:0"]
+        args = [TAGD_BIN, "serve"] + listen + ["--db", self.db] + self.extra_args
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, env=self.env)
         self.proc = proc

@@ -63,12 +63,19 @@ class ConfigTest(unittest.TestCase):
                                     "log_file", "shutdown_timeout", "tls_cert", "tls_key",
                                     "tls_priorities", "write_batch"})
 
-    def test_credentials_in_url_are_not_printed(self):
+    def test_credentials_in_url_are_refused(self):
+        """Every clone_url answered would carry them: refused, and never echoed."""
         path = self.write("clone_base_url = https://robot:s3cr3t-pw@git.acme.test\n")
-        r = run(["config", "check", "--config", path])
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertNotIn("s3cr3t-pw", r.stdout)
-        self.assertIn("git.acme.test", r.stdout)
+        for args in (["config", "check", "--config", path], ["serve", "--config", path],
+                     ["serve", "--clone-base-url", "http://robot@git.acme.test/x"],
+                     ["org", "list", "--config", path]):
+            with self.subTest(args=args):
+                r = run(args)
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+                self.assertIn("clone_base_url must not contain user information", r.stderr)
+                self.assertNotIn("s3cr3t", r.stderr + r.stdout)
+                self.assertNotIn("robot", r.stderr + r.stdout)
 
     def test_bad_file_refused_with_file_and_line(self):
         path = self.write("listen = 127.0.0.1:0\n"

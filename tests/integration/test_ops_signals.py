@@ -87,9 +87,12 @@ class SignalTest(unittest.TestCase):
     def test_sigterm_lets_requests_in_flight_finish(self):
         t = self.start()
         idle = http.client.HTTPConnection("127.0.0.1", t.port, timeout=30)
+        mark = t.log_mark()
         idle.request("GET", "/readyz")
         r = idle.getresponse()
         self.assertEqual((r.status, r.read()), (200, b"ready\n"))
+        # Answered is not yet done: its access line says it no longer counts as in flight.
+        t.wait_log(r'route="/readyz" status=200', start=mark)
         held = [self.held_tag(t, f"inflight-{i}") for i in range(3)]
 
         t.proc.send_signal(signal.SIGTERM)

@@ -219,10 +219,15 @@ class InstallTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         for path in ("usr/bin/tagd", "usr/lib/systemd/system/tagd.service",
                      "usr/lib/systemd/system/tagd.socket", "usr/share/doc/tagd/tagd.conf.example",
-                     "usr/share/man/man8/tagd.8"):
+                     "usr/share/man/man8/tagd.8", "usr/sbin/tagdctl",
+                     "usr/share/man/man8/tagdctl.8"):
             self.assertTrue(os.path.exists(os.path.join(dest, path)), path)
         with open(os.path.join(dest, "usr/lib/systemd/system/tagd.service")) as f:
             self.assertIn("ExecStart=/usr/bin/tagd serve\n", f.read())
+        with open(os.path.join(dest, "usr/sbin/tagdctl")) as f:
+            self.assertIn("\ntagd='/usr/bin/tagd'\n", f.read())
+        with open(os.path.join(dest, "usr/share/man/man8/tagd.8")) as f:
+            self.assertNotIn("@TAGD_VERSION@", f.read())
         # The example configuration is valid as shipped.
         r = subprocess.run([TAGD_BIN, "config", "check", "--config",
                             os.path.join(dest, "usr/share/doc/tagd/tagd.conf.example")],

@@ -130,6 +130,8 @@ def vers_cases(fx):
         ("GET", "/api/v1/commits"): ("/api/v1/commits", None, 200, 200),
         ("POST", "/api/v1/commits"): ("/api/v1/commits", {"name": fresh}, 201, 201),
         ("GET", "/api/v1/commits/public"): ("/api/v1/commits/public", None, 200, 200),
+        ("GET", "/api/v1/commits/{commit_id}"): (
+            f"/api/v1/commits/{fx.commit2}", None, (404, "commit not found"), 200),
         ("PATCH", "/api/v1/commits/{commit_id}"): (
             f"/api/v1/commits/{fx.commit2}", {"is_public": False}, (403, "forbidden"), 200),
         ("DELETE", "/api/v1/commits/{commit_id}"): (

@@ -170,19 +170,19 @@ class CliTest(SsCase):
         self.assertTrue(line.endswith("a,b"), line)
         self.assertTrue([ln for ln in out.splitlines() if ln.startswith("all ")][0].endswith("*"))
         r = t.cli("repo-auth", "create", "--org", "acme", "--name", "cli1", check=False)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 3)  # exists
         self.assertIn("exists", r.stderr)
         for bad in (["--repo-type", "svn"], ["--namespace", "bad ns"], ["--namespace", "123"]):
             r = t.cli("repo-auth", "create", "--org", "acme", "--name", "cli2", *bad, check=False)
             self.assertEqual(r.returncode, 1, bad)
         r = t.cli("repo-auth", "create", "--org", "nobody", "--name", "x", check=False)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 4)  # no such organization
         r = t.cli("repo-auth", "create", "--name", "x", check=False)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 2)  # usage: --org is required
         self.assertIn("--org", r.stderr)
         t.cli("repo-auth", "delete", "--org", "acme", "--name", "cli1")
         r = t.cli("repo-auth", "delete", "--org", "acme", "--name", "cli1", check=False)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 4)
         self.assertNotIn("cli1 ", t.cli("repo-auth", "list", "--org", "acme").stdout)
 
 

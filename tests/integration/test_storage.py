@@ -99,13 +99,18 @@ class FileSystemFaultTest(unittest.TestCase):
                 statuses = set()
                 for i in range(20):  # enough to need new pages
                     r = t.request("POST", "/api/v1/repositories",
-                                  {"name": f"full{i}-" + "x" * 100}, token=token)
+                                  {"name": f"full{i}-" + "x" * 100}, token=token,
+                                  headers={"X-Request-Id": f"full-{i}"})
                     statuses.add(r.status)
                     if r.status != 201:
                         self.assertEqual(r.status, 507, r)
                         doc = r.json()
                         self.assertEqual(doc, {"success": False, "error":
                                                "insufficient storage: database or disk is full"})
+                        # The log says why, at info, under the request id.
+                        t.wait_log(rf'level=info msg="request failed" request_id=full-{i} '
+                                   r'status=507 route="/api/v1/repositories" '
+                                   r'reason="insufficient storage: database or disk is full"')
                 self.assertIn(507, statuses)
                 self.assertIsNone(t.proc.poll(), "tagd died:\n" + t.log())
                 os.unlink(filler)

@@ -147,7 +147,7 @@ class TlsCase(unittest.TestCase):
 
     @unittest.skipIf(CURL is None, "curl is not installed")
     def test_curl_cacert_as_in_the_readme(self):
-        r = subprocess.run([CURL, "-sS", "--cacert", self.cert, "-H",
+        r = subprocess.run([CURL, "-sS", "--fail-with-body", "--cacert", self.cert, "-H",
                             f"Authorization: Bearer {self.token}", "-H",
                             "Content-Type: application/json", "-d", "{}", "-w", "\n%{http_code}",
                             f"https://localhost:{self.tagd.port}/api/v1/commits"],

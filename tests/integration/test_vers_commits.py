@@ -170,6 +170,59 @@ class CommitUpdateTest(VersCase):
         self.assertEqual((c["name"], c["is_public"]), ("keep", False))
 
 
+class CommitGetTest(VersCase):
+    """GET /api/v1/commits/{commit_id}, a tagd extension: what the two lists show."""
+
+    def get(self, cid, token="default"):
+        return self.req("GET", f"/api/v1/commits/{q(cid)}", token=token)
+
+    def test_own_commit(self):
+        cid = self.commit(name="build 7", description="from CI")
+        r = self.get(cid)
+        self.assertEqual(r.status, 200, r)
+        doc = r.json()
+        self.assertEqual(set(doc), COMMIT_KEYS)
+        self.assertEqual((doc["commit_id"], doc["name"], doc["description"], doc["is_public"]),
+                         (cid, "build 7", "from CI", False))
+        self.assertIsNone(doc["parent_vm_id"])
+        self.assertTime(doc["created_at"])
+        # The same object the list shows.
+        listed = [c for c in self.req("GET", "/api/v1/commits?limit=100").json()["commits"]
+                  if c["commit_id"] == cid]
+        self.assertEqual(listed, [doc])
+        # Any UUID form; the answer is lower-case hyphenated.
+        self.assertEqual(self.get(cid.upper()).json()["commit_id"], cid)
+        self.assertEqual(self.get(cid.replace("-", "")).json()["commit_id"], cid)
+        self.assertEqual(self.get("{" + cid + "}").json()["commit_id"], cid)
+
+    def test_public_commits_of_others_not_their_private_ones(self):
+        public = self.public_commit("other")
+        private = self.commit("other")
+        self.assertEqual(self.get(public).json()["commit_id"], public)
+        self.assertVersError(self.get(private), 404, "commit not found")
+        self.assertEqual(self.get(private, token=self.other_token).status, 200)
+
+    def test_missing_deleted_and_not_uuid(self):
+        self.assertVersError(self.get(MISSING_UUID), 404, "commit not found")
+        self.assertVersError(self.get("zzz"), 404, "commit not found")
+        cid = self.commit()
+        self.assertNoContent(self.req("DELETE", f"/api/v1/commits/{cid}"))
+        self.assertVersError(self.get(cid), 404, "commit not found")
+
+    def test_auth(self):
+        cid = self.commit()
+        self.assertVersError(self.get(cid, token=None), 401)
+
+    def test_registered_with_a_chosen_id_then_409(self):
+        """The CI mapping: the same id twice is 409, and GET reads what the first made."""
+        cid = "5d41402a-bc4b-2a76-b971-9d911017c592"
+        body = {"commit_id": cid, "name": "5d41402abc4b2a76b9719d911017c592deadbeef"}
+        self.assertEqual(self.req("POST", "/api/v1/commits", body).status, 201)
+        self.assertVersError(self.req("POST", "/api/v1/commits", body), 409,
+                             "commit already exists")
+        self.assertEqual(self.get(cid).json()["name"], body["name"])
+
+
 class CommitDeleteTest(VersCase):
     def path(self, cid):
         return f"/api/v1/commits/{q(cid)}"

@@ -1,8 +1,14 @@
-/* Unit tests: call.c - percent decoding, query lookup, headers, response headers. */
+/*
+ * Unit tests: call.c - percent decoding, query lookup, headers, response
+ * headers, and the reason of an error answer and its log line.
+ */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "call.h"
+#include "log.h"
 #include "testutil.h"
 
 static void decodes(const char *in, bool plus, const char *want)
@@ -150,6 +156,72 @@ START_TEST(methods)
 }
 END_TEST
 
+START_TEST(reasons)
+{
+	struct call c;
+	call_init(&c, NULL, NULL, NULL);
+	ck_assert_ptr_null(call_reason(&c));
+	call_set_reason(&c, "first");
+	call_set_reasonf(&c, "second: %d", 2);
+	ck_assert_str_eq(call_reason(&c), "second: 2");
+	call_set_reason(&c, call_reason(&c)); /* itself: kept, not freed */
+	ck_assert_str_eq(call_reason(&c), "second: 2");
+	call_reset_response(&c); /* another answer, another reason */
+	ck_assert_ptr_null(call_reason(&c));
+	call_set_reason(&c, "kept until release");
+	call_release(&c); /* frees it: the leak checker of the sanitizer build says */
+	ck_assert_ptr_null(call_reason(&c));
+}
+END_TEST
+
+/* The log lines of call_log_outcome for status and reason, at level debug. */
+static const char *outcome_line(int status, const char *reason)
+{
+	static char buf[4096];
+	char *path = tu_db_path(), *err = NULL;
+	struct call c;
+
+	unsetenv("JOURNAL_STREAM");
+	ck_assert(log_open_file(path, &err));
+	log_set_level(LOG_DEBUG);
+	log_set_format(LOG_FORMAT_LOGFMT);
+	call_init(&c, NULL, NULL, NULL);
+	c.status = status;
+	c.route = "/api/v1/x";
+	if (reason != NULL)
+		call_set_reason(&c, reason);
+	call_log_outcome(&c, "rid-1");
+	call_release(&c);
+	ck_assert(log_open_file(NULL, &err));
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	free(path);
+	return buf;
+}
+
+START_TEST(outcome_levels)
+{
+	ck_assert_str_eq(outcome_line(200, NULL), "");
+	ck_assert_str_eq(outcome_line(302, "x"), "");
+	const char *l = outcome_line(404, "tag not found");
+	ck_assert_ptr_nonnull(strstr(l,
+	                             " level=debug msg=\"request refused\" request_id=rid-1 "
+	                             "status=404 route=\"/api/v1/x\" reason=\"tag not found\"\n"));
+	l = outcome_line(429, "over budget");
+	ck_assert_ptr_nonnull(strstr(l, " level=info msg=\"request refused\" request_id=rid-1 "));
+	l = outcome_line(507, "store: full");
+	ck_assert_ptr_nonnull(strstr(l, " level=info msg=\"request failed\" request_id=rid-1 "
+	                                "status=507"));
+	/* No reason is a bug, and says so; a quote cannot end the value early. */
+	ck_assert_ptr_nonnull(strstr(outcome_line(400, NULL), "reason=\"unspecified\""));
+	ck_assert_ptr_nonnull(strstr(outcome_line(400, "a \"q\" b\\"), "reason=\"a 'q' b'\""));
+}
+END_TEST
+
 static Suite *call_suite(void)
 {
 	Suite *s = suite_create("call");
@@ -160,6 +232,8 @@ static Suite *call_suite(void)
 	tcase_add_test(tc, response_headers_bounded);
 	tcase_add_test(tc, respond_replaces);
 	tcase_add_test(tc, methods);
+	tcase_add_test(tc, reasons);
+	tcase_add_test(tc, outcome_levels);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -58,6 +58,22 @@ static const struct {
         {"connection_timeout = 15s\n", ""},
         {"listen = [::1]:0, 127.0.0.1:9\n", ""},
         {"listen = :8080\n", ""},
+        {"listen = localhost:8080\n", ""},
+        {"listen = tagd-1.example.com:80, [::1]:0\n", ""},
+        {"listen = 10.0.0.1:80\n", ""},
+        {"clone_base_url = https://h.example/a@b\n", ""},
+        {"listen = -bad.example:80\n", ":1: listen takes HOST:PORT"},
+        {"listen = bad-.example:80\n", ":1: listen takes HOST:PORT"},
+        {"listen = a..b:80\n", ":1: listen takes HOST:PORT"},
+        {"listen = host_x:80\n", ":1: listen takes HOST:PORT"},
+        {"listen = 1.2.3:80\n", ":1: listen takes HOST:PORT"},
+        {"listen = 256.1.1.1:80\n", ":1: listen takes HOST:PORT"},
+        {"listen = [nothex]:80\n", ":1: listen takes HOST:PORT"},
+        {"listen = [127.0.0.1]:80\n", ":1: listen takes HOST:PORT"},
+        {"clone_base_url = https://robot:pw@h.example\n",
+         ":1: clone_base_url must not contain user information"},
+        {"clone_base_url = http://robot@h.example:8080/git\n",
+         ":1: clone_base_url must not contain user information"},
         {"nope = 1\n", ":1: unknown key 'nope'"},
         {"\nthreads\n", ":2: expected 'key = value'"},
         {"threads = 257\n", ":1: threads takes a whole number from 0 to 256, not '257'"},
@@ -151,15 +167,14 @@ END_TEST
 START_TEST(precedence)
 {
 	char *path = write_conf("threads = 2\nmax_body = 100\nlog_level = warn\n");
-	char *argv[] = {"serve", "--threads", "4", "--config", path, NULL};
-	struct config_args args;
+	struct config_args args = {.config_path = path};
 	struct config cfg;
 	char *err = NULL;
 
 	clear_env();
 	setenv("TAGD_THREADS", "3", 1);
 	setenv("TAGD_MAX_BODY", "200", 1);
-	ck_assert(config_parse_args(5, argv, &args, &err));
+	ck_assert(config_args_set(&args, config_key_find("threads"), "4", &err));
 	ck_assert(config_load(&cfg, &args, &err));
 	ck_assert_uint_eq(cfg.threads, 4);           /* flag */
 	ck_assert_uint_eq(cfg.max_body, 200);        /* environment */
@@ -168,6 +183,18 @@ START_TEST(precedence)
 	config_release(&cfg);
 	unlink(path);
 	free(path);
+}
+END_TEST
+
+/* A credential in clone_base_url is refused without being echoed. */
+START_TEST(url_credentials_not_echoed)
+{
+	struct config cfg;
+	char *err = load_text("clone_base_url = https://robot:s3cr3t@git.example\n", &cfg);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_null(strstr(err, "s3cr3t"));
+	ck_assert_ptr_null(strstr(err, "robot"));
+	free(err);
 }
 END_TEST
 
@@ -191,22 +218,17 @@ END_TEST
 
 START_TEST(args)
 {
-	struct config_args a;
+	struct config_args a = {0};
 	char *err = NULL;
-	char *bad[] = {"serve", "--bogus", "1", NULL};
-	ck_assert(!config_parse_args(3, bad, &a, &err));
-	ck_assert_str_eq(err, "unknown option '--bogus'");
-	free(err);
-	char *stray[] = {"serve", "extra", NULL};
-	ck_assert(!config_parse_args(2, stray, &a, &err));
-	ck_assert_str_eq(err, "unexpected argument 'extra'");
-	free(err);
-	char *eq[] = {"serve", "--max-connections-per-ip=5", "--help", NULL};
-	ck_assert(config_parse_args(3, eq, &a, &err));
-	ck_assert(a.help);
+	ck_assert(config_args_set(&a, config_key_find("max-connections-per-ip"), "5", &err));
 	ck_assert_uint_eq(a.nset, 1);
 	ck_assert_str_eq(config_key_name(a.set[0].key), "max_connections_per_ip");
 	ck_assert_str_eq(a.set[0].value, "5");
+	/* A flag given twice is refused, whatever the values. */
+	ck_assert(!config_args_set(&a, config_key_find("max_connections_per_ip"), "5", &err));
+	ck_assert_str_eq(err, "option '--max-connections-per-ip' is given twice");
+	free(err);
+	ck_assert_uint_eq(a.nset, 1);
 }
 END_TEST
 
@@ -243,6 +265,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, every_error_is_reported);
 	tcase_add_test(tc, values_are_typed);
 	tcase_add_test(tc, precedence);
+	tcase_add_test(tc, url_credentials_not_echoed);
 	tcase_add_test(tc, missing_files);
 	tcase_add_test(tc, args);
 	tcase_add_test(tc, reload_diff);

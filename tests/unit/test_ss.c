@@ -168,8 +168,8 @@ START_TEST(scope_resolution)
 	ck_assert_int_eq(store_ss_tags(f.s, &w, &names), STORE_FORBIDDEN);
 	w = where(&f, f.all, "nowhere", "app");
 	ck_assert_int_eq(store_ss_tags(f.s, &w, &names), STORE_NOT_FOUND);
-	w = where(&f, f.all, "ns1", "nope");
-	ck_assert_int_eq(store_ss_tags(f.s, &w, &names), STORE_NOT_FOUND);
+	w = where(&f, f.all, "ns1", "nope"); /* the namespace exists, the project does not */
+	ck_assert_int_eq(store_ss_tags(f.s, &w, &names), STORE_REPO_NOT_FOUND);
 	w = where(&f, f.all, "1", "1"); /* ids: namespace 1 is ns1, project 1 its app */
 	ck_assert_int_eq(store_ss_tags(f.s, &w, &names), STORE_OK);
 	ss_names_release(&names);

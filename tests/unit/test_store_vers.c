@@ -301,6 +301,41 @@ START_TEST(commit_update)
 }
 END_TEST
 
+/* One commit: the caller's own or a public one; never another's private or a deleted one. */
+START_TEST(commit_get)
+{
+	char mine[37], theirs_public[37], theirs_private[37];
+	struct vers_commit cm;
+
+	commit_named(acme, "mine", false, mine);
+	commit_named(other, "pub", true, theirs_public);
+	commit_named(other, "priv", false, theirs_private);
+	ck_assert_int_eq(store_vers_commit_get(s, acme, mine, &cm), STORE_OK);
+	ck_assert_str_eq(cm.commit_id, mine);
+	ck_assert_str_eq(cm.name, "mine");
+	ck_assert_ptr_null(cm.description);
+	ck_assert(!cm.is_public);
+	vers_commit_release(&cm);
+	ck_assert_int_eq(store_vers_commit_get(s, acme, theirs_public, &cm), STORE_OK);
+	ck_assert_str_eq(cm.name, "pub");
+	vers_commit_release(&cm);
+	ck_assert_int_eq(store_vers_commit_get(s, acme, theirs_private, &cm),
+	                 STORE_COMMIT_NOT_FOUND);
+	ck_assert_ptr_null(cm.name);
+	ck_assert_int_eq(store_vers_commit_get(s, other, mine, &cm), STORE_COMMIT_NOT_FOUND);
+	ck_assert_int_eq(
+	        store_vers_commit_get(s, acme, "00000000-0000-0000-0000-000000000000", &cm),
+	        STORE_COMMIT_NOT_FOUND);
+
+	struct vers_commit_delete_op d;
+	vers_commit_delete_op_init(&d);
+	d.org_id = acme;
+	strcpy(d.commit_id, mine);
+	ck_assert_int_eq(store_execute(s, &d.op), STORE_OK);
+	ck_assert_int_eq(store_vers_commit_get(s, acme, mine, &cm), STORE_COMMIT_NOT_FOUND);
+}
+END_TEST
+
 START_TEST(commit_tags)
 {
 	char c1[37];
@@ -349,6 +384,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, tag_update_tri_state);
 	tcase_add_test(tc, commits_paged_newest_first);
 	tcase_add_test(tc, commit_update);
+	tcase_add_test(tc, commit_get);
 	tcase_add_test(tc, commit_tags);
 	suite_add_tcase(suite, tc);
 	return suite;

@@ -406,6 +406,9 @@ START_TEST(plans_are_index_searches)
 	        (const char *const[]){"commits_org_recent (org_id=?)", NULL});
 	plan_is(VERS_READ_COMMITS_PUBLIC_COUNT, true,
 	        (const char *const[]){"commits_public_recent", NULL});
+	plan_is(VERS_READ_COMMIT_ONE, false,
+	        (const char *const[]){"SEARCH c USING INDEX sqlite_autoindex_commits_1 (uuid=?)",
+	                              "SEARCH o USING INTEGER PRIMARY KEY", NULL});
 
 	char small[8];
 	ck_assert_int_eq(store_vers_explain(s, VERS_READ_REPO_TAGS_PAGE, small, sizeof(small)),
