@@ -30,6 +30,8 @@ struct http_options {
 	const int *listen_fds; /* when nlisten_fds > 0: listening sockets to serve on (several
 	                          addresses, or systemd's); these win over host/port/listen_fd */
 	size_t nlisten_fds;    /* at most HTTP_MAX_LISTEN */
+	bool listen_shared;    /* the sockets are systemd's too (socket activation): see
+	                          http_quiesce */
 	/* With several sockets, threads and conn_limit are shared out between them. */
 	unsigned threads;      /* 0: one per core */
 	size_t max_body;       /* 0: 1 MiB */
@@ -114,7 +116,12 @@ uint16_t http_port_at(const struct http_server *h, size_t i);
  */
 void http_set_limits(struct http_server *h, size_t max_body, unsigned timeout_s);
 
-/* Stop accepting new connections; requests in flight go on. */
+/*
+ * Stop accepting new connections; requests in flight go on.  The listening
+ * sockets are closed (new connections are refused), or, when they are
+ * shared with systemd, left to systemd (new connections wait for the next
+ * start).
+ */
 void http_quiesce(struct http_server *h);
 
 /* Number of requests being handled now (accepted, not yet answered). */

@@ -18,6 +18,7 @@ struct http_server {
 	int fd[HTTP_MAX_LISTEN];
 	uint16_t port[HTTP_MAX_LISTEN];
 	size_t nlisten;
+	bool listen_shared; /* systemd holds the listening sockets too */
 	struct app *app;
 	struct store *store;
 	atomic_size_t max_body;   /* reloadable */

@@ -3,12 +3,15 @@
  * (one per listening socket), and HTTPS.  The requests themselves are
  * http.c's.  See http.h.
  */
+#include <fcntl.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,6 +177,7 @@ struct http_server *http_start(const struct http_options *opts, struct app *app,
 		goto fail;
 	h->app = app;
 	h->store = app_store(app);
+	h->listen_shared = opts->listen_shared;
 	h->start_timeout_s = opts->timeout_s ? opts->timeout_s : DEFAULT_TIMEOUT_S;
 	atomic_init(&h->max_body, opts->max_body ? opts->max_body : DEFAULT_MAX_BODY);
 	atomic_init(&h->timeout_s, h->start_timeout_s);
@@ -282,14 +286,44 @@ void http_set_limits(struct http_server *h, size_t max_body, unsigned timeout_s)
 	}
 }
 
+/*
+ * Close listening socket fd under libmicrohttpd's feet: a fresh socket that
+ * never listened takes its descriptor number.  The listening socket's last
+ * reference is gone, so the kernel refuses new connections and drops it
+ * from every epoll set; the daemon never learns, and later closes the
+ * placeholder as if it were its socket.  False when no placeholder can be
+ * made.
+ */
+static bool listen_close_in_place(int fd)
+{
+	int placeholder = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (placeholder < 0)
+		return false;
+	bool ok = dup3(placeholder, fd, O_CLOEXEC) == fd;
+	close(placeholder);
+	return ok;
+}
+
+/*
+ * MHD_quiesce_daemon in 0.9.75 races with the daemon's own epoll threads:
+ * it marks the daemon quiesced and removes the listening socket from each
+ * worker's epoll set, while a worker that sees the mark removes it too, and
+ * whichever loses gets ENOENT and panics (an open upstream defect; it
+ * aborted tagd at SIGTERM now and then).  So the sockets tagd alone holds
+ * are closed in place instead, and libmicrohttpd's quiesce is left to
+ * systemd's shared ones, where closing our descriptor would not remove the
+ * socket from the epoll sets and the workers would spin on its queue.
+ */
 void http_quiesce(struct http_server *h)
 {
 	for (size_t i = 0; i < h->nlisten; i++) {
 		if (h->fd[i] < 0)
 			continue;
-		MHD_socket fd = MHD_quiesce_daemon(h->mhd[i]);
-		if (fd != MHD_INVALID_SOCKET)
-			close(fd);
+		if (h->listen_shared || !listen_close_in_place(h->fd[i])) {
+			MHD_socket fd = MHD_quiesce_daemon(h->mhd[i]);
+			if (fd != MHD_INVALID_SOCKET)
+				close(fd);
+		}
 		h->fd[i] = -1;
 	}
 }
@@ -309,7 +343,10 @@ void http_stop(struct http_server **hp)
 	struct http_server *h = *hp;
 	if (h == NULL)
 		return;
-	/* libmicrohttpd closes the listening socket unless quiesce handed it back already. */
+	/*
+	 * libmicrohttpd closes its listening socket (or the placeholder http_quiesce
+	 * put in its place) unless quiesce handed it back already.
+	 */
 	for (size_t i = 0; i < h->nlisten; i++)
 		MHD_stop_daemon(h->mhd[i]);
 	free_server(h);

@@ -272,6 +272,7 @@ int serve_run(const struct config_args *args)
 	        .listen_fd = -1,
 	        .listen_fds = fds,
 	        .nlisten_fds = nfds,
+	        .listen_shared = activated,
 	        .threads = cfg.threads,
 	        .max_body = cfg.max_body,
 	        .timeout_s = cfg.connection_timeout,
