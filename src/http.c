@@ -20,6 +20,7 @@
  */
 #include <microhttpd.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +67,22 @@ struct exchange {
 	bool too_large;
 	bool close; /* answer with Connection: close (the framing cannot be trusted) */
 	struct store_op *op;
-	struct call call;
 	char request_id[64];
 	uint64_t started_us; /* monotonic */
 	size_t resp_bytes;
 	enum call_method method;
-	bool recorded; /* counted in the metrics and logged */
+	bool recorded;    /* counted in the metrics and logged */
+	struct call call; /* last: call_init zeroes it, the rest is zeroed up to it */
+};
+
+/*
+ * What a connection keeps across its requests (libmicrohttpd's socket
+ * context): its header deadline watch, and the last request's exchange for
+ * the next one, so that a keep-alive connection allocates it once.
+ */
+struct conn_ctx {
+	struct http_watch *watch;
+	struct exchange *spare;
 };
 
 static uint64_t monotonic_us(void)
@@ -315,24 +326,37 @@ static bool append_body(struct exchange *x, const char *data, size_t n)
 	return x->discarded <= DISCARD_LIMIT;
 }
 
-/* The deadline watch of conn (NULL when it could not be made). */
-static struct http_watch *watch_of(struct MHD_Connection *conn)
+/* The context of conn (NULL when it could not be made). */
+static struct conn_ctx *ctx_of(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *info =
 	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	return info ? info->socket_context : NULL;
 }
 
+/* The deadline watch of conn (NULL when it could not be made). */
+static struct http_watch *watch_of(struct MHD_Connection *conn)
+{
+	struct conn_ctx *ctx = ctx_of(conn);
+	return ctx ? ctx->watch : NULL;
+}
+
 void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                         enum MHD_ConnectionNotificationCode code)
 {
 	struct http_server *h = cls;
+	struct conn_ctx *ctx = *socket_context;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *info =
 		        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-		*socket_context = info ? http_deadline_watch(h->deadline, info->connect_fd) : NULL;
-	} else {
-		http_deadline_unwatch(h->deadline, *socket_context);
+		ctx = calloc(1, sizeof(*ctx));
+		if (ctx != NULL && info != NULL)
+			ctx->watch = http_deadline_watch(h->deadline, info->connect_fd);
+		*socket_context = ctx;
+	} else if (ctx != NULL) {
+		http_deadline_unwatch(h->deadline, ctx->watch);
+		free(ctx->spare);
+		free(ctx);
 		*socket_context = NULL;
 	}
 }
@@ -375,9 +399,13 @@ static enum MHD_Result exchange_start(struct http_server *h, struct MHD_Connecti
                                       const char *url, const char *method, const char *version,
                                       void **con_cls)
 {
-	struct exchange *x = calloc(1, sizeof(*x));
-	if (x == NULL)
+	struct conn_ctx *ctx = ctx_of(conn);
+	struct exchange *x = ctx != NULL ? ctx->spare : NULL;
+	if (x != NULL)
+		ctx->spare = NULL;
+	else if ((x = malloc(sizeof(*x))) == NULL)
 		return MHD_NO;
+	memset(x, 0, offsetof(struct exchange, call)); /* call_init zeroes the call below */
 	x->srv = h;
 	x->conn = conn;
 	x->started_us = monotonic_us();
@@ -481,6 +509,11 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	record(x, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	call_release(&x->call);
 	dynbuf_release(&x->body);
-	free(x);
+	/* Kept for the connection's next request (freed when it closes). */
+	struct conn_ctx *ctx = ctx_of(conn);
+	if (ctx != NULL && ctx->spare == NULL)
+		ctx->spare = x;
+	else
+		free(x);
 	*con_cls = NULL;
 }
