@@ -59,8 +59,7 @@ enum call_refusal {
 	CALL_REFUSE_FRAMING,            /* 400: Content-Length and Transfer-Encoding together */
 	CALL_REFUSE_CONTENT_LENGTH,     /* 400: several Content-Length fields, or not digits */
 	CALL_REFUSE_TRANSFER_ENCODING,  /* 400: not a list that ends in one chunked */
-	CALL_REFUSE_CODING_UNSUPPORTED, /* 501: codings before chunked, which tagd does not decode
-	                                 */
+	CALL_REFUSE_CODING_UNSUPPORTED, /* 501: codings before chunked (tagd decodes none) */
 };
 
 struct call_pair {

@@ -256,12 +256,11 @@ struct store_conn *store_reader(struct store *s)
 	bool scoped = thread_reader.scope_store_id == s->id;
 
 	if (scoped && thread_reader.scope_conn != NULL) {
-		if (thread_reader.scope_conn->in_use)
-			scoped = false; /* a nested read: a snapshot of its own */
-		else {
+		if (!thread_reader.scope_conn->in_use) {
 			thread_reader.scope_conn->in_use = true;
 			return thread_reader.scope_conn;
 		}
+		scoped = false; /* a nested read: a snapshot of its own */
 	}
 	struct store_conn *c = reader_take(s);
 	if (c == NULL)
