@@ -1,13 +1,13 @@
-# Writes OUT (a C file) holding every migrations/NNNN_name.sql in DIR, in
-# version order, as the table declared in include/migrations.h.
-# Run as: cmake -DDIR=... -DOUT=... -P embed_migrations.cmake
+# Writes OUT (a C file) holding every NNNN_name.sql in DIR, in version
+# order, as the table PREFIX_migrations declared in include/migrations.h.
+# Run as: cmake -DDIR=... -DPREFIX=sqlite|pg -DOUT=... -P embed_migrations.cmake
 file(GLOB files RELATIVE "${DIR}" "${DIR}/[0-9][0-9][0-9][0-9]_*.sql")
 list(SORT files)
-if(NOT files)
+if(NOT files AND NOT ALLOW_EMPTY)
   message(FATAL_ERROR "no migrations in ${DIR}")
 endif()
 set(body "/* Generated from migrations/ by cmake/embed_migrations.cmake; do not edit. */\n")
-string(APPEND body "#include \"migrations.h\"\n\nconst struct migration migrations[] = {\n")
+string(APPEND body "#include \"migrations.h\"\n\nconst struct migration ${PREFIX}_migrations[] = {\n")
 set(expected 1)
 foreach(f IN LISTS files)
   string(REGEX MATCH "^([0-9][0-9][0-9][0-9])_([a-z0-9_]+)\\.sql$" ok "${f}")
@@ -27,7 +27,11 @@ foreach(f IN LISTS files)
   string(REPLACE "\n" "\\n\"\n\t\"" sql "${sql}")
   string(APPEND body "\t{${version}, \"${name}\",\n\t\"${sql}\"},\n")
 endforeach()
-string(APPEND body "};\n\nconst size_t migrations_count = sizeof(migrations) / sizeof(migrations[0]);\n")
+if(files)
+  string(APPEND body "};\n\nconst size_t ${PREFIX}_migrations_count =\n\tsizeof(${PREFIX}_migrations) / sizeof(${PREFIX}_migrations[0]);\n")
+else()
+  string(APPEND body "\t{0, \"\", \"\"},\n};\n\nconst size_t ${PREFIX}_migrations_count = 0;\n")
+endif()
 if(EXISTS "${OUT}")
   file(READ "${OUT}" old)
   if(old STREQUAL body)

@@ -195,6 +195,14 @@ void call_defer(struct call *c, struct store_op *op, call_finish_fn finish);
 bool call_is_deferred(const struct call *c);
 
 /*
+ * Add `Link: <PATH?limit=LIMIT&after=AFTER>; rel="next"` (RFC 8288) to c's
+ * response, PATH being the matched route with its parameters and AFTER
+ * percent-encoded.  Returns false when out of memory or out of header slots:
+ * the caller must then not answer as if this were the last page.
+ */
+bool call_add_link_next(struct call *c, int64_t limit, const char *after);
+
+/*
  * Percent-decode src[0..len) into a new string.  Returns NULL on bad
  * encoding, on an encoded NUL byte, or when out of memory.  plus_is_space
  * decodes '+' as ' ' (query strings).

@@ -51,8 +51,9 @@ struct config {
 	unsigned shutdown_timeout; /* seconds */
 	char *tls_cert;            /* "": plain HTTP */
 	char *tls_key;
-	char *tls_priorities; /* "": tls.h's default */
-	unsigned write_batch; /* writes per group commit at most; 0: the store's default */
+	char *tls_priorities;      /* "": tls.h's default */
+	unsigned write_batch;      /* writes per group commit at most; 0: the store's default */
+	int64_t history_retention; /* microseconds of history kept; 0: forever */
 
 	/* Per key (index in the table): the value as text and where it came from. */
 	char *text[CONFIG_MAX_KEYS];

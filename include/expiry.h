@@ -25,6 +25,12 @@ enum expiry_status {
  */
 enum expiry_status expiry_parse(const char *text, int64_t now_us, int64_t *at_us);
 
+/*
+ * Parse a duration alone ("90d", "52w", "12h", "30m", "45s"; not zero, at
+ * most EXPIRY_MAX_US) into *us.  False when text is not one.
+ */
+bool expiry_duration(const char *text, int64_t *us);
+
 /* A one-line English explanation of a status, for the command line. */
 const char *expiry_status_str(enum expiry_status st);
 

@@ -1,6 +1,7 @@
 /*
- * store - tagd's SQLite database: opening, migrations, connections and the
- * single writer.  Only the store modules (store*.c) know SQL.
+ * store - tagd's database, on SQLite (a file: the default) or PostgreSQL (a
+ * libpq URI): opening, migrations, connections and the writer.  Only the
+ * store (src/store/) knows SQL and the engines.
  *
  * Concurrency model:
  *  - Reads run on the calling thread with a connection borrowed from a pool;
@@ -23,8 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "history.h"
+
 struct store;
 struct store_conn;
+
+#define STORE_UUID_LEN 36 /* lower-case hyphenated text */
 
 enum store_status {
 	STORE_OK = 0,
@@ -40,7 +45,10 @@ enum store_status {
 	STORE_READONLY,  /* database or file system is read-only */
 	STORE_CORRUPT,   /* database image is malformed */
 	STORE_NOMEM,
-	STORE_ERROR, /* any other SQLite failure */
+	STORE_PRECONDITION, /* the object is not in the state the request expects (If-Match) */
+	STORE_UNAVAILABLE,  /* the database cannot be reached now (PostgreSQL down, a timeout) */
+	STORE_RETRY,        /* a conflict between concurrent transactions: run it again */
+	STORE_ERROR,        /* any other database failure */
 };
 
 /* A short English phrase for a status, for logs and CLI messages. */
@@ -49,8 +57,11 @@ const char *store_status_str(enum store_status st);
 struct store_options {
 	unsigned max_batch; /* operations per group commit; 1 turns batching off; 0: default */
 	unsigned busy_timeout_ms; /* 0: default (5000) */
-	bool synchronous_normal;  /* synchronous=NORMAL instead of FULL (not durable on power loss)
-	                           */
+	bool synchronous_normal;  /* SQLite: synchronous=NORMAL instead of FULL (not durable on
+	                             power loss) */
+	unsigned db_timeout_s;    /* PostgreSQL: connect and statement timeout; 0: default (5) */
+	unsigned pool_size;       /* PostgreSQL: connections at most (readers and writers); 0: 8 */
+	bool check_only;          /* open only if the schema is current; never migrate */
 };
 
 /*
@@ -73,6 +84,13 @@ int store_known_version(void);
 /* The version of the SQLite library in use (for build information). */
 const char *store_sqlite_version(void);
 
+/* Whether path is a PostgreSQL connection URI (postgresql:// or postgres://), not a file. */
+bool store_path_is_uri(const char *path);
+
+/* The backend of an open store ("sqlite", "postgresql") and its engine's version. */
+const char *store_engine(struct store *s);
+const char *store_engine_version(struct store *s);
+
 /*
  * A write operation.  Embed it as the first member of a specific operation
  * struct; run() is called on the writer thread inside a transaction and must
@@ -85,6 +103,45 @@ struct store_op {
 	void *done_arg;
 	enum store_status status;
 	struct store_op *next; /* queue link; private to the store */
+};
+
+/*
+ * Who asks for a change, for the history (see history.h).  Strings are
+ * borrowed and must live until the operation is done.
+ */
+struct store_actor {
+	enum history_dialect dialect;
+	const char *token_id;    /* NULL: no token (tagd itself) */
+	const char *token_label; /* NULL when the token has none */
+	const char *request_id;  /* NULL when none */
+};
+
+/*
+ * What a conditional change expects of the object it changes (RFC 9110
+ * If-Match / If-None-Match), checked inside the change's transaction.  An
+ * unmet expectation is STORE_PRECONDITION and changes nothing.  Revisions are
+ * those the object's ETag shows.
+ */
+#define STORE_EXPECT_MAX 8
+
+enum store_expect_kind {
+	STORE_EXPECT_NOTHING, /* unconditional */
+	STORE_EXPECT_ANY,     /* If-Match: * -- it exists */
+	STORE_EXPECT_REVS,    /* If-Match: one of revs[0..n); n == 0 never matches */
+	STORE_EXPECT_ABSENT,  /* If-None-Match: * -- it does not exist */
+};
+
+struct store_expect {
+	enum store_expect_kind kind;
+	size_t n;
+	int64_t revs[STORE_EXPECT_MAX];
+};
+
+/* How a change treats an optional description. */
+enum store_desc_change {
+	STORE_DESC_KEEP,  /* unchanged */
+	STORE_DESC_CLEAR, /* cleared (null) */
+	STORE_DESC_SET,   /* set to the given string */
 };
 
 /* Queue op for the writer; op->done is called when it has completed.  Never fails. */
@@ -137,8 +194,5 @@ void store_reader_release(struct store *s, struct store_conn *c);
  */
 void store_read_scope_begin(struct store *s);
 void store_read_scope_end(struct store *s);
-
-/* Map a SQLite result code to a status. */
-enum store_status store_status_from_sqlite(int rc);
 
 #endif

@@ -137,6 +137,9 @@ enum store_status store_ss_project_info(struct store *s, const struct ss_where *
 /* Tag names of w's project, by name (byte order). */
 enum store_status store_ss_tags(struct store *s, const struct ss_where *w, struct ss_names *out);
 
+/* STORE_OK when w's project has tag name now, STORE_TAG_NOT_FOUND when not. */
+enum store_status store_ss_tag_exists(struct store *s, const struct ss_where *w, const char *name);
+
 /* Branch names of w's project, by name (byte order). */
 enum store_status store_ss_branches(struct store *s, const struct ss_where *w,
                                     struct ss_names *out);
@@ -197,14 +200,16 @@ struct ss_tag_create_op {
 	const char *ref;
 	const char *name;
 	const char *message;
+	struct store_actor actor;
 };
 void ss_tag_create_op_init(struct ss_tag_create_op *o);
 
-/* Delete tag name of w's project.  STORE_TAG_NOT_FOUND when there is none. */
+/* Delete tag name of w's project (an event, as a create is).  STORE_TAG_NOT_FOUND. */
 struct ss_tag_delete_op {
 	struct store_op op;
 	struct ss_where where;
 	const char *name;
+	struct store_actor actor;
 };
 void ss_tag_delete_op_init(struct ss_tag_delete_op *o);
 

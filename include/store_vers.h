@@ -16,8 +16,6 @@
 
 #include "store.h"
 
-#define STORE_UUID_LEN 36
-
 struct vers_repo {
 	char repo_id[STORE_UUID_LEN + 1];
 	char *name;
@@ -34,6 +32,7 @@ struct vers_tag {
 	char *description; /* NULL when not set */
 	int64_t created_at;
 	int64_t updated_at;
+	int64_t rev; /* the seq of the event that last changed it (0: none since history began) */
 };
 
 struct vers_commit {
@@ -51,7 +50,13 @@ void vers_repo_release(struct vers_repo *r);
 void vers_tag_release(struct vers_tag *t);
 void vers_commit_release(struct vers_commit *c);
 
-/* --- write operations (run them with store_submit or store_execute) --- */
+/* --- write operations (run them with store_submit or store_execute) ---
+ *
+ * Every operation that changes tags records each change in the history
+ * (history.h) as done by its actor; operations with an `expect` change
+ * nothing unless the tag is as expected (STORE_PRECONDITION otherwise,
+ * checked after the tag is found and before the commit is).
+ */
 
 /* Create repository name in org.  Out: repo_id.  STORE_CONFLICT when the name is taken. */
 struct vers_repo_create_op {
@@ -83,7 +88,7 @@ void vers_commit_create_op_init(struct vers_commit_create_op *o);
  * Tag a commit in a repository of org.  Checks, in the order the real service
  * makes them: repository (STORE_REPO_NOT_FOUND), commit exists and is not
  * deleted (STORE_COMMIT_NOT_FOUND), commit owned by org (STORE_FORBIDDEN),
- * name free (STORE_CONFLICT).  Out: tag_id.
+ * name free (STORE_CONFLICT).  Out: tag_id and rev.
  */
 struct vers_tag_create_op {
 	struct store_op op;
@@ -92,30 +97,29 @@ struct vers_tag_create_op {
 	const char *tag_name;
 	char commit_id[STORE_UUID_LEN + 1];
 	const char *description;
+	struct store_actor actor;
 	char tag_id[STORE_UUID_LEN + 1];
+	int64_t rev;
 };
 void vers_tag_create_op_init(struct vers_tag_create_op *o);
-
-/* How a PATCH changes an optional description. */
-enum vers_desc_change {
-	VERS_DESC_KEEP,  /* key absent: unchanged */
-	VERS_DESC_CLEAR, /* null: cleared */
-	VERS_DESC_SET,   /* a string: set */
-};
 
 /* What a PATCH of a tag (repository or legacy) changes. */
 struct vers_tag_patch {
 	bool move; /* point the tag at commit_id */
 	char commit_id[STORE_UUID_LEN + 1];
-	enum vers_desc_change desc;
-	const char *description; /* VERS_DESC_SET only */
+	enum store_desc_change desc;
+	const char *description; /* STORE_DESC_SET only */
 };
 
-/* Delete repository name of org and its tags.  STORE_REPO_NOT_FOUND. */
+/*
+ * Delete repository name of org and its tags (each tag's delete is an event).
+ * STORE_REPO_NOT_FOUND.
+ */
 struct vers_repo_delete_op {
 	struct store_op op;
 	int64_t org_id;
 	const char *name;
+	struct store_actor actor;
 };
 void vers_repo_delete_op_init(struct vers_repo_delete_op *o);
 
@@ -131,8 +135,9 @@ void vers_repo_visibility_op_init(struct vers_repo_visibility_op *o);
 /*
  * Change a repository tag: move it to commit_id (when move) and change its
  * description as desc says; updated_at becomes now.  Checks in order:
- * STORE_REPO_NOT_FOUND, STORE_TAG_NOT_FOUND, then (when moving) the commit
- * checks of create: STORE_COMMIT_NOT_FOUND, STORE_FORBIDDEN.
+ * STORE_REPO_NOT_FOUND, STORE_TAG_NOT_FOUND, STORE_PRECONDITION, then (when
+ * moving) the commit checks of create: STORE_COMMIT_NOT_FOUND,
+ * STORE_FORBIDDEN.  Out: rev.
  */
 struct vers_tag_update_op {
 	struct store_op op;
@@ -140,15 +145,20 @@ struct vers_tag_update_op {
 	const char *repo_name;
 	const char *tag_name;
 	struct vers_tag_patch patch;
+	struct store_expect expect;
+	struct store_actor actor;
+	int64_t rev;
 };
 void vers_tag_update_op_init(struct vers_tag_update_op *o);
 
-/* Delete a repository tag.  STORE_REPO_NOT_FOUND, STORE_TAG_NOT_FOUND. */
+/* Delete a repository tag.  STORE_REPO_NOT_FOUND, STORE_TAG_NOT_FOUND, STORE_PRECONDITION. */
 struct vers_tag_delete_op {
 	struct store_op op;
 	int64_t org_id;
 	const char *repo_name;
 	const char *tag_name;
+	struct store_expect expect;
+	struct store_actor actor;
 };
 void vers_tag_delete_op_init(struct vers_tag_delete_op *o);
 
@@ -190,27 +200,35 @@ struct vers_commit_tag_create_op {
 	const char *tag_name;
 	char commit_id[STORE_UUID_LEN + 1];
 	const char *description;
+	struct store_actor actor;
 	char tag_id[STORE_UUID_LEN + 1];
+	int64_t rev;
 };
 void vers_commit_tag_create_op_init(struct vers_commit_tag_create_op *o);
 
 /*
  * Legacy commit tag: update, as vers_tag_update_op without the repository.
- * STORE_TAG_NOT_FOUND, then STORE_COMMIT_NOT_FOUND, STORE_FORBIDDEN.
+ * STORE_TAG_NOT_FOUND, STORE_PRECONDITION, then STORE_COMMIT_NOT_FOUND,
+ * STORE_FORBIDDEN.  Out: rev.
  */
 struct vers_commit_tag_update_op {
 	struct store_op op;
 	int64_t org_id;
 	const char *tag_name;
 	struct vers_tag_patch patch;
+	struct store_expect expect;
+	struct store_actor actor;
+	int64_t rev;
 };
 void vers_commit_tag_update_op_init(struct vers_commit_tag_update_op *o);
 
-/* Legacy commit tag: delete.  STORE_TAG_NOT_FOUND. */
+/* Legacy commit tag: delete.  STORE_TAG_NOT_FOUND, STORE_PRECONDITION. */
 struct vers_commit_tag_delete_op {
 	struct store_op op;
 	int64_t org_id;
 	const char *tag_name;
+	struct store_expect expect;
+	struct store_actor actor;
 };
 void vers_commit_tag_delete_op_init(struct vers_commit_tag_delete_op *o);
 

@@ -5,8 +5,13 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev uuid-dev
-            libsqlite3-dev nettle-dev libgnutls28-dev libsystemd-dev curl ca-certificates)
-test_pkgs=(check python3 clang-format sqlite3 procps openssl clang libclang-rt-dev)
+            libsqlite3-dev nettle-dev libgnutls28-dev libsystemd-dev libpq-dev curl
+            ca-certificates)
+test_pkgs=(check python3 clang-format sqlite3 procps openssl clang libclang-rt-dev postgresql)
+# postgresql: the server binaries (under /usr/lib/postgresql/*/bin) for the
+# private cluster scripts/pg-test-cluster.sh makes for the tests.  Nothing uses
+# the system cluster ("main") the package makes: the install below keeps it
+# from being started.
 # clang and its runtime (libclang-rt-dev: ASan, UBSan, libFuzzer) build the
 # sanitizer and fuzz targets.  The contract tests run on node and npm.  They are looked for as commands:
 # a Node.js from elsewhere (e.g. one that bundles npm and conflicts with
@@ -53,5 +58,36 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+
+# Installing postgresql makes a system cluster and starts it.  Keep it from
+# starting with a policy-rc.d that denies service starts during the install,
+# when there is no policy-rc.d already (one that is there is not ours to
+# change); then stop any cluster that is new and running all the same.  Only
+# clusters this install made are touched, and only stopped.
+policy=/usr/sbin/policy-rc.d
+own_policy=false
+clusters_before=
+if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+  clusters_before=$(pg_lsclusters -h 2>/dev/null | awk '{print $1 "/" $2}' || true)
+  if [ ! -e "$policy" ]; then
+    trap '"${sudo[@]}" rm -f "$policy"' EXIT
+    printf '#!/bin/sh\n# scripts/deps.sh: no service starts while it installs\nexit 101\n' |
+      "${sudo[@]}" tee "$policy" >/dev/null
+    "${sudo[@]}" chmod 755 "$policy"
+    own_policy=true
+  fi
+fi
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if $own_policy; then
+  "${sudo[@]}" rm -f "$policy"
+  trap - EXIT
+fi
+if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+  pg_lsclusters -h 2>/dev/null | while read -r version name _ status _; do
+    if [ "$status" = online ] && ! grep -qx "$version/$name" <<<"$clusters_before"; then
+      echo "deps: stopping the system cluster $version/$name the install started" >&2
+      "${sudo[@]}" pg_ctlcluster "$version" "$name" stop
+    fi
+  done
+fi

@@ -11,6 +11,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each build's tests run on a private PostgreSQL cluster (ctest's fixture pg,
+# scripts/pg-test-cluster.sh) that ctest removes after the last test needing
+# it, failed or not.  A run cut short (Ctrl-C, SIGTERM) may end before that:
+# on any exit, stop whatever cluster a build of ours names (none: no-op).
+stop_pg_clusters() {
+  local b d
+  for b in build/test build/asan; do
+    d=$(sed -n 's/^TAGD_PG_CLUSTER_DIR:PATH=//p' "$b/CMakeCache.txt" 2>/dev/null || true)
+    if [ -n "$d" ]; then
+      scripts/pg-test-cluster.sh stop "$d" || echo "test: could not stop the cluster in $d" >&2
+    fi
+  done
+}
+trap stop_pg_clusters EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 scripts/deps.sh --test
 jobs=$(nproc)
 

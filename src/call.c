@@ -1,6 +1,7 @@
 /*
  * call.c - the plain request/response.  See call.h.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,68 @@ void call_defer(struct call *c, struct store_op *op, call_finish_fn finish)
 bool call_is_deferred(const struct call *c)
 {
 	return c->finish != NULL;
+}
+
+/* ---- Link: <...>; rel="next" (RFC 8288) ---- */
+
+static bool unreserved(unsigned char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '-' || ch == '.' || ch == '_' || ch == '~';
+}
+
+/* Append s to out, percent-encoding every byte that RFC 3986 does not call unreserved. */
+static char *encode_into(char *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (unreserved(*p)) {
+			*out++ = (char)*p;
+		} else {
+			*out++ = '%';
+			*out++ = hex[*p >> 4];
+			*out++ = hex[*p & 15];
+		}
+	}
+	return out;
+}
+
+bool call_add_link_next(struct call *c, int64_t limit, const char *after)
+{
+	const char *t = c->route;
+	size_t k = 0;
+
+	if (t == NULL)
+		return false;
+	/* '<', the route, "?limit=" and 20 digits, "&after=", ">; rel=\"next\"", NUL */
+	size_t need = strlen(t) + 3 * strlen(after) + 64;
+	for (size_t i = 0; i < c->nparams; i++)
+		need += 3 * strlen(c->params[i]);
+	char *buf = malloc(need);
+	if (buf == NULL)
+		return false;
+	char *p = buf;
+	*p++ = '<';
+	/* The matched route with each {param} replaced by its value, encoded again. */
+	while (*t != '\0') {
+		if (*t != '{') {
+			*p++ = *t++;
+			continue;
+		}
+		const char *close = strchr(t, '}');
+		if (close == NULL || k >= c->nparams) {
+			free(buf);
+			return false;
+		}
+		p = encode_into(p, c->params[k++]);
+		t = close + 1;
+	}
+	p += sprintf(p, "?limit=%" PRId64 "&after=", limit);
+	p = encode_into(p, after);
+	strcpy(p, ">; rel=\"next\"");
+	bool ok = call_add_header(c, "Link", buf);
+	free(buf);
+	return ok;
 }
 
 void call_set_reason(struct call *c, const char *reason)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "expiry.h"
 
 #define LINE_MAX_BYTES 4096
 #define MAX_LINES      10000
@@ -136,6 +137,22 @@ static bool set_bytes(struct config *cfg, const struct config_key *k, const char
 		return false;
 	}
 	*(size_t *)((char *)cfg + k->offset) = (size_t)v;
+	return true;
+}
+
+/* A duration ("365d", "52w", "12h"...) in microseconds, or "0" for none. */
+static bool set_duration(struct config *cfg, const struct config_key *k, const char *text,
+                         char *why, size_t cap)
+{
+	int64_t us = 0;
+	if (strcmp(text, "0") != 0 && !expiry_duration(text, &us)) {
+		snprintf(why, cap,
+		         "%s takes 0 or a duration such as 365d, 52w or 12h (units s m h d w), "
+		         "not '%s'",
+		         k->name, text);
+		return false;
+	}
+	*(int64_t *)((char *)cfg + k->offset) = us;
 	return true;
 }
 
@@ -349,6 +366,9 @@ static const struct config_key keys[] = {
          false, "GnuTLS priority string; empty: TLS 1.2 and 1.3 with AEAD ciphers only"},
         {"write_batch", "write-batch", "0", set_uint, KEY(write_batch), 0, 65536, NULL, false,
          false, "writes committed together at most (0: 256; 1 turns group commit off)"},
+        {"history_retention", "history-retention", "0", set_duration, KEY(history_retention), 0, 0,
+         NULL, true, false,
+         "prune history events older than this (365d, 52w...); 0: keep them forever"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

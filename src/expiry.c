@@ -53,6 +53,16 @@ static bool parse_duration(const char *text, int64_t *us, bool *too_far)
 	return true;
 }
 
+bool expiry_duration(const char *text, int64_t *us)
+{
+	bool too_far;
+	int64_t span = 0;
+	if (!parse_duration(text, &span, &too_far) || too_far || span == 0)
+		return false;
+	*us = span;
+	return true;
+}
+
 enum expiry_status expiry_parse(const char *text, int64_t now_us, int64_t *at_us)
 {
 	int64_t at, span;

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "clock.h"
 #include "config.h"
 #include "health_api.h"
 #include "http.h"
@@ -35,8 +36,11 @@
 #include "serve.h"
 #include "store.h"
 #include "store_admin.h"
+#include "store_history.h"
 
 #define POLL_US 10000 /* how often the drain looks at requests in flight */
+/* With history_retention set, old events are pruned this often, a bounded step each time. */
+#define PRUNE_EVERY_US (60ULL * 1000000)
 
 static uint64_t monotonic_us(void)
 {
@@ -102,6 +106,28 @@ static void reload_tls(struct http_server *http)
 		log_msg(LOG_ERROR, "TLS certificate not reloaded, keeping the old one",
 		        "error=\"%s\"", err ? err : "out of memory");
 	free(err);
+}
+
+/*
+ * Retention: one bounded prune step (store_history.h) when history_retention
+ * is set.  It waits for the writer, which runs it between requests' writes.
+ * Returns true when more is left to prune.
+ */
+static bool prune_history(struct store *store, const struct config *cfg)
+{
+	if (cfg->history_retention <= 0)
+		return false;
+	struct history_prune_op op;
+	history_prune_op_init(&op);
+	op.before = clock_now_us() - cfg->history_retention;
+	enum store_status st = store_execute(store, &op.op);
+	if (st != STORE_OK)
+		log_msg(LOG_ERROR, "history retention: pruning failed", "error=\"%s\"",
+		        store_status_str(st));
+	else if (op.pruned > 0)
+		log_msg(LOG_INFO, "history retention: events pruned", "events=%lld more=%s",
+		        (long long)op.pruned, op.more ? "yes" : "no");
+	return st == STORE_OK && op.more;
 }
 
 /* SIGHUP: build the configuration afresh and apply what may change at run time. */
@@ -301,8 +327,24 @@ int serve_run(const struct config_args *args)
 	sdnotify_ready("serving");
 
 	uint64_t watchdog_us = sdnotify_watchdog_usec();
+	uint64_t next_prune = 0; /* at once, then every PRUNE_EVERY_US */
 	for (;;) {
-		int sig = wait_signal(&sigs, watchdog_us / 2);
+		uint64_t wait = watchdog_us / 2;
+		if (cfg.history_retention > 0) {
+			uint64_t now = monotonic_us();
+			if (now >= next_prune) {
+				bool more = prune_history(store, &cfg);
+				/* A backlog goes a step a second, leaving the writer to requests.
+				 */
+				next_prune = now + (more ? 1000000 : PRUNE_EVERY_US);
+			}
+			uint64_t until = next_prune > now ? next_prune - now : 1;
+			if (wait == 0 || until < wait)
+				wait = until;
+		}
+		int sig = wait_signal(&sigs, wait);
+		if (sig == 0 && watchdog_us == 0)
+			continue; /* woken for the next prune step */
 		if (sig == 0) {
 			/* Pet the watchdog only while the database answers: a wedged tagd gets
 			 * restarted. */

@@ -83,6 +83,16 @@ void ss_api_bad_path(struct call *c)
 
 /* ---- shared helpers ---- */
 
+void ss_actor(const struct call *c, struct store_actor *out)
+{
+	*out = (struct store_actor){
+	        .dialect = HISTORY_SERVICESTAGE,
+	        .token_id = c->token_id[0] != '\0' ? c->token_id : NULL,
+	        .token_label = c->token_label,
+	        .request_id = c->request_id,
+	};
+}
+
 bool ss_repo_where(struct call *c, struct ss_where *w, bool with_project)
 {
 	const char *name = call_header(c, "X-Repo-Auth");
@@ -231,6 +241,7 @@ static void tag_create(struct call *c)
 	o->ref = ref;
 	o->name = f[0].str;
 	o->message = f[1].str;
+	ss_actor(c, &o->actor);
 	call_defer(c, &o->op, tag_create_finish);
 }
 
@@ -277,6 +288,7 @@ static void tag_delete(struct call *c)
 	ss_tag_delete_op_init(o);
 	o->where = w;
 	o->name = call_param(c, SS_P_TAG);
+	ss_actor(c, &o->actor);
 	call_defer(c, &o->op, tag_delete_finish);
 }
 
@@ -289,6 +301,8 @@ const struct route ss_routes[] = {
          tags_list},
         {CALL_DELETE, "/v1/{project_id}/git/repos/{namespace}/{project}/tags/{tag_name}",
          ROUTE_AUTH_SS, tag_delete},
+        {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/tags/{tag_name}/history",
+         ROUTE_AUTH_SS, ss_tag_history},
         {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/branches", ROUTE_AUTH_SS,
          ss_branches_list},
         {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/commits", ROUTE_AUTH_SS,

@@ -58,7 +58,11 @@ struct ss_deferred *ss_deferred_new(struct call *c, json_t *body, char *query);
 /* Let go of the body and query: the last thing a finish function does. */
 void ss_deferred_end(struct call *c);
 
+/* The actor of c's changes for the history: its token and request id (borrowed from c). */
+void ss_actor(const struct call *c, struct store_actor *out);
+
 /* Handlers, by file. */
+void ss_tag_history(struct call *c);   /* ss_history.c */
 void ss_branches_list(struct call *c); /* ss_git.c */
 void ss_commits_list(struct call *c);
 void ss_commit_create(struct call *c);

@@ -86,6 +86,12 @@ void ss_store_error(struct call *c, enum store_status st)
 		ss_error(c, 503, "SVCSTG.REPO.0503", "service unavailable: database is read-only",
 		         "store: database is read-only");
 		break;
+	case STORE_UNAVAILABLE:
+	case STORE_RETRY:
+		ss_error(c, 503, "SVCSTG.REPO.0503", "service unavailable: database unavailable",
+		         "store: database unavailable");
+		call_add_header(c, "Retry-After", "1");
+		break;
 	default:
 		log_msg(LOG_ERROR, "store failure", "route=\"%s\" status=\"%s\"",
 		        c->route ? c->route : "", store_status_str(st));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "etag.h"
 #include "vers_api.h"
 #include "vers_handlers.h"
 #include "vers_reply.h"
@@ -83,6 +84,9 @@ void vers_status_error(struct call *c, enum store_status st)
 	case STORE_FORBIDDEN:
 		vers_error(c, 403, "forbidden");
 		break;
+	case STORE_PRECONDITION:
+		vers_error(c, 412, "precondition failed: If-Match does not match the tag's ETag");
+		break;
 	default:
 		vers_store_error(c, st);
 		break;
@@ -96,6 +100,39 @@ void vers_no_content_finish(struct call *c, struct store_op *op)
 	else
 		vers_status_error(c, op->status);
 	vers_deferred_end(c);
+}
+
+void vers_no_content_etag_finish(struct call *c, struct store_op *op, int64_t rev)
+{
+	if (op->status == STORE_OK) {
+		vers_no_content(c);
+		vers_etag(c, rev);
+	} else {
+		vers_status_error(c, op->status);
+	}
+	vers_deferred_end(c);
+}
+
+void vers_etag(struct call *c, int64_t rev)
+{
+	char etag[ETAG_MAX];
+	etag_format(rev, etag);
+	call_add_header(c, "ETag", etag);
+}
+
+void vers_actor(const struct call *c, struct store_actor *out)
+{
+	*out = (struct store_actor){
+	        .dialect = HISTORY_VERS,
+	        .token_id = c->token_id[0] != '\0' ? c->token_id : NULL,
+	        .token_label = c->token_label,
+	        .request_id = c->request_id,
+	};
+}
+
+void vers_expect(const struct call *c, struct store_expect *out)
+{
+	etag_if_match(call_header(c, "If-Match"), out);
 }
 
 void vers_invalid(struct call *c, const char *what, const char *why)
@@ -123,6 +160,8 @@ const struct route vers_routes[] = {
          vers_tag_update},
         {CALL_DELETE, "/api/v1/repositories/{repo_name}/tags/{tag_name}", ROUTE_AUTH_VERS,
          vers_tag_delete},
+        {CALL_GET, "/api/v1/repositories/{repo_name}/tags/{tag_name}/history", ROUTE_AUTH_VERS,
+         vers_tag_history},
         /* public repositories: no key */
         {CALL_GET, "/api/v1/public/repositories", ROUTE_AUTH_NONE, vers_public_repo_list},
         {CALL_GET, "/api/v1/public/repositories/{org_name}/{repo_name}", ROUTE_AUTH_NONE,
@@ -144,6 +183,10 @@ const struct route vers_routes[] = {
         {CALL_GET, "/api/v1/commit_tags/{tag_name}", ROUTE_AUTH_VERS, vers_ctag_get},
         {CALL_PATCH, "/api/v1/commit_tags/{tag_name}", ROUTE_AUTH_VERS, vers_ctag_update},
         {CALL_DELETE, "/api/v1/commit_tags/{tag_name}", ROUTE_AUTH_VERS, vers_ctag_delete},
+        {CALL_GET, "/api/v1/commit_tags/{tag_name}/history", ROUTE_AUTH_VERS, vers_ctag_history},
+        /* the history of tag changes (extensions) */
+        {CALL_GET, "/api/v1/events", ROUTE_AUTH_VERS, vers_events},
+        {CALL_GET, "/api/v1/events/head", ROUTE_AUTH_VERS, vers_events_head},
 };
 
 const size_t vers_routes_count = sizeof(vers_routes) / sizeof(vers_routes[0]);

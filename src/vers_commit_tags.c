@@ -15,11 +15,12 @@ static void ctag_create_finish(struct call *c, struct store_op *op)
 {
 	struct vers_commit_tag_create_op *o = &vers_deferred_of(c)->u.ctag_create;
 
-	if (op->status == STORE_OK)
+	if (op->status == STORE_OK) {
 		vers_json(c, 201,
 		          json_pack("{s:s, s:s, s:s}", "tag_id", o->tag_id, "tag_name", o->tag_name,
 		                    "commit_id", o->commit_id));
-	else if (op->status == STORE_CONFLICT)
+		vers_etag(c, o->rev);
+	} else if (op->status == STORE_CONFLICT)
 		vers_error(c, 409, "tag already exists");
 	else
 		vers_status_error(c, op->status);
@@ -51,6 +52,7 @@ void vers_ctag_create(struct call *c)
 	o->tag_name = f[0].str;
 	memcpy(o->commit_id, f[1].uuid, sizeof(o->commit_id));
 	o->description = f[2].str;
+	vers_actor(c, &o->actor);
 	call_defer(c, &o->op, ctag_create_finish);
 }
 
@@ -116,10 +118,17 @@ void vers_ctag_get(struct call *c)
 		return;
 	}
 	vers_json(c, 200, vers_commit_tag_json(&t));
+	if (c->status == 200)
+		vers_etag(c, t.rev);
 	vers_tag_release(&t);
 }
 
 /* ---- PATCH /api/v1/commit_tags/{tag_name} ---- */
+
+static void ctag_update_finish(struct call *c, struct store_op *op)
+{
+	vers_no_content_etag_finish(c, op, vers_deferred_of(c)->u.ctag_update.rev);
+}
 
 void vers_ctag_update(struct call *c)
 {
@@ -135,7 +144,9 @@ void vers_ctag_update(struct call *c)
 	o->org_id = c->org_id;
 	o->tag_name = call_param(c, 0);
 	o->patch = patch;
-	call_defer(c, &o->op, vers_no_content_finish);
+	vers_expect(c, &o->expect);
+	vers_actor(c, &o->actor);
+	call_defer(c, &o->op, ctag_update_finish);
 }
 
 /* ---- DELETE /api/v1/commit_tags/{tag_name} ---- */
@@ -149,5 +160,7 @@ void vers_ctag_delete(struct call *c)
 	vers_commit_tag_delete_op_init(o);
 	o->org_id = c->org_id;
 	o->tag_name = call_param(c, 0);
+	vers_expect(c, &o->expect);
+	vers_actor(c, &o->actor);
 	call_defer(c, &o->op, vers_no_content_finish);
 }

@@ -60,6 +60,18 @@ void vers_status_error(struct call *c, enum store_status st);
 /* Finish of every operation that answers 204 on success, vers_status_error otherwise. */
 void vers_no_content_finish(struct call *c, struct store_op *op);
 
+/* As vers_no_content_finish, with the changed tag's ETag (revision rev) on success. */
+void vers_no_content_etag_finish(struct call *c, struct store_op *op, int64_t rev);
+
+/* Add `ETag: "<rev>"` to c's response (see etag.h). */
+void vers_etag(struct call *c, int64_t rev);
+
+/* The actor of c's changes for the history: its token and request id (borrowed from c). */
+void vers_actor(const struct call *c, struct store_actor *out);
+
+/* What c's If-Match asks of the tag it changes (STORE_EXPECT_NOTHING without one). */
+void vers_expect(const struct call *c, struct store_expect *out);
+
 /* Answer 400 "<what>: <why>" (invalid tag or repository names). */
 void vers_invalid(struct call *c, const char *what, const char *why);
 
@@ -107,14 +119,6 @@ void vers_query_release(struct vers_query_field *f, size_t n);
 
 /* Answer 400 "Failed to deserialize query string: `a` and `b` cannot be used together". */
 void vers_query_conflict(struct call *c, const char *a, const char *b);
-
-/*
- * Add `Link: <PATH?limit=LIMIT&after=AFTER>; rel="next"` (RFC 8288) to c's
- * response, PATH being the matched route with its parameters and AFTER
- * percent-encoded.  Returns false when out of memory or out of header slots:
- * the caller must then not answer as if this were the last page.
- */
-bool vers_link_next(struct call *c, int64_t limit, const char *after);
 
 /*
  * Keyset paging (a tagd extension) of a list in progress: what the query
@@ -184,5 +188,11 @@ void vers_ctag_list(struct call *c);
 void vers_ctag_get(struct call *c);
 void vers_ctag_update(struct call *c);
 void vers_ctag_delete(struct call *c);
+
+/* The history of tag changes (vers_history.c). */
+void vers_tag_history(struct call *c);
+void vers_ctag_history(struct call *c);
+void vers_events(struct call *c);
+void vers_events_head(struct call *c);
 
 #endif

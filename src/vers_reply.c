@@ -50,6 +50,11 @@ void vers_store_error(struct call *c, enum store_status st)
 	case STORE_READONLY:
 		vers_error(c, 503, "service unavailable: database is read-only");
 		break;
+	case STORE_UNAVAILABLE:
+	case STORE_RETRY:
+		vers_error(c, 503, "service unavailable: database unavailable");
+		call_add_header(c, "Retry-After", "1");
+		break;
 	default: {
 		char reason[96];
 		snprintf(reason, sizeof(reason), "store: %s", store_status_str(st));

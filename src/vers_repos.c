@@ -134,6 +134,7 @@ void vers_repo_delete(struct call *c)
 	vers_repo_delete_op_init(o);
 	o->org_id = c->org_id;
 	o->name = call_param(c, 0);
+	vers_actor(c, &o->actor);
 	call_defer(c, &o->op, vers_no_content_finish);
 }
 

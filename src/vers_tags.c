@@ -23,6 +23,7 @@ static void tag_create_finish(struct call *c, struct store_op *op)
 		vers_json(c, 201,
 		          json_pack("{s:s, s:s, s:s}", "tag_id", o->tag_id, "reference", ref,
 		                    "commit_id", o->commit_id));
+		vers_etag(c, o->rev);
 	} else if (op->status == STORE_CONFLICT) {
 		vers_error(c, 409, "tag already exists in repository");
 	} else {
@@ -57,6 +58,7 @@ void vers_tag_create(struct call *c)
 	o->tag_name = f[0].str;
 	memcpy(o->commit_id, f[1].uuid, sizeof(o->commit_id));
 	o->description = f[2].str;
+	vers_actor(c, &o->actor);
 	call_defer(c, &o->op, tag_create_finish);
 }
 
@@ -155,8 +157,11 @@ static void tag_get_answer(struct call *c, const struct vers_repo_key *key, cons
 	struct vers_list out;
 	vers_list_init(&out);
 	vers_list_tag(&out, &t, key->name);
+	int64_t rev = t.rev;
 	vers_tag_release(&t);
 	vers_list_respond(c, 200, &out);
+	if (c->status == 200)
+		vers_etag(c, rev);
 }
 
 void vers_tag_get(struct call *c)
@@ -184,16 +189,21 @@ json_t *vers_tag_patch_read(struct call *c, struct vers_tag_patch *patch)
 		return NULL;
 	patch->move = !f[0].is_null;
 	memcpy(patch->commit_id, f[0].uuid, sizeof(patch->commit_id));
-	patch->desc = !f[1].present  ? VERS_DESC_KEEP
-	              : f[1].is_null ? VERS_DESC_CLEAR
-	                             : VERS_DESC_SET;
+	patch->desc = !f[1].present  ? STORE_DESC_KEEP
+	              : f[1].is_null ? STORE_DESC_CLEAR
+	                             : STORE_DESC_SET;
 	patch->description = f[1].str;
-	if (!patch->move && patch->desc == VERS_DESC_KEEP) {
+	if (!patch->move && patch->desc == STORE_DESC_KEEP) {
 		json_decref(body);
 		vers_error(c, 400, "no updates provided");
 		return NULL;
 	}
 	return body;
+}
+
+static void tag_update_finish(struct call *c, struct store_op *op)
+{
+	vers_no_content_etag_finish(c, op, vers_deferred_of(c)->u.tag_update.rev);
 }
 
 void vers_tag_update(struct call *c)
@@ -211,7 +221,9 @@ void vers_tag_update(struct call *c)
 	o->repo_name = call_param(c, 0);
 	o->tag_name = call_param(c, 1);
 	o->patch = patch;
-	call_defer(c, &o->op, vers_no_content_finish);
+	vers_expect(c, &o->expect);
+	vers_actor(c, &o->actor);
+	call_defer(c, &o->op, tag_update_finish);
 }
 
 /* ---- DELETE .../tags/{tag_name} ---- */
@@ -226,5 +238,7 @@ void vers_tag_delete(struct call *c)
 	o->org_id = c->org_id;
 	o->repo_name = call_param(c, 0);
 	o->tag_name = call_param(c, 1);
+	vers_expect(c, &o->expect);
+	vers_actor(c, &o->actor);
 	call_defer(c, &o->op, vers_no_content_finish);
 }

@@ -1,5 +1,7 @@
-"""Harness for tagd's integration tests: the real binary, a fresh database in
-a temporary folder, a free port chosen by the kernel, HTTP over loopback.
+"""Harness for tagd's integration tests: the real binary, a fresh database (a
+file in a temporary folder, or with TAGD_TEST_BACKEND=postgres a database of
+its own on the private cluster: see dbtest.py), a free port chosen by the
+kernel, HTTP over loopback.
 
 Each test class gets its own server (setUpClass); TagdCase sets up two
 organizations, "acme" and "other", each with a token.  Servers are stopped by
@@ -18,6 +20,8 @@ import threading
 import time
 import unittest
 
+from dbtest import Database
+
 TAGD_BIN = os.environ.get("TAGD_BIN", os.path.join(os.path.dirname(__file__), "../../build/tagd"))
 START_TIMEOUT = 20.0
 # Settings tagd reads from the environment (TAGD_<KEY>): a test run must not
@@ -27,7 +31,7 @@ TAGD_SETTING_VARS = ("TAGD_CONFIG", "TAGD_LISTEN", "TAGD_DB", "TAGD_THREADS",
                      "TAGD_CONNECTION_TIMEOUT", "TAGD_MAX_BODY", "TAGD_SYNCHRONOUS",
                      "TAGD_CLONE_BASE_URL", "TAGD_LOG_LEVEL", "TAGD_LOG_FORMAT", "TAGD_LOG_FILE",
                      "TAGD_SHUTDOWN_TIMEOUT", "TAGD_TLS_CERT", "TAGD_TLS_KEY",
-                     "TAGD_TLS_PRIORITIES", "TAGD_WRITE_BATCH")
+                     "TAGD_TLS_PRIORITIES", "TAGD_WRITE_BATCH", "TAGD_HISTORY_RETENTION")
 LISTENING_RE = re.compile(r'msg="listening" addr=\S*:(\d+)|"msg":"listening","addr":"[^"]*:(\d+)"')
 
 
@@ -100,10 +104,21 @@ class Response:
 class Tagd:
     """One tagd server process on a database of its own."""
 
-    def __init__(self, workdir=None, extra_args=(), env=None):
+    def __init__(self, workdir=None, extra_args=(), env=None, database=None):
+        """workdir: the folder for its files (default a new one, removed by
+        cleanup).  database: a Database shared with another server (e.g.
+        other.database), left in place by cleanup; default a fresh one of
+        its own, dropped by cleanup."""
         self.own_dir = workdir is None
         self.dir = workdir or tempfile.mkdtemp(prefix="tagd-it-")
-        self.db = os.path.join(self.dir, "tagd.db")
+        self.own_database = database is None
+        try:
+            self.database = database or Database.fresh(self.dir)
+        except Exception:
+            if self.own_dir:
+                shutil.rmtree(self.dir, ignore_errors=True)
+            raise
+        self.db = self.database.target  # what --db is given: a path or a URI
         self.extra_args = list(extra_args)
         self.env = clean_env(env)
         self.proc = None
@@ -171,8 +186,21 @@ class Tagd:
 
     def cleanup(self):
         self.kill()
-        if self.own_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            if self.own_database:
+                self.database.drop()
+        finally:
+            if self.own_dir:
+                shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- the database behind its back --
+    def sql(self, query, params=()):
+        """The rows of query on the server's database, as tuples ("?" placeholders)."""
+        return self.database.sql(query, params)
+
+    def sql_exec(self, query, params=()):
+        """Run a statement on the server's database and commit it."""
+        self.database.sql_exec(query, params)
 
     def log(self):
         with self._log_lock:

@@ -3,7 +3,11 @@
 Every acknowledged write must be there after the restart, nothing that was
 never acknowledged may be half there, and both `tagd db check` and SQLite
 itself (PRAGMA integrity_check, foreign_key_check) must find the database
-intact.
+intact (on PostgreSQL, which enforces constraints itself, `tagd db check`
+alone).  The history too: every acknowledged tag change has its events (found
+by the request's X-Request-Id), an operation in flight has them exactly when
+its change is there, no event lacks its change or comes from nowhere, and
+`tagd history verify` passes.
 
 The checker is a model of what the database should hold, per key (a
 repository, a commit, a tag).  Each worker owns its keys and writes them one
@@ -23,13 +27,13 @@ import http.client
 import json
 import os
 import random
-import sqlite3
 import subprocess
 import sys
 import threading
 import unittest
 import uuid
 
+from dbtest import on_postgres
 from tagdtest import Tagd
 
 CYCLES = int(os.environ.get("TAGD_CRASH_CYCLES", "5"))
@@ -43,6 +47,10 @@ ACKED, UNKNOWN, NOT_SENT, REFUSED = "acked", "unknown", "not sent", "refused"
 
 class Op:
     key = None
+
+    def events(self):
+        """The history events this operation writes: (action, repository, tag)."""
+        return []
 
     def request(self):
         """(method, path, body)"""
@@ -97,6 +105,9 @@ class CreateTag(Op):
     def after(self, before, response):
         return {"commit": self.commit_id, "uuid": response["tag_id"] if response else None}
 
+    def events(self):
+        return [("create", self.repo, self.tag)]
+
 
 class MoveTag(Op):
     def __init__(self, repo, tag, commit_id):
@@ -113,6 +124,9 @@ class MoveTag(Op):
     def ok(self, status):
         return status == 204
 
+    def events(self):
+        return [("move", self.repo, self.tag)]
+
 
 class DeleteTag(Op):
     def __init__(self, repo, tag):
@@ -127,6 +141,9 @@ class DeleteTag(Op):
 
     def ok(self, status):
         return status == 204
+
+    def events(self):
+        return [("delete", self.repo, self.tag)]
 
 
 class DeleteRepo(Op):
@@ -146,6 +163,9 @@ class DeleteRepo(Op):
     def effects(self, model, response):
         return {k: None for k in [self.key] + self.tag_keys}
 
+    def events(self):
+        return sorted(("delete", self.name, k[2]) for k in self.tag_keys)
+
 
 def same(expected, actual):
     """actual (from the database) is expected; None fields of expected match anything."""
@@ -156,25 +176,41 @@ def same(expected, actual):
 
 # ---- the database as the checker sees it ----
 
-def read_state(db):
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        state = {}
-        for uuid_, name in con.execute("SELECT uuid, name FROM commits"):
-            state[("commit", uuid_)] = {"name": name}
-        for uuid_, name in con.execute("SELECT uuid, name FROM repos"):
-            state[("repo", name)] = {"uuid": uuid_}
-        for repo, tag, commit, tag_uuid in con.execute(
-                "SELECT r.name, t.name, c.uuid, t.uuid FROM repo_tags t "
-                "JOIN repos r ON r.id = t.repo_id JOIN commits c ON c.id = t.commit_id"):
-            state[("tag", repo, tag)] = {"commit": commit, "uuid": tag_uuid}
-        return state
-    finally:
-        con.close()
+def read_state(tagd):
+    state = {}
+    for uuid_, name in tagd.sql("SELECT uuid, name FROM commits"):
+        state[("commit", uuid_)] = {"name": name}
+    for uuid_, name in tagd.sql("SELECT uuid, name FROM repos"):
+        state[("repo", name)] = {"uuid": uuid_}
+    for repo, tag, commit, tag_uuid in tagd.sql(
+            "SELECT r.name, t.name, c.uuid, t.uuid FROM repo_tags t "
+            "JOIN repos r ON r.id = t.repo_id JOIN commits c ON c.id = t.commit_id"):
+        state[("tag", repo, tag)] = {"commit": commit, "uuid": tag_uuid}
+    return state
+
+
+def read_events(tagd):
+    """request id -> [(action, repository, tag)] of every event, in chain order."""
+    out = {}
+    for rid, action, scope, tag in tagd.sql(
+            "SELECT request_id, action, scope, tag FROM events ORDER BY seq"):
+        out.setdefault(rid, []).append((action, scope, tag))
+    return out
+
+
+def history_check(tagd):
+    """Problems `tagd history verify` finds (empty when none)."""
+    r = tagd.cli("history", "verify", "--org", "acme", check=False)
+    if r.returncode == 0 and r.stdout.startswith("ok: "):
+        return []
+    return [f"tagd history verify exited {r.returncode}: {r.stdout.strip()} {r.stderr.strip()}"]
 
 
 def sqlite_check(db):
-    """Problems SQLite finds in the database file (empty when none)."""
+    """Problems SQLite finds in the database file (empty when none); on
+    PostgreSQL none: it keeps its own pages and constraints."""
+    if on_postgres():
+        return []
     r = subprocess.run(["sqlite3", db, "PRAGMA integrity_check; PRAGMA foreign_key_check;"],
                        capture_output=True, text=True, timeout=120)
     out = r.stdout.strip()
@@ -200,7 +236,7 @@ class Worker(threading.Thread):
         self.wid, self.port, self.token, self.rng = wid, port, token, rng
         self.model = model  # shared: key -> state; this worker only touches its keys
         self.on_ack = on_ack
-        self.log = []  # (op, outcome, state_before, state_after_or_None)
+        self.log = []  # (op, outcome, state_before, state_after_or_None, request id)
         self.error = None
         self.counter = 0
         # This worker's existing repositories and commits (taken before it starts).
@@ -260,22 +296,24 @@ class Worker(threading.Thread):
             op = self.next_op()
             method, path, body = op.request()
             before = {k: self.model.get(k) for k in op.effects(self.model, None)}
+            rid = f"w{self.wid}-{uuid.UUID(int=self.rng.getrandbits(128), version=4).hex}"
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
             try:
                 try:
                     conn.connect()
                 except OSError:
-                    self.log.append((op, NOT_SENT, before, None))
+                    self.log.append((op, NOT_SENT, before, None, rid))
                     return
                 try:
                     conn.request(method, path,
                                  body=None if body is None else json.dumps(body),
                                  headers={"Authorization": f"Bearer {self.token}",
-                                          "Content-Type": "application/json"})
+                                          "Content-Type": "application/json",
+                                          "X-Request-Id": rid})
                     r = conn.getresponse()
                     data = r.read()
                 except (OSError, http.client.HTTPException):
-                    self.log.append((op, UNKNOWN, before, None))
+                    self.log.append((op, UNKNOWN, before, None, rid))
                     return
             finally:
                 conn.close()
@@ -283,11 +321,11 @@ class Worker(threading.Thread):
                 after = op.effects(self.model, json.loads(data) if data else None)
                 self.model.update(after)
                 self.note(op)
-                self.log.append((op, ACKED, before, after))
+                self.log.append((op, ACKED, before, after, rid))
                 self.on_ack()
             else:
                 # A definite refusal changes nothing; in this workload it is a bug.
-                self.log.append((op, REFUSED, before, (r.status, data[:200])))
+                self.log.append((op, REFUSED, before, (r.status, data[:200]), rid))
                 return
 
 
@@ -297,10 +335,12 @@ class CrashSafetyTest(unittest.TestCase):
         tagd = Tagd()
         kinds = {}
         figures = {"cycles": 0, "acked": 0, "key_checks": 0, "unknown": 0, "unknown_applied": 0,
-                   "losses": 0, "half_applied": 0, "phantoms": 0, "integrity_failures": 0}
+                   "losses": 0, "half_applied": 0, "phantoms": 0, "integrity_failures": 0,
+                   "events_checked": 0, "event_problems": 0}
         try:
             token = tagd.new_org("acme")
             model = {}  # key -> state (None: absent)
+            sent = set()  # the request id of every operation sent, over all cycles
             for cycle in range(CYCLES):
                 tagd.start()
                 acks = [0]
@@ -326,29 +366,45 @@ class CrashSafetyTest(unittest.TestCase):
                     self.assertIsNone(w.error, f"worker {w.wid} (seed {SEED})")
                 figures["cycles"] += 1
 
-                problems = sqlite_check(tagd.db) + tagd_check(tagd)
+                problems = sqlite_check(tagd.db) + tagd_check(tagd) + history_check(tagd)
                 figures["integrity_failures"] += len(problems)
                 self.assertEqual(problems, [], f"cycle {cycle} (seed {SEED})")
-                actual = read_state(tagd.db)
+                actual = read_state(tagd)
+                events = read_events(tagd)
 
                 # Every key the workers wrote: acknowledged state, or (in flight) either.
                 for w in workers:
-                    for op, outcome, before, after in w.log:
+                    for op, outcome, before, after, rid in w.log:
+                        sent.add(rid)
                         if outcome == REFUSED:
                             self.fail(f"{op.request()} refused: {after} (seed {SEED})")
                         if outcome == ACKED:
                             figures["acked"] += 1
                             kinds[type(op).__name__] = kinds.get(type(op).__name__, 0) + 1
+                            figures["events_checked"] += len(op.events())
+                            if sorted(events.get(rid, [])) != sorted(op.events()):
+                                figures["event_problems"] += 1
+                                self.fail(f"{op.request()}: acknowledged with events "
+                                          f"{op.events()}, found {events.get(rid)} (seed {SEED})")
                             continue
                         got = {k: actual.get(k) for k in before}
                         untouched = all(same(before[k], got[k]) for k in before)
                         if outcome == NOT_SENT:
                             self.assertTrue(untouched, f"{op.request()}: never sent, "
                                             f"found {got} (seed {SEED})")
+                            self.assertNotIn(rid, events, f"{op.request()}: never sent")
                             continue
                         figures["unknown"] += 1
                         applied = op.effects(before, None)
-                        if all(same(applied[k], got[k]) for k in before) and not untouched:
+                        done = all(same(applied[k], got[k]) for k in before) and not untouched
+                        # Its events are there exactly when its change is.
+                        want = sorted(op.events()) if done else []
+                        if sorted(events.get(rid, [])) != want:
+                            figures["event_problems"] += 1
+                            self.fail(f"{op.request()}: in flight, change "
+                                      f"{'applied' if done else 'not applied'}, events "
+                                      f"{events.get(rid)} (seed {SEED})")
+                        if done:
                             figures["unknown_applied"] += 1
                             model.update(got)
                         elif not untouched:
@@ -365,10 +421,13 @@ class CrashSafetyTest(unittest.TestCase):
                 phantoms = set(actual) - known
                 figures["phantoms"] += len(phantoms)
                 self.assertEqual(phantoms, set(), f"never acknowledged (seed {SEED})")
+                stray = set(events) - sent
+                figures["event_problems"] += len(stray)
+                self.assertEqual(stray, set(), f"events of no request (seed {SEED})")
             # Last: the server starts on what is left and is consistent once more.
             tagd.start()
             self.assertEqual(tagd.stop(), 0)
-            self.assertEqual(sqlite_check(tagd.db) + tagd_check(tagd), [])
+            self.assertEqual(sqlite_check(tagd.db) + tagd_check(tagd) + history_check(tagd), [])
         finally:
             tagd.cleanup()
             print(f"\ncrash-safety: seed={SEED} " +

@@ -10,6 +10,7 @@ import subprocess
 import threading
 import unittest
 
+from dbtest import only_sqlite
 from tagdtest import TAGD_BIN, Tagd, clean_env
 
 
@@ -18,6 +19,7 @@ def tool(*args):
                           stdin=subprocess.DEVNULL, timeout=60, env=clean_env())
 
 
+@only_sqlite("tagd backup copies the SQLite file; PostgreSQL's is pg_dump")
 class BackupTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -149,6 +151,7 @@ class DbCheckTest(unittest.TestCase):
         r = tool("db", "check", "--db", self.t.db)
         self.assertEqual((r.returncode, r.stdout), (0, "ok\n"), r.stderr)
 
+    @only_sqlite("PostgreSQL enforces foreign keys: no row can break one")
     def test_foreign_key_violation(self):
         with sqlite3.connect(self.t.db) as db:
             db.execute("PRAGMA foreign_keys=OFF")
@@ -160,6 +163,7 @@ class DbCheckTest(unittest.TestCase):
         self.assertIn("missing orgs row", r.stdout)
         self.assertIn("1 problem", r.stderr)
 
+    @only_sqlite("damages the SQLite file's pages")
     def test_corrupt_file(self):
         with open(self.t.db, "r+b") as f:
             f.seek(4096)  # the second page's b-tree header: an invalid page type

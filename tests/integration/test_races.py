@@ -8,12 +8,12 @@
   over which requests have run and the state they left), so the check is
   exact, not a list of expected cases.
 - After every race the database has no orphan rows (`orphans`)."""
-import sqlite3
 import threading
 import unittest
 import urllib.parse
 import uuid
 
+from dbtest import on_postgres
 from sstest import SsCase, new_sha
 from tagdtest import TagdCase
 
@@ -69,41 +69,34 @@ def serial_outcomes(steps, observed, initial):
     return {state for _, state in frontier}
 
 
-def orphans(db):
-    """Rows that reference a missing row, by table; and PRAGMA foreign_key_check's rows."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        counts = {
-            "repo_tags without repository": con.execute(
-                "SELECT count(*) FROM repo_tags t "
-                "WHERE NOT EXISTS (SELECT 1 FROM repos r WHERE r.id = t.repo_id)").fetchone()[0],
-            "repo_tags without commit": con.execute(
-                "SELECT count(*) FROM repo_tags t "
-                "WHERE NOT EXISTS (SELECT 1 FROM commits c WHERE c.id = t.commit_id)").fetchone()[0],
-            "ss_tags without project or commit": con.execute(
-                "SELECT count(*) FROM ss_tags t "
-                "WHERE NOT EXISTS (SELECT 1 FROM ss_projects p WHERE p.id = t.project_id) "
-                "OR NOT EXISTS (SELECT 1 FROM ss_commits c WHERE c.id = t.commit_id)").fetchone()[0],
-        }
-        fk = con.execute("PRAGMA foreign_key_check").fetchall()
-    finally:
-        con.close()
+def orphans(tagd):
+    """Rows that reference a missing row, by table; and PRAGMA foreign_key_check's rows
+    (none on PostgreSQL, which enforces foreign keys on every statement)."""
+    counts = {
+        "repo_tags without repository": tagd.sql(
+            "SELECT count(*) FROM repo_tags t "
+            "WHERE NOT EXISTS (SELECT 1 FROM repos r WHERE r.id = t.repo_id)")[0][0],
+        "repo_tags without commit": tagd.sql(
+            "SELECT count(*) FROM repo_tags t "
+            "WHERE NOT EXISTS (SELECT 1 FROM commits c WHERE c.id = t.commit_id)")[0][0],
+        "ss_tags without project or commit": tagd.sql(
+            "SELECT count(*) FROM ss_tags t "
+            "WHERE NOT EXISTS (SELECT 1 FROM ss_projects p WHERE p.id = t.project_id) "
+            "OR NOT EXISTS (SELECT 1 FROM ss_commits c WHERE c.id = t.commit_id)")[0][0],
+    }
+    fk = [] if on_postgres() else tagd.sql("PRAGMA foreign_key_check")
     return {k: v for k, v in counts.items() if v}, fk
 
 
 class RaceCase(TagdCase):
     def query(self, sql, *args):
-        con = sqlite3.connect(f"file:{self.tagd.db}?mode=ro", uri=True)
-        try:
-            return con.execute(sql, args).fetchall()
-        finally:
-            con.close()
+        return self.tagd.sql(sql, args)
 
     def count(self, sql, *args):
         return self.query(sql, *args)[0][0]
 
     def assertNoOrphans(self):
-        self.assertEqual(orphans(self.tagd.db), ({}, []))
+        self.assertEqual(orphans(self.tagd), ({}, []))
 
     def assertSerial(self, steps, observed, initial, final):
         """Some serial order explains every answer and ends in the state found."""
@@ -346,13 +339,8 @@ class SsTagRaceTest(SsCase):
             self.record(self.ns, self.name, sha, f"c{i}", branch="main")
 
     def tag_state(self, tag):
-        con = sqlite3.connect(f"file:{self.tagd.db}?mode=ro", uri=True)
-        try:
-            rows = con.execute("SELECT c.sha FROM ss_tags t JOIN ss_commits c ON c.id = t.commit_id "
-                               "WHERE t.project_id = ? AND t.name = ?",
-                               (self.project_row, tag)).fetchall()
-        finally:
-            con.close()
+        rows = self.tagd.sql("SELECT c.sha FROM ss_tags t JOIN ss_commits c ON c.id = t.commit_id "
+                             "WHERE t.project_id = ? AND t.name = ?", (self.project_row, tag))
         self.assertLessEqual(len(rows), 1)
         return rows[0][0] if rows else None
 
@@ -394,7 +382,7 @@ class SsTagRaceTest(SsCase):
             outcomes = serial_outcomes([step(i) for i in range(CLIENTS)], observed, initial)
             self.assertTrue(outcomes, f"no serial order gives these answers: {observed}")
             self.assertIn(self.tag_state(tag), outcomes, observed)
-        self.assertEqual(orphans(self.tagd.db), ({}, []))
+        self.assertEqual(orphans(self.tagd), ({}, []))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
+from dbtest import only_sqlite
 from tagdtest import TAGD_BIN, Tagd
 
 
@@ -43,6 +44,7 @@ def sqlite_ok(db):
     return r.stdout.strip() == "ok"
 
 
+@only_sqlite("damages the SQLite file")
 class CorruptDatabaseTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="tagd-corrupt-")
@@ -78,6 +80,7 @@ class CorruptDatabaseTest(unittest.TestCase):
         self.assertNotIn("listening", err)
 
 
+@only_sqlite("the file system under the SQLite file; PostgreSQL's is the server's")
 class FileSystemFaultTest(unittest.TestCase):
     def test_full_disk_is_507_then_service_returns(self):
         with tmpfs(self, "1m") as mnt:

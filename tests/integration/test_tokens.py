@@ -2,7 +2,6 @@
 budget (429 + Retry-After), and no token in logs or error bodies."""
 import calendar
 import re
-import sqlite3
 import time
 import unittest
 
@@ -90,10 +89,8 @@ class ExpiryAndLastUse(ServerCase):
         tok = self.tagd.cli("token", "create", "--org", "acme", "--expires", "1h").stdout.strip()
         self.assertEqual(self.post(tok).status, 201)
         # Let an hour pass: move the expiry into the past in the database.
-        with sqlite3.connect(self.tagd.db) as db:
-            db.execute("UPDATE tokens SET expires_at = ? WHERE public_id = ?",
-                       (int((time.time() - 1) * 1e6), public_id(tok)))
-        db.close()
+        self.tagd.sql_exec("UPDATE tokens SET expires_at = ? WHERE public_id = ?",
+                           (int((time.time() - 1) * 1e6), public_id(tok)))
         expired = self.post(tok)
         unknown = self.post(tok[:5] + "0" * 16 + tok[21:])
         for r in (expired, unknown):

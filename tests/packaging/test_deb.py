@@ -28,7 +28,7 @@ EXPECTED_FILES = {
 }
 # What the binary links, by Debian package; dpkg-shlibdeps must find them all.
 EXPECTED_DEPENDS = {"libc6", "libgnutls30", "libjansson4", "libmicrohttpd12", "libnettle8",
-                    "libsqlite3-0", "libsystemd0", "libuuid1"}
+                    "libpq5", "libsqlite3-0", "libsystemd0", "libuuid1"}
 
 
 def field(deb, name):

@@ -8,6 +8,7 @@
 
 #include "migrations.h"
 #include "store.h"
+#include "sqlite.h"
 #include "store_internal.h"
 #include "store_org.h"
 #include "store_vers.h"
@@ -62,8 +63,9 @@ START_TEST(migrations_recorded)
 {
 	char *path;
 	struct store *s = tu_store(&path);
-	ck_assert_uint_gt(migrations_count, 0);
-	ck_assert_int_eq(store_known_version(), migrations[migrations_count - 1].version);
+	ck_assert_uint_gt(sqlite_migrations_count, 0);
+	ck_assert_int_eq(store_known_version(),
+	                 sqlite_migrations[sqlite_migrations_count - 1].version);
 	ck_assert_int_eq(store_schema_version(s), store_known_version());
 	store_close(&s);
 	ck_assert_ptr_null(s);
@@ -71,20 +73,20 @@ START_TEST(migrations_recorded)
 	sqlite3 *db = raw_open(path);
 	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), store_known_version());
 	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM schema_migrations"),
-	                 (int64_t)migrations_count);
-	for (size_t i = 0; i < migrations_count; i++) {
+	                 (int64_t)sqlite_migrations_count);
+	for (size_t i = 0; i < sqlite_migrations_count; i++) {
 		char sql[128];
 		snprintf(
 		        sql, sizeof(sql),
 		        "SELECT count(*) FROM schema_migrations WHERE version = %d AND name = '%s' "
 		        "AND applied_at > 1700000000",
-		        migrations[i].version, migrations[i].name);
+		        sqlite_migrations[i].version, sqlite_migrations[i].name);
 		ck_assert_msg(raw_int(db, sql) == 1, "migration %d not recorded",
-		              migrations[i].version);
+		              sqlite_migrations[i].version);
 	}
 	/* Versions are strictly increasing. */
-	for (size_t i = 1; i < migrations_count; i++)
-		ck_assert_int_gt(migrations[i].version, migrations[i - 1].version);
+	for (size_t i = 1; i < sqlite_migrations_count; i++)
+		ck_assert_int_gt(sqlite_migrations[i].version, sqlite_migrations[i - 1].version);
 	int64_t applied = raw_int(db, "SELECT sum(applied_at) FROM schema_migrations");
 	/* WAL mode is a property of the file. */
 	sqlite3_stmt *st;
@@ -102,7 +104,7 @@ START_TEST(migrations_recorded)
 	store_close(&s);
 	db = raw_open(path);
 	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM schema_migrations"),
-	                 (int64_t)migrations_count);
+	                 (int64_t)sqlite_migrations_count);
 	ck_assert_int_eq(raw_int(db, "SELECT sum(applied_at) FROM schema_migrations"), applied);
 	sqlite3_close(db);
 
@@ -217,7 +219,7 @@ START_TEST(concurrent_first_open)
 			store_close(&o[i].s);
 		sqlite3 *db = raw_open(path);
 		ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM schema_migrations"),
-		                 (int64_t)migrations_count);
+		                 (int64_t)sqlite_migrations_count);
 		sqlite3_close(db);
 		tu_store_done(&o[0].s, path);
 	}
@@ -226,19 +228,19 @@ END_TEST
 
 START_TEST(status_mapping)
 {
-	ck_assert_int_eq(store_status_from_sqlite(SQLITE_OK), STORE_OK);
-	ck_assert_int_eq(store_status_from_sqlite(SQLITE_DONE), STORE_OK);
-	ck_assert_int_eq(store_status_from_sqlite(SQLITE_CONSTRAINT_UNIQUE), STORE_CONFLICT);
-	ck_assert_int_eq(store_status_from_sqlite(SQLITE_CONSTRAINT_PRIMARYKEY), STORE_CONFLICT);
+	ck_assert_int_eq(sqlite_status(SQLITE_OK), STORE_OK);
+	ck_assert_int_eq(sqlite_status(SQLITE_DONE), STORE_OK);
+	ck_assert_int_eq(sqlite_status(SQLITE_CONSTRAINT_UNIQUE), STORE_CONFLICT);
+	ck_assert_int_eq(sqlite_status(SQLITE_CONSTRAINT_PRIMARYKEY), STORE_CONFLICT);
 	/* A broken reference or a NULL is not "already exists". */
-	ck_assert_int_ne(store_status_from_sqlite(SQLITE_CONSTRAINT_FOREIGNKEY), STORE_CONFLICT);
-	ck_assert_int_ne(store_status_from_sqlite(SQLITE_CONSTRAINT_NOTNULL), STORE_CONFLICT);
-	ck_assert_int_eq(store_status_from_sqlite(SQLITE_FULL), STORE_FULL);
-	ck_assert_int_eq(store_status_from_sqlite(SQLITE_READONLY), STORE_READONLY);
-	ck_assert_int_eq(store_status_from_sqlite(SQLITE_NOTADB), STORE_CORRUPT);
-	ck_assert_int_eq(store_status_from_sqlite(SQLITE_NOMEM), STORE_NOMEM);
-	ck_assert_int_eq(store_status_from_sqlite(SQLITE_IOERR_WRITE), STORE_FULL);
-	ck_assert_int_eq(store_status_from_sqlite(SQLITE_MISUSE), STORE_ERROR);
+	ck_assert_int_ne(sqlite_status(SQLITE_CONSTRAINT_FOREIGNKEY), STORE_CONFLICT);
+	ck_assert_int_ne(sqlite_status(SQLITE_CONSTRAINT_NOTNULL), STORE_CONFLICT);
+	ck_assert_int_eq(sqlite_status(SQLITE_FULL), STORE_FULL);
+	ck_assert_int_eq(sqlite_status(SQLITE_READONLY), STORE_READONLY);
+	ck_assert_int_eq(sqlite_status(SQLITE_NOTADB), STORE_CORRUPT);
+	ck_assert_int_eq(sqlite_status(SQLITE_NOMEM), STORE_NOMEM);
+	ck_assert_int_eq(sqlite_status(SQLITE_IOERR_WRITE), STORE_FULL);
+	ck_assert_int_eq(sqlite_status(SQLITE_MISUSE), STORE_ERROR);
 	for (int st = STORE_OK; st <= STORE_ERROR; st++)
 		ck_assert_ptr_nonnull(store_status_str((enum store_status)st));
 }
@@ -457,7 +459,7 @@ static enum store_status failing_run(struct store_conn *c, struct store_op *op)
 	struct failing *f = (struct failing *)op;
 	f->inner_status = f->inner_run(c, op);
 	if (f->kill_transaction)
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(sqlite_db(c), "ROLLBACK", NULL, NULL, NULL);
 	return f->fail_with;
 }
 
@@ -611,16 +613,16 @@ START_TEST(readers)
 	ck_assert_ptr_nonnull(b);
 	ck_assert_ptr_ne(a, b);
 	/* Readers cannot write. */
-	ck_assert_int_ne(sqlite3_exec(a->db,
+	ck_assert_int_ne(sqlite3_exec(sqlite_db(a),
 	                              "INSERT INTO orgs(uuid, name, created_at) "
 	                              "VALUES ('u', 'n', 1)",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
 	/* A read transaction is ended when the connection goes back. */
 	ck_assert_int_eq(store_read_begin(a), STORE_OK);
-	ck_assert(!sqlite3_get_autocommit(a->db));
+	ck_assert(!sqlite3_get_autocommit(sqlite_db(a)));
 	store_reader_release(s, a);
-	ck_assert(sqlite3_get_autocommit(a->db));
+	ck_assert(sqlite3_get_autocommit(sqlite_db(a)));
 	struct store_conn *again = store_reader(s);
 	ck_assert_ptr_eq(again, a);
 	store_reader_release(s, again);
@@ -664,16 +666,16 @@ START_TEST(read_scope_is_one_snapshot)
 	store_read_scope_begin(s);
 	ck_assert_int_eq(orgs(s), 0);
 	struct store_conn *c = store_reader(s);
-	ck_assert(!sqlite3_get_autocommit(c->db)); /* the scope's transaction */
+	ck_assert(!sqlite3_get_autocommit(sqlite_db(c))); /* the scope's transaction */
 	/* A read while the scope's connection is busy: a connection and snapshot of its own. */
 	add_org(s, "first");
 	ck_assert_int_eq(orgs(s), 1);
 	store_reader_release(s, c);
-	ck_assert(!sqlite3_get_autocommit(c->db)); /* still open: the scope holds it */
+	ck_assert(!sqlite3_get_autocommit(sqlite_db(c))); /* still open: the scope holds it */
 	/* Every later read of the scope: the snapshot it began with. */
 	ck_assert_int_eq(orgs(s), 0);
 	store_read_scope_end(s);
-	ck_assert(sqlite3_get_autocommit(c->db));
+	ck_assert(sqlite3_get_autocommit(sqlite_db(c)));
 	ck_assert_int_eq(orgs(s), 1);
 
 	/* The scope belongs to its store: another store's reads are not in it. */

@@ -9,12 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sqlite.h"
 #include "store_internal.h"
 #include "testutil.h"
 
 static enum store_status set_query_only(struct store_conn *c, struct store_op *op)
 {
-	return sqlite3_exec(c->db, "PRAGMA query_only=1", NULL, NULL, NULL) == SQLITE_OK
+	return sqlite3_exec(sqlite_db(c), "PRAGMA query_only=1", NULL, NULL, NULL) == SQLITE_OK
 	               ? STORE_OK
 	               : STORE_ERROR;
 }

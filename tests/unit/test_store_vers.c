@@ -192,7 +192,7 @@ START_TEST(tag_update_tri_state)
 	u.org_id = acme;
 	u.repo_name = "app";
 	u.tag_name = "v1";
-	u.patch.desc = VERS_DESC_SET;
+	u.patch.desc = STORE_DESC_SET;
 	u.patch.description = "hello";
 	ck_assert_int_eq(store_execute(s, &u.op), STORE_OK);
 	ck_assert_int_eq(store_vers_repo_tag_get(s, &key, "v1", &t), STORE_OK);
@@ -200,7 +200,7 @@ START_TEST(tag_update_tri_state)
 	ck_assert_int_gt(t.updated_at, t.created_at);
 	vers_tag_release(&t);
 
-	u.patch.desc = VERS_DESC_KEEP;
+	u.patch.desc = STORE_DESC_KEEP;
 	u.patch.move = true;
 	strcpy(u.patch.commit_id, c2);
 	ck_assert_int_eq(store_execute(s, &u.op), STORE_OK);
@@ -210,7 +210,7 @@ START_TEST(tag_update_tri_state)
 	vers_tag_release(&t);
 
 	u.patch.move = false;
-	u.patch.desc = VERS_DESC_CLEAR;
+	u.patch.desc = STORE_DESC_CLEAR;
 	ck_assert_int_eq(store_execute(s, &u.op), STORE_OK);
 	ck_assert_int_eq(store_vers_repo_tag_get(s, &key, "v1", &t), STORE_OK);
 	ck_assert_ptr_null(t.description);

@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "clock.h"
+#include "sqlite.h"
 #include "store_internal.h"
 #include "store_org.h"
 #include "testutil.h"

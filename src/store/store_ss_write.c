@@ -9,19 +9,21 @@
 #include "clock.h"
 #include "names.h"
 #include "store_ss_internal.h"
+#include "store_tag.h"
 
 /* ---- projects ---- */
 
 static const char SQL_NS_INSERT[] =
-        "INSERT INTO ss_namespaces(org_id, name, created_at) VALUES (?1, ?2, ?3)";
+        "INSERT INTO ss_namespaces(org_id, name, created_at) VALUES ($1, $2, $3) RETURNING id";
 static const char SQL_PROJECT_INSERT[] =
-        "INSERT INTO ss_projects(namespace_id, name, created_at) VALUES (?1, ?2, ?3)";
+        "INSERT INTO ss_projects(namespace_id, name, created_at) VALUES ($1, $2, $3) "
+        "RETURNING id";
 
 static enum store_status project_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct ss_project_create_op *o = (struct ss_project_create_op *)op;
 	struct ss_scope sc;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t now = clock_now_us();
 
 	enum store_status ret = ss_scope_resolve(c, &o->where, false, &sc);
@@ -31,27 +33,27 @@ static enum store_status project_create_run(struct store_conn *c, struct store_o
 			return STORE_INVALID;
 		st = store_stmt(c, SQL_NS_INSERT);
 		if (st == NULL)
-			return STORE_ERROR;
-		sqlite3_bind_int64(st, 1, o->where.org_id);
-		store_bind_text(st, 2, o->where.namespace);
-		sqlite3_bind_int64(st, 3, now);
-		ret = store_step_done(st);
+			return store_conn_error(c);
+		db_bind_int(st, 1, o->where.org_id);
+		db_bind_text(st, 2, o->where.namespace);
+		db_bind_int(st, 3, now);
+		ret = store_step_id(st, STORE_ERROR, &sc.ns_id);
 		if (ret != STORE_OK)
 			return ret;
-		sc.ns_id = sqlite3_last_insert_rowid(c->db);
 	}
 	if (ret != STORE_OK)
 		return ret;
 	st = store_stmt(c, SQL_PROJECT_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, sc.ns_id);
-	store_bind_text(st, 2, o->name);
-	sqlite3_bind_int64(st, 3, now);
-	ret = store_step_done(st);
+		return store_conn_error(c);
+	db_bind_int(st, 1, sc.ns_id);
+	db_bind_text(st, 2, o->name);
+	db_bind_int(st, 3, now);
+	int64_t id = 0;
+	ret = store_step_id(st, STORE_ERROR, &id);
 	if (ret != STORE_OK)
 		return ret;
-	snprintf(o->id, sizeof(o->id), "%lld", (long long)sqlite3_last_insert_rowid(c->db));
+	snprintf(o->id, sizeof(o->id), "%lld", (long long)id);
 	memcpy(o->ns_name, sc.ns_name, sizeof(o->ns_name));
 	return STORE_OK;
 }
@@ -65,20 +67,20 @@ void ss_project_create_op_init(struct ss_project_create_op *o)
 /* ---- commits and branches ---- */
 
 static const char SQL_COMMIT_FIND[] =
-        "SELECT id, message, authored_at FROM ss_commits WHERE project_id = ?1 AND sha = ?2";
+        "SELECT id, message, authored_at FROM ss_commits WHERE project_id = $1 AND sha = $2";
 static const char SQL_COMMIT_INSERT[] =
         "INSERT INTO ss_commits(project_id, sha, message, authored_at, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)";
+        "VALUES ($1, $2, $3, $4, $5) RETURNING id";
 static const char SQL_BRANCH_FIND[] =
-        "SELECT id, head_commit_id FROM ss_branches WHERE project_id = ?1 AND name = ?2";
+        "SELECT id, head_commit_id FROM ss_branches WHERE project_id = $1 AND name = $2";
 static const char SQL_BRANCH_INSERT[] =
         "INSERT INTO ss_branches(project_id, name, head_commit_id, created_at) "
-        "VALUES (?1, ?2, ?3, ?4)";
-static const char SQL_BRANCH_MOVE[] = "UPDATE ss_branches SET head_commit_id = ?2 WHERE id = ?1";
+        "VALUES ($1, $2, $3, $4) RETURNING id";
+static const char SQL_BRANCH_MOVE[] = "UPDATE ss_branches SET head_commit_id = $2 WHERE id = $1";
 static const char SQL_HISTORY_APPEND[] =
-        "INSERT INTO ss_branch_commits(branch_id, commit_id) VALUES (?1, ?2)";
+        "INSERT INTO ss_branch_commits(branch_id, commit_id) VALUES ($1, $2)";
 static const char SQL_DEFAULT_BRANCH[] =
-        "UPDATE ss_projects SET default_branch_id = ?2 WHERE id = ?1 "
+        "UPDATE ss_projects SET default_branch_id = $2 WHERE id = $1 "
         "AND default_branch_id IS NULL";
 
 /*
@@ -89,24 +91,24 @@ static enum store_status commit_find(struct store_conn *c, int64_t project_id, c
                                      int64_t *id, struct ss_commit *out)
 {
 	bool oom = false;
-	sqlite3_stmt *st = store_stmt(c, SQL_COMMIT_FIND);
+	struct db_stmt *st = store_stmt(c, SQL_COMMIT_FIND);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, project_id);
-	store_bind_text(st, 2, sha);
-	int rc = sqlite3_step(st);
+		return store_conn_error(c);
+	db_bind_int(st, 1, project_id);
+	db_bind_text(st, 2, sha);
+	int rc = db_step(st);
 	enum store_status ret = STORE_OK;
 	*id = 0;
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
+	if (rc == DB_ROW) {
+		*id = db_col_int(st, 0);
 		out->message = store_column_dup(st, 1, &oom);
-		out->authored_at = sqlite3_column_int64(st, 2);
+		out->authored_at = db_col_int(st, 2);
 		if (oom)
 			ret = STORE_NOMEM;
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != DB_DONE) {
 		ret = store_conn_error(c);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -115,18 +117,18 @@ static enum store_status record_on_branch(struct store_conn *c, const struct ss_
                                           const char *name, int64_t commit_id, bool known)
 {
 	int64_t branch_id = 0, head = 0;
-	sqlite3_stmt *st = store_stmt(c, SQL_BRANCH_FIND);
+	struct db_stmt *st = store_stmt(c, SQL_BRANCH_FIND);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, sc->project_id);
-	store_bind_text(st, 2, name);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		branch_id = sqlite3_column_int64(st, 0);
-		head = sqlite3_column_int64(st, 1);
+		return store_conn_error(c);
+	db_bind_int(st, 1, sc->project_id);
+	db_bind_text(st, 2, name);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		branch_id = db_col_int(st, 0);
+		head = db_col_int(st, 1);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return store_conn_error(c);
 
 	enum store_status ret;
@@ -135,26 +137,25 @@ static enum store_status record_on_branch(struct store_conn *c, const struct ss_
 			return STORE_CONFLICT;
 		st = store_stmt(c, SQL_BRANCH_MOVE);
 		if (st == NULL)
-			return STORE_ERROR;
-		sqlite3_bind_int64(st, 1, branch_id);
-		sqlite3_bind_int64(st, 2, commit_id);
+			return store_conn_error(c);
+		db_bind_int(st, 1, branch_id);
+		db_bind_int(st, 2, commit_id);
 		ret = store_step_done(st);
 	} else {
 		st = store_stmt(c, SQL_BRANCH_INSERT);
 		if (st == NULL)
-			return STORE_ERROR;
-		sqlite3_bind_int64(st, 1, sc->project_id);
-		store_bind_text(st, 2, name);
-		sqlite3_bind_int64(st, 3, commit_id);
-		sqlite3_bind_int64(st, 4, clock_now_us());
-		ret = store_step_done(st);
-		branch_id = sqlite3_last_insert_rowid(c->db);
+			return store_conn_error(c);
+		db_bind_int(st, 1, sc->project_id);
+		db_bind_text(st, 2, name);
+		db_bind_int(st, 3, commit_id);
+		db_bind_int(st, 4, clock_now_us());
+		ret = store_step_id(st, STORE_ERROR, &branch_id);
 		if (ret == STORE_OK && sc->default_branch_id == 0) {
 			st = store_stmt(c, SQL_DEFAULT_BRANCH);
 			if (st == NULL)
-				return STORE_ERROR;
-			sqlite3_bind_int64(st, 1, sc->project_id);
-			sqlite3_bind_int64(st, 2, branch_id);
+				return store_conn_error(c);
+			db_bind_int(st, 1, sc->project_id);
+			db_bind_int(st, 2, branch_id);
 			ret = store_step_done(st);
 		}
 	}
@@ -162,9 +163,9 @@ static enum store_status record_on_branch(struct store_conn *c, const struct ss_
 		return ret;
 	st = store_stmt(c, SQL_HISTORY_APPEND);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, branch_id);
-	sqlite3_bind_int64(st, 2, commit_id);
+		return store_conn_error(c);
+	db_bind_int(st, 1, branch_id);
+	db_bind_int(st, 2, commit_id);
 	return store_step_done(st);
 }
 
@@ -186,16 +187,15 @@ static enum store_status commit_create_run(struct store_conn *c, struct store_op
 	if (known && o->branch == NULL)
 		ret = STORE_CONFLICT;
 	if (!known) {
-		sqlite3_stmt *st = store_stmt(c, SQL_COMMIT_INSERT);
+		struct db_stmt *st = store_stmt(c, SQL_COMMIT_INSERT);
 		if (st == NULL)
-			return STORE_ERROR;
-		sqlite3_bind_int64(st, 1, sc.project_id);
-		store_bind_text(st, 2, o->sha);
-		store_bind_text(st, 3, o->message);
-		sqlite3_bind_int64(st, 4, o->authored_at);
-		sqlite3_bind_int64(st, 5, clock_now_us());
-		ret = store_step_done(st);
-		commit_id = sqlite3_last_insert_rowid(c->db);
+			return store_conn_error(c);
+		db_bind_int(st, 1, sc.project_id);
+		db_bind_text(st, 2, o->sha);
+		db_bind_text(st, 3, o->message);
+		db_bind_int(st, 4, o->authored_at);
+		db_bind_int(st, 5, clock_now_us());
+		ret = store_step_id(st, STORE_ERROR, &commit_id);
 		if (ret == STORE_OK) {
 			o->out.message = strdup(o->message);
 			o->out.authored_at = o->authored_at;
@@ -218,32 +218,48 @@ void ss_commit_create_op_init(struct ss_commit_create_op *o)
 
 /* ---- tags ---- */
 
-static const char SQL_TAG_INSERT[] =
-        "INSERT INTO ss_tags(project_id, name, commit_id, message, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)";
-static const char SQL_TAG_DELETE[] = "DELETE FROM ss_tags WHERE project_id = ?1 AND name = ?2";
+/* The where of tag name in w's project, once resolved into sc. */
+static enum store_status ss_tag_where(const struct ss_where *w, const struct ss_scope *sc,
+                                      const char *name, char *scope_name, size_t cap,
+                                      struct tag_where *out)
+{
+	if ((size_t)snprintf(scope_name, cap, "%s/%s", sc->ns_name, sc->project_name) >= cap)
+		return STORE_INVALID;
+	*out = (struct tag_where){.scope = HISTORY_SCOPE_SERVICESTAGE,
+	                          .org_id = w->org_id,
+	                          .key = sc->project_id,
+	                          .scope_name = scope_name,
+	                          .tag = name};
+	return STORE_OK;
+}
 
 static enum store_status tag_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct ss_tag_create_op *o = (struct ss_tag_create_op *)op;
 	struct ss_scope sc;
 	struct ss_ref ref;
+	struct tag_where tw;
+	char scope_name[2 * SS_NAME_MAX + 2];
+
+	enum store_status locked = store_tag_lock(c, o->where.org_id);
+	if (locked != STORE_OK)
+		return locked;
 
 	enum store_status ret = ss_scope_resolve(c, &o->where, true, &sc);
 	if (ret != STORE_OK)
 		return ret;
 	ret = ss_ref_resolve(c, sc.project_id, o->ref, &ref);
+	if (ret == STORE_OK)
+		ret = ss_tag_where(&o->where, &sc, o->name, scope_name, sizeof(scope_name), &tw);
 	if (ret != STORE_OK)
 		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_TAG_INSERT);
-	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, sc.project_id);
-	store_bind_text(st, 2, o->name);
-	sqlite3_bind_int64(st, 3, ref.commit_id);
-	store_bind_text(st, 4, o->message);
-	sqlite3_bind_int64(st, 5, clock_now_us());
-	return store_step_done(st);
+	struct tag_change ch = {.where = tw,
+	                        .verb = TAG_CREATE,
+	                        .commit = {.row = ref.commit_id},
+	                        .desc = STORE_DESC_SET,
+	                        .description = o->message,
+	                        .actor = &o->actor};
+	return store_tag_change(c, &ch);
 }
 
 void ss_tag_create_op_init(struct ss_tag_create_op *o)
@@ -256,19 +272,20 @@ static enum store_status tag_delete_run(struct store_conn *c, struct store_op *o
 {
 	struct ss_tag_delete_op *o = (struct ss_tag_delete_op *)op;
 	struct ss_scope sc;
+	struct tag_where tw;
+	char scope_name[2 * SS_NAME_MAX + 2];
+
+	enum store_status locked = store_tag_lock(c, o->where.org_id);
+	if (locked != STORE_OK)
+		return locked;
 
 	enum store_status ret = ss_scope_resolve(c, &o->where, true, &sc);
+	if (ret == STORE_OK)
+		ret = ss_tag_where(&o->where, &sc, o->name, scope_name, sizeof(scope_name), &tw);
 	if (ret != STORE_OK)
 		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_TAG_DELETE);
-	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, sc.project_id);
-	store_bind_text(st, 2, o->name);
-	ret = store_step_done(st);
-	if (ret == STORE_OK && sqlite3_changes(c->db) == 0)
-		ret = STORE_TAG_NOT_FOUND;
-	return ret;
+	struct tag_change ch = {.where = tw, .verb = TAG_DELETE, .actor = &o->actor};
+	return store_tag_change(c, &ch);
 }
 
 void ss_tag_delete_op_init(struct ss_tag_delete_op *o)

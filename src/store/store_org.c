@@ -20,23 +20,21 @@ void org_release(struct org *o)
 }
 
 static const char SQL_ORG_INSERT[] =
-        "INSERT INTO orgs(uuid, name, project_id, created_at) VALUES (?1, ?2, ?3, ?4)";
+        "INSERT INTO orgs(uuid, name, project_id, created_at) VALUES ($1, $2, $3, $4) "
+        "RETURNING id";
 
 static enum store_status org_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct org_create_op *o = (struct org_create_op *)op;
-	sqlite3_stmt *st = store_stmt(c, SQL_ORG_INSERT);
+	struct db_stmt *st = store_stmt(c, SQL_ORG_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	store_new_uuid(o->uuid);
-	store_bind_text(st, 1, o->uuid);
-	store_bind_text(st, 2, o->name);
-	store_bind_text(st, 3, o->project_id);
-	sqlite3_bind_int64(st, 4, clock_now_us());
-	enum store_status ret = store_step_done(st);
-	if (ret == STORE_OK)
-		o->org_id = sqlite3_last_insert_rowid(c->db);
-	return ret;
+	db_bind_text(st, 1, o->uuid);
+	db_bind_text(st, 2, o->name);
+	db_bind_text(st, 3, o->project_id);
+	db_bind_int(st, 4, clock_now_us());
+	return store_step_id(st, STORE_ERROR, &o->org_id);
 }
 
 void org_create_op_init(struct org_create_op *o)
@@ -46,9 +44,9 @@ void org_create_op_init(struct org_create_op *o)
 }
 
 static const char SQL_ORG_BY_NAME[] =
-        "SELECT id, uuid, name, project_id, created_at FROM orgs WHERE name = ?1";
+        "SELECT id, uuid, name, project_id, created_at FROM orgs WHERE name = $1";
 static const char SQL_ORG_BY_PROJECT[] =
-        "SELECT id, uuid, name, project_id, created_at FROM orgs WHERE project_id = ?1";
+        "SELECT id, uuid, name, project_id, created_at FROM orgs WHERE project_id = $1";
 
 static enum store_status org_lookup(struct store *s, const char *sql, const char *key,
                                     struct org *out)
@@ -59,27 +57,27 @@ static enum store_status org_lookup(struct store *s, const char *sql, const char
 
 	memset(out, 0, sizeof(*out));
 	if (c == NULL)
-		return STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, sql);
+		return STORE_UNAVAILABLE;
+	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
 		goto out;
-	store_bind_text(st, 1, key);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
+	db_bind_text(st, 1, key);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->id = db_col_int(st, 0);
 		store_column_copy(st, 1, out->uuid, sizeof(out->uuid));
 		out->name = store_column_dup(st, 2, &oom);
 		out->project_id = store_column_dup(st, 3, &oom);
-		out->created_at = sqlite3_column_int64(st, 4);
+		out->created_at = db_col_int(st, 4);
 		ret = oom ? STORE_NOMEM : STORE_OK;
 		if (oom)
 			org_release(out);
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		ret = STORE_ORG_NOT_FOUND;
 	} else {
 		ret = store_conn_error(c);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 out:
 	store_reader_release(s, c);
 	return ret;
@@ -103,36 +101,36 @@ enum store_status store_org_count(struct store *s, int64_t *out)
 	enum store_status ret = STORE_ERROR;
 
 	if (c == NULL)
-		return STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_ORG_COUNT);
+		return STORE_UNAVAILABLE;
+	struct db_stmt *st = store_stmt(c, SQL_ORG_COUNT);
 	if (st != NULL) {
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			*out = sqlite3_column_int64(st, 0);
+		if (db_step(st) == DB_ROW) {
+			*out = db_col_int(st, 0);
 			ret = STORE_OK;
 		} else {
 			ret = store_conn_error(c);
 		}
-		sqlite3_reset(st);
+		db_reset(st);
 	}
 	store_reader_release(s, c);
 	return ret;
 }
 
-static const char SQL_ORG_ID[] = "SELECT id FROM orgs WHERE name = ?1";
+static const char SQL_ORG_ID[] = "SELECT id FROM orgs WHERE name = $1";
 
 /* The id of org name on the writer's connection; STORE_ORG_NOT_FOUND when absent. */
 static enum store_status org_id_of(struct store_conn *c, const char *name, int64_t *id)
 {
-	sqlite3_stmt *st = store_stmt(c, SQL_ORG_ID);
+	struct db_stmt *st = store_stmt(c, SQL_ORG_ID);
 	if (st == NULL)
-		return STORE_ERROR;
-	store_bind_text(st, 1, name);
+		return store_conn_error(c);
+	db_bind_text(st, 1, name);
 	return store_step_id(st, STORE_ORG_NOT_FOUND, id);
 }
 
 static const char SQL_TOKEN_INSERT[] =
         "INSERT INTO tokens(org_id, public_id, digest, label, created_at, expires_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+        "VALUES ($1, $2, $3, $4, $5, $6)";
 
 static enum store_status token_create_run(struct store_conn *c, struct store_op *op)
 {
@@ -141,16 +139,16 @@ static enum store_status token_create_run(struct store_conn *c, struct store_op 
 	enum store_status ret = org_id_of(c, o->org_name, &org_id);
 	if (ret != STORE_OK)
 		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_INSERT);
+	struct db_stmt *st = store_stmt(c, SQL_TOKEN_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	store_bind_text(st, 2, o->public_id);
-	sqlite3_bind_blob(st, 3, o->digest, STORE_DIGEST_LEN, SQLITE_STATIC);
-	store_bind_text(st, 4, o->label);
-	sqlite3_bind_int64(st, 5, clock_now_us());
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	db_bind_text(st, 2, o->public_id);
+	db_bind_blob(st, 3, o->digest, STORE_DIGEST_LEN);
+	db_bind_text(st, 4, o->label);
+	db_bind_int(st, 5, clock_now_us());
 	if (o->expires_at > 0)
-		sqlite3_bind_int64(st, 6, o->expires_at);
+		db_bind_int(st, 6, o->expires_at);
 	return store_step_done(st);
 }
 
@@ -161,8 +159,8 @@ void token_create_op_init(struct token_create_op *o)
 }
 
 static const char SQL_TOKEN_REVOKE[] =
-        "UPDATE tokens SET revoked_at = ?3 WHERE public_id = ?2 AND revoked_at IS NULL "
-        "AND org_id = ?1";
+        "UPDATE tokens SET revoked_at = $3 WHERE public_id = $2 AND revoked_at IS NULL "
+        "AND org_id = $1";
 
 static enum store_status token_revoke_run(struct store_conn *c, struct store_op *op)
 {
@@ -171,14 +169,14 @@ static enum store_status token_revoke_run(struct store_conn *c, struct store_op 
 	enum store_status ret = org_id_of(c, o->org_name, &org_id);
 	if (ret != STORE_OK)
 		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_REVOKE);
+	struct db_stmt *st = store_stmt(c, SQL_TOKEN_REVOKE);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	store_bind_text(st, 2, o->public_id);
-	sqlite3_bind_int64(st, 3, clock_now_us());
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	db_bind_text(st, 2, o->public_id);
+	db_bind_int(st, 3, clock_now_us());
 	ret = store_step_done(st);
-	if (ret == STORE_OK && sqlite3_changes(c->db) == 0)
+	if (ret == STORE_OK && db_changes(c) == 0)
 		ret = STORE_NOT_FOUND;
 	return ret;
 }
@@ -191,7 +189,7 @@ void token_revoke_op_init(struct token_revoke_op *o)
 
 static const char SQL_TOKEN_LIST[] =
         "SELECT t.public_id, t.label, t.created_at, t.expires_at, t.last_used_at, t.revoked_at "
-        "FROM tokens t JOIN orgs o ON o.id = t.org_id WHERE o.name = ?1 ORDER BY t.id";
+        "FROM tokens t JOIN orgs o ON o.id = t.org_id WHERE o.name = $1 ORDER BY t.id";
 
 void token_list_free(struct token_info *list, size_t n)
 {
@@ -218,14 +216,14 @@ enum store_status store_token_list(struct store *s, const char *org_name, struct
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_LIST);
+	struct db_stmt *st = store_stmt(c, SQL_TOKEN_LIST);
 	if (st == NULL) {
 		store_reader_release(s, c);
 		return STORE_ERROR;
 	}
-	store_bind_text(st, 1, org_name);
+	db_bind_text(st, 1, org_name);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (dynbuf_array_reserve((void **)&list, &cap, count, sizeof(*list), SIZE_MAX) !=
 		    DYNBUF_OK) {
 			oom = true;
@@ -235,14 +233,14 @@ enum store_status store_token_list(struct store *s, const char *org_name, struct
 		memset(t, 0, sizeof(*t));
 		store_column_copy(st, 0, t->public_id, sizeof(t->public_id));
 		t->label = store_column_dup(st, 1, &oom);
-		t->created_at = sqlite3_column_int64(st, 2);
-		t->expires_at = sqlite3_column_int64(st, 3);
-		t->last_used_at = sqlite3_column_int64(st, 4);
-		t->revoked_at = sqlite3_column_int64(st, 5);
+		t->created_at = db_col_int(st, 2);
+		t->expires_at = db_col_int(st, 3);
+		t->last_used_at = db_col_int(st, 4);
+		t->revoked_at = db_col_int(st, 5);
 	}
-	if (!oom && rc != SQLITE_DONE)
+	if (!oom && rc != DB_DONE)
 		ret = store_conn_error(c);
-	sqlite3_reset(st);
+	db_reset(st);
 	store_reader_release(s, c);
 	if (oom)
 		ret = STORE_NOMEM;
@@ -255,8 +253,8 @@ enum store_status store_token_list(struct store *s, const char *org_name, struct
 	return STORE_OK;
 }
 
-static const char SQL_TOKEN_TOUCH[] = "UPDATE tokens SET last_used_at = ?2 WHERE public_id = ?1 "
-                                      "AND (last_used_at IS NULL OR last_used_at < ?2)";
+static const char SQL_TOKEN_TOUCH[] = "UPDATE tokens SET last_used_at = $2 WHERE public_id = $1 "
+                                      "AND (last_used_at IS NULL OR last_used_at < $2)";
 
 /* Writes a token's last use; submitted without waiting and freed when done. */
 struct token_touch_op {
@@ -268,11 +266,11 @@ struct token_touch_op {
 static enum store_status token_touch_run(struct store_conn *c, struct store_op *op)
 {
 	struct token_touch_op *o = (struct token_touch_op *)op;
-	sqlite3_stmt *st = store_stmt(c, SQL_TOKEN_TOUCH);
+	struct db_stmt *st = store_stmt(c, SQL_TOKEN_TOUCH);
 	if (st == NULL)
-		return STORE_ERROR;
-	store_bind_text(st, 1, o->public_id);
-	sqlite3_bind_int64(st, 2, o->at);
+		return store_conn_error(c);
+	db_bind_text(st, 1, o->public_id);
+	db_bind_int(st, 2, o->at);
 	return store_step_done(st);
 }
 
@@ -311,14 +309,17 @@ void token_identity_release(struct token_identity *id)
 
 /*
  * Verified tokens, kept per thread (no lock on the request path).  An entry
- * is the token row and its organization as read at some token epoch (see
- * 0003_token_epoch.sql); it is used only while the epoch read in the
- * request's own transaction is the same, so a revocation, a change of expiry
- * or label, or a change of the organization made by anyone (another process
- * included) is seen by the very next request.  Expiry is checked against the
- * clock on every use.  Names, project ids and labels too long for an entry
- * are simply not cached.  Direct-mapped by public id: a collision costs a
- * read, never a wrong answer (the id and digest are compared).
+ * is the token row and its organization as read at some token epoch (the
+ * 0004_token_epoch migration of each backend); it is used only while the
+ * epoch read in the request's own transaction is the same, so a revocation,
+ * a change of expiry or label, or a change of the organization made by
+ * anyone (another process, another node) is seen by the very next request.
+ * The epoch is read before the row, so a row is never older than the epoch
+ * it is kept under (also where each statement sees its own snapshot).
+ * Expiry is checked against the clock on every use.  Names, project ids and
+ * labels too long for an entry are simply not cached.  Direct-mapped by
+ * public id: a collision costs a read, never a wrong answer (the id and
+ * digest are compared).
  */
 #define TOKEN_CACHE_SLOTS 32
 #define TOKEN_CACHE_TEXT  160 /* project ids and labels are at most 128 bytes (cli.c) */
@@ -367,7 +368,7 @@ static bool cache_text(char *field, bool *has, const char *text)
 	return true;
 }
 
-/* A token row as SQLite holds it (views, valid until the statement moves). */
+/* A token row as the backend holds it (views, valid until the statement moves). */
 struct token_row {
 	const void *digest; /* STORE_DIGEST_LEN bytes, or NULL when the row has another size */
 	int64_t org_id;
@@ -424,24 +425,61 @@ static enum store_status identity_make(struct token_identity *out, const char *p
 	return STORE_OK;
 }
 
-static const char SQL_TOKEN_EPOCH[] = "SELECT epoch FROM token_epoch WHERE id = 1";
+static const char SQL_TOKEN_EPOCH[] = "SELECT epoch FROM token_epoch"; /* one row */
 
 static const char SQL_TOKEN_VERIFY[] =
         "SELECT t.digest, t.org_id, o.name, t.expires_at, t.last_used_at, o.project_id, "
         "t.label "
         "FROM tokens t "
-        "JOIN orgs o ON o.id = t.org_id WHERE t.public_id = ?1 AND t.revoked_at IS NULL";
+        "JOIN orgs o ON o.id = t.org_id WHERE t.public_id = $1 AND t.revoked_at IS NULL";
 
-static void token_row_view(sqlite3_stmt *st, struct token_row *r)
+static void token_row_view(struct db_stmt *st, struct token_row *r)
 {
-	r->digest =
-	        sqlite3_column_bytes(st, 0) == STORE_DIGEST_LEN ? sqlite3_column_blob(st, 0) : NULL;
-	r->org_id = sqlite3_column_int64(st, 1);
-	r->org_name = (const char *)sqlite3_column_text(st, 2);
-	r->expires_at = sqlite3_column_int64(st, 3);
-	r->last_used_at = sqlite3_column_int64(st, 4);
-	r->project_id = (const char *)sqlite3_column_text(st, 5);
-	r->label = (const char *)sqlite3_column_text(st, 6);
+	r->digest = db_col_bytes(st, 0) == STORE_DIGEST_LEN ? db_col_blob(st, 0) : NULL;
+	r->org_id = db_col_int(st, 1);
+	r->org_name = db_col_text(st, 2);
+	r->expires_at = db_col_int(st, 3);
+	r->last_used_at = db_col_int(st, 4);
+	r->project_id = db_col_text(st, 5);
+	r->label = db_col_text(st, 6);
+}
+
+/*
+ * The token row of public_id on c into entry e, read at epoch.  On a row
+ * whose texts do not fit an entry, the check is made from the row itself
+ * (*answered set, *ret its result).
+ */
+static enum store_status token_read(struct store_conn *c, const char *public_id, int64_t epoch,
+                                    const uint8_t *digest, int64_t now, struct token_cache_entry *e,
+                                    struct token_identity *out, bool *answered, int64_t *last_used)
+{
+	enum store_status ret = STORE_NOT_FOUND;
+
+	e->valid = false;
+	*answered = false;
+	struct db_stmt *st = store_stmt(c, SQL_TOKEN_VERIFY);
+	if (st == NULL)
+		return store_conn_error(c);
+	db_bind_text(st, 1, public_id);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		struct token_row r;
+		token_row_view(st, &r);
+		*last_used = r.last_used_at;
+		if (r.digest != NULL && cache_fill(e, &r, public_id, epoch)) {
+			ret = STORE_OK;
+		} else {
+			*answered = true; /* too long to cache: answered from the row itself */
+			ret = token_lets_in(r.digest, r.expires_at, digest, now)
+			              ? identity_make(out, public_id, r.org_id, r.org_name,
+			                              r.project_id, r.label)
+			              : STORE_NOT_FOUND;
+		}
+	} else if (rc != DB_DONE) {
+		ret = store_conn_error(c);
+	}
+	db_reset(st);
+	return ret;
 }
 
 enum store_status store_token_verify(struct store *s, const char *public_id,
@@ -450,43 +488,23 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 {
 	struct store_conn *c = store_reader(s);
 	int64_t now = clock_now_us(), epoch = 0, last_used = 0;
+	bool answered = false;
 
 	if (c == NULL)
-		return STORE_ERROR;
-	/* The epoch and the row in one snapshot (the request's, inside a read scope). */
+		return STORE_UNAVAILABLE;
+	/* The epoch, then the row, in the request's transaction (its read scope). */
 	enum store_status ret = store_read_begin(c);
-	sqlite3_stmt *st = ret == STORE_OK ? store_stmt(c, SQL_TOKEN_EPOCH) : NULL;
+	struct db_stmt *st = ret == STORE_OK ? store_stmt(c, SQL_TOKEN_EPOCH) : NULL;
 	if (st != NULL)
 		ret = store_step_id(st, STORE_ERROR, &epoch);
 	else if (ret == STORE_OK)
-		ret = STORE_ERROR;
+		ret = store_conn_error(c);
 	struct token_cache_entry *e = cache_slot(s, public_id);
 	bool hit = ret == STORE_OK && e->valid && e->epoch == epoch &&
 	           strcmp(e->public_id, public_id) == 0;
 	if (ret == STORE_OK && !hit) {
-		e->valid = false;
-		st = store_stmt(c, SQL_TOKEN_VERIFY);
-		if (st == NULL) {
-			ret = STORE_ERROR;
-		} else {
-			store_bind_text(st, 1, public_id);
-			int rc = sqlite3_step(st);
-			struct token_row r;
-			if (rc == SQLITE_ROW) {
-				token_row_view(st, &r);
-				hit = r.digest != NULL && cache_fill(e, &r, public_id, epoch);
-				/* Too long to cache: answered from the row itself. */
-				if (!hit && token_lets_in(r.digest, r.expires_at, digest, now))
-					ret = identity_make(out, public_id, r.org_id, r.org_name,
-					                    r.project_id, r.label);
-				else if (!hit)
-					ret = STORE_NOT_FOUND;
-				last_used = r.last_used_at;
-			} else {
-				ret = rc == SQLITE_DONE ? STORE_NOT_FOUND : store_conn_error(c);
-			}
-			sqlite3_reset(st);
-		}
+		ret = token_read(c, public_id, epoch, digest, now, e, out, &answered, &last_used);
+		hit = ret == STORE_OK && !answered;
 	}
 	if (hit) {
 		ret = token_lets_in(e->digest, e->expires_at, digest, now)
@@ -511,7 +529,7 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 static const char SQL_ORG_LIST[] =
         "SELECT o.id, o.uuid, o.name, o.project_id, o.created_at, "
         "(SELECT count(*) FROM tokens t WHERE t.org_id = o.id AND t.revoked_at IS NULL "
-        "AND (t.expires_at IS NULL OR t.expires_at > ?1)) "
+        "AND (t.expires_at IS NULL OR t.expires_at > $1)) "
         "FROM orgs o ORDER BY o.name";
 
 void org_list_free(struct org_summary **listp, size_t n)
@@ -536,13 +554,13 @@ enum store_status store_org_list(struct store *s, struct org_summary **out, size
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_ORG_LIST);
+	struct db_stmt *st = store_stmt(c, SQL_ORG_LIST);
 	if (st == NULL) {
 		store_reader_release(s, c);
 		return STORE_ERROR;
 	}
-	sqlite3_bind_int64(st, 1, clock_now_us());
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 1, clock_now_us());
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (dynbuf_array_reserve((void **)&list, &cap, count, sizeof(*list), SIZE_MAX) !=
 		    DYNBUF_OK) {
 			oom = true;
@@ -550,20 +568,20 @@ enum store_status store_org_list(struct store *s, struct org_summary **out, size
 		}
 		struct org_summary *e = &list[count++];
 		memset(e, 0, sizeof(*e));
-		e->org.id = sqlite3_column_int64(st, 0);
+		e->org.id = db_col_int(st, 0);
 		store_column_copy(st, 1, e->org.uuid, sizeof(e->org.uuid));
 		e->org.name = store_column_dup(st, 2, &oom);
 		e->org.project_id = store_column_dup(st, 3, &oom);
-		e->org.created_at = sqlite3_column_int64(st, 4);
-		e->live_tokens = sqlite3_column_int64(st, 5);
+		e->org.created_at = db_col_int(st, 4);
+		e->live_tokens = db_col_int(st, 5);
 		if (oom)
 			break;
 	}
 	if (oom)
 		ret = STORE_NOMEM;
-	else if (rc != SQLITE_DONE)
+	else if (rc != DB_DONE)
 		ret = store_conn_error(c);
-	sqlite3_reset(st);
+	db_reset(st);
 	store_reader_release(s, c);
 	if (ret != STORE_OK) {
 		org_list_free(&list, count);

@@ -57,20 +57,21 @@ void ss_names_release(struct ss_names *l)
 
 /* ---- authorizations: writes ---- */
 
-static const char SQL_SS_ORG_ID[] = "SELECT id FROM orgs WHERE name = ?1";
+static const char SQL_SS_ORG_ID[] = "SELECT id FROM orgs WHERE name = $1";
 static const char SQL_AUTH_INSERT[] =
         "INSERT INTO ss_repo_auths(org_id, name, repo_type, all_namespaces, created_ms, "
-        "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
+        "updated_ms) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
 static const char SQL_AUTH_NS_INSERT[] =
-        "INSERT OR IGNORE INTO ss_repo_auth_namespaces(auth_id, namespace) VALUES (?1, ?2)";
-static const char SQL_AUTH_DELETE[] = "DELETE FROM ss_repo_auths WHERE org_id = ?1 AND name = ?2";
+        "INSERT INTO ss_repo_auth_namespaces(auth_id, namespace) VALUES ($1, $2) "
+        "ON CONFLICT DO NOTHING";
+static const char SQL_AUTH_DELETE[] = "DELETE FROM ss_repo_auths WHERE org_id = $1 AND name = $2";
 
 static enum store_status org_row(struct store_conn *c, const char *name, int64_t *id)
 {
-	sqlite3_stmt *st = store_stmt(c, SQL_SS_ORG_ID);
+	struct db_stmt *st = store_stmt(c, SQL_SS_ORG_ID);
 	if (st == NULL)
-		return STORE_ERROR;
-	store_bind_text(st, 1, name);
+		return store_conn_error(c);
+	db_bind_text(st, 1, name);
 	return store_step_id(st, STORE_ORG_NOT_FOUND, id);
 }
 
@@ -94,24 +95,24 @@ static enum store_status auth_create_run(struct store_conn *c, struct store_op *
 	enum store_status ret = org_row(c, o->org_name, &org_id);
 	if (ret != STORE_OK)
 		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_AUTH_INSERT);
+	struct db_stmt *st = store_stmt(c, SQL_AUTH_INSERT);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	store_bind_text(st, 2, o->name);
-	store_bind_text(st, 3, type);
-	sqlite3_bind_int(st, 4, o->nnamespaces == 0);
-	sqlite3_bind_int64(st, 5, clock_now_us() / 1000);
-	ret = store_step_done(st);
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	db_bind_text(st, 2, o->name);
+	db_bind_text(st, 3, type);
+	db_bind_int(st, 4, o->nnamespaces == 0);
+	db_bind_int(st, 5, clock_now_us() / 1000);
+	int64_t auth_id = 0;
+	ret = store_step_id(st, STORE_ERROR, &auth_id);
 	if (ret != STORE_OK)
 		return ret;
-	int64_t auth_id = sqlite3_last_insert_rowid(c->db);
 	for (size_t i = 0; i < o->nnamespaces; i++) {
 		st = store_stmt(c, SQL_AUTH_NS_INSERT);
 		if (st == NULL)
-			return STORE_ERROR;
-		sqlite3_bind_int64(st, 1, auth_id);
-		store_bind_text(st, 2, o->namespaces[i]);
+			return store_conn_error(c);
+		db_bind_int(st, 1, auth_id);
+		db_bind_text(st, 2, o->namespaces[i]);
 		ret = store_step_done(st);
 		if (ret != STORE_OK)
 			return ret;
@@ -132,13 +133,13 @@ static enum store_status auth_delete_run(struct store_conn *c, struct store_op *
 	enum store_status ret = org_row(c, o->org_name, &org_id);
 	if (ret != STORE_OK)
 		return ret;
-	sqlite3_stmt *st = store_stmt(c, SQL_AUTH_DELETE);
+	struct db_stmt *st = store_stmt(c, SQL_AUTH_DELETE);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	store_bind_text(st, 2, o->name);
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	db_bind_text(st, 2, o->name);
 	ret = store_step_done(st);
-	if (ret == STORE_OK && sqlite3_changes(c->db) == 0)
+	if (ret == STORE_OK && db_changes(c) == 0)
 		ret = STORE_NOT_FOUND;
 	return ret;
 }
@@ -153,13 +154,13 @@ void ss_auth_delete_op_init(struct ss_auth_delete_op *o)
 
 static const char SQL_AUTH_LIST[] =
         "SELECT id, name, repo_type, all_namespaces, created_ms, updated_ms "
-        "FROM ss_repo_auths WHERE org_id = ?1 ORDER BY id";
+        "FROM ss_repo_auths WHERE org_id = $1 ORDER BY id";
 static const char SQL_AUTH_NS_LIST[] =
-        "SELECT namespace FROM ss_repo_auth_namespaces WHERE auth_id = ?1 ORDER BY namespace";
-static const char SQL_AUTH_FIND[] = "SELECT id FROM ss_repo_auths WHERE org_id = ?1 AND name = ?2";
+        "SELECT namespace FROM ss_repo_auth_namespaces WHERE auth_id = $1 ORDER BY namespace";
+static const char SQL_AUTH_FIND[] = "SELECT id FROM ss_repo_auths WHERE org_id = $1 AND name = $2";
 
 /* Append a copy of each row's column 0 to out; false when out of memory. */
-static enum store_status collect_text(struct store_conn *c, sqlite3_stmt *st, char ***items,
+static enum store_status collect_text(struct store_conn *c, struct db_stmt *st, char ***items,
                                       size_t *n)
 {
 	size_t cap = 0;
@@ -168,7 +169,7 @@ static enum store_status collect_text(struct store_conn *c, sqlite3_stmt *st, ch
 
 	*items = NULL;
 	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (dynbuf_array_reserve((void **)items, &cap, *n, sizeof(**items), SIZE_MAX) !=
 		    DYNBUF_OK) {
 			oom = true;
@@ -183,10 +184,8 @@ static enum store_status collect_text(struct store_conn *c, sqlite3_stmt *st, ch
 			break;
 		}
 	}
-	enum store_status ret = oom                 ? STORE_NOMEM
-	                        : rc == SQLITE_DONE ? STORE_OK
-	                                            : store_conn_error(c);
-	sqlite3_reset(st);
+	enum store_status ret = oom ? STORE_NOMEM : rc == DB_DONE ? STORE_OK : store_conn_error(c);
+	db_reset(st);
 	if (ret != STORE_OK) {
 		for (size_t i = 0; i < *n; i++)
 			free((*items)[i]);
@@ -206,11 +205,11 @@ static enum store_status auth_list_read(struct store_conn *c, int64_t org_id, st
 	bool oom = false;
 	int rc;
 
-	sqlite3_stmt *st = store_stmt(c, SQL_AUTH_LIST);
+	struct db_stmt *st = store_stmt(c, SQL_AUTH_LIST);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, org_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		return store_conn_error(c);
+	db_bind_int(st, 1, org_id);
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (dynbuf_array_reserve((void **)&list, &cap, count, sizeof(*list), SIZE_MAX) !=
 		            DYNBUF_OK ||
 		    dynbuf_array_reserve((void **)&ids, &ids_cap, count, sizeof(*ids), SIZE_MAX) !=
@@ -220,19 +219,17 @@ static enum store_status auth_list_read(struct store_conn *c, int64_t org_id, st
 		}
 		struct ss_auth *a = &list[count++];
 		memset(a, 0, sizeof(*a));
-		ids[count - 1] = sqlite3_column_int64(st, 0);
+		ids[count - 1] = db_col_int(st, 0);
 		a->name = store_column_dup(st, 1, &oom);
 		a->repo_type = store_column_dup(st, 2, &oom);
-		a->all_namespaces = sqlite3_column_int(st, 3) != 0;
-		a->created_ms = sqlite3_column_int64(st, 4);
-		a->updated_ms = sqlite3_column_int64(st, 5);
+		a->all_namespaces = db_col_int(st, 3) != 0;
+		a->created_ms = db_col_int(st, 4);
+		a->updated_ms = db_col_int(st, 5);
 		if (oom)
 			break;
 	}
-	enum store_status ret = oom                 ? STORE_NOMEM
-	                        : rc == SQLITE_DONE ? STORE_OK
-	                                            : store_conn_error(c);
-	sqlite3_reset(st);
+	enum store_status ret = oom ? STORE_NOMEM : rc == DB_DONE ? STORE_OK : store_conn_error(c);
+	db_reset(st);
 	for (size_t i = 0; ret == STORE_OK && i < count; i++) {
 		if (list[i].all_namespaces)
 			continue;
@@ -241,7 +238,7 @@ static enum store_status auth_list_read(struct store_conn *c, int64_t org_id, st
 			ret = STORE_ERROR;
 			break;
 		}
-		sqlite3_bind_int64(st, 1, ids[i]);
+		db_bind_int(st, 1, ids[i]);
 		ret = collect_text(c, st, &list[i].namespaces, &list[i].nnamespaces);
 	}
 	free(ids);
@@ -261,7 +258,7 @@ enum store_status store_ss_auth_list(struct store *s, int64_t org_id, struct ss_
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = auth_list_read(c, org_id, out, n);
@@ -274,20 +271,20 @@ enum store_status store_ss_auth_find(struct store *s, int64_t org_id, const char
 {
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_AUTH_FIND);
+	struct db_stmt *st = store_stmt(c, SQL_AUTH_FIND);
 	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, org_id);
-		store_bind_text(st, 2, name);
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*auth_id = sqlite3_column_int64(st, 0);
+		db_bind_int(st, 1, org_id);
+		db_bind_text(st, 2, name);
+		int rc = db_step(st);
+		if (rc == DB_ROW) {
+			*auth_id = db_col_int(st, 0);
 			ret = STORE_OK;
 		} else {
-			ret = rc == SQLITE_DONE ? STORE_NOT_FOUND : store_conn_error(c);
+			ret = rc == DB_DONE ? STORE_NOT_FOUND : store_conn_error(c);
 		}
-		sqlite3_reset(st);
+		db_reset(st);
 	}
 	store_reader_release(s, c);
 	return ret;
@@ -296,71 +293,71 @@ enum store_status store_ss_auth_find(struct store *s, int64_t org_id, const char
 /* ---- resolving a where ---- */
 
 static const char SQL_AUTH_SCOPE[] =
-        "SELECT all_namespaces FROM ss_repo_auths WHERE id = ?1 AND org_id = ?2";
+        "SELECT all_namespaces FROM ss_repo_auths WHERE id = $1 AND org_id = $2";
 static const char SQL_AUTH_COVERS[] =
-        "SELECT 1 FROM ss_repo_auth_namespaces WHERE auth_id = ?1 AND namespace = ?2";
+        "SELECT 1 FROM ss_repo_auth_namespaces WHERE auth_id = $1 AND namespace = $2";
 static const char SQL_NS_FIND[] =
-        "SELECT id, name FROM ss_namespaces WHERE org_id = ?1 AND (id = ?2 OR name = ?3) "
-        "ORDER BY id = ?2 DESC LIMIT 1";
+        "SELECT id, name FROM ss_namespaces WHERE org_id = $1 AND (id = $2 OR name = $3) "
+        "ORDER BY id = $2 DESC LIMIT 1";
 static const char SQL_PROJECT_FIND[] =
-        "SELECT id, name, default_branch_id FROM ss_projects WHERE namespace_id = ?1 "
-        "AND (id = ?2 OR name = ?3 OR name = ?4) "
-        "ORDER BY id = ?2 DESC, name = ?3 DESC LIMIT 1";
+        "SELECT id, name, default_branch_id FROM ss_projects WHERE namespace_id = $1 "
+        "AND (id = $2 OR name = $3 OR name = $4) "
+        "ORDER BY id = $2 DESC, name = $3 DESC LIMIT 1";
 
 /* Bind an all-digits segment as an integer id, anything else as NULL (matches no id). */
-static void bind_id(sqlite3_stmt *st, int idx, const char *seg)
+static void bind_id(struct db_stmt *st, int idx, const char *seg)
 {
 	size_t len = strlen(seg);
 	if (len == 0 || len > 18 || strspn(seg, "0123456789") != len) {
-		sqlite3_bind_null(st, idx);
+		db_bind_text(st, idx, NULL);
 		return;
 	}
-	sqlite3_bind_int64(st, idx, strtoll(seg, NULL, 10));
+	db_bind_int(st, idx, strtoll(seg, NULL, 10));
 }
 
 /* Does authorization auth_id of org cover namespace name?  STORE_FORBIDDEN when not. */
 static enum store_status auth_covers(struct store_conn *c, int64_t org_id, int64_t auth_id,
                                      const char *name)
 {
-	sqlite3_stmt *st = store_stmt(c, SQL_AUTH_SCOPE);
+	struct db_stmt *st = store_stmt(c, SQL_AUTH_SCOPE);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, auth_id);
-	sqlite3_bind_int64(st, 2, org_id);
-	int rc = sqlite3_step(st);
-	bool all = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? STORE_FORBIDDEN : store_conn_error(c);
+		return store_conn_error(c);
+	db_bind_int(st, 1, auth_id);
+	db_bind_int(st, 2, org_id);
+	int rc = db_step(st);
+	bool all = rc == DB_ROW && db_col_int(st, 0) != 0;
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? STORE_FORBIDDEN : store_conn_error(c);
 	if (all)
 		return STORE_OK;
 	st = store_stmt(c, SQL_AUTH_COVERS);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, auth_id);
-	store_bind_text(st, 2, name);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+		return store_conn_error(c);
+	db_bind_int(st, 1, auth_id);
+	db_bind_text(st, 2, name);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ROW)
 		return STORE_OK;
-	return rc == SQLITE_DONE ? STORE_FORBIDDEN : store_conn_error(c);
+	return rc == DB_DONE ? STORE_FORBIDDEN : store_conn_error(c);
 }
 
 static enum store_status find_namespace(struct store_conn *c, const struct ss_where *w,
                                         struct ss_scope *out)
 {
-	sqlite3_stmt *st = store_stmt(c, SQL_NS_FIND);
+	struct db_stmt *st = store_stmt(c, SQL_NS_FIND);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, w->org_id);
+		return store_conn_error(c);
+	db_bind_int(st, 1, w->org_id);
 	bind_id(st, 2, w->namespace);
-	store_bind_text(st, 3, w->namespace);
-	int rc = sqlite3_step(st);
+	db_bind_text(st, 3, w->namespace);
+	int rc = db_step(st);
 	enum store_status ret = STORE_OK;
-	if (rc == SQLITE_ROW) {
-		out->ns_id = sqlite3_column_int64(st, 0);
+	if (rc == DB_ROW) {
+		out->ns_id = db_col_int(st, 0);
 		store_column_copy(st, 1, out->ns_name, sizeof(out->ns_name));
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		out->ns_id = 0;
 		if (strlen(w->namespace) < sizeof(out->ns_name))
 			memcpy(out->ns_name, w->namespace, strlen(w->namespace) + 1);
@@ -369,7 +366,7 @@ static enum store_status find_namespace(struct store_conn *c, const struct ss_wh
 	} else {
 		ret = store_conn_error(c);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -381,24 +378,24 @@ static enum store_status find_project(struct store_conn *c, const struct ss_wher
 
 	if (strncmp(w->project, out->ns_name, nslen) == 0 && w->project[nslen] == '/')
 		stripped = w->project + nslen + 1;
-	sqlite3_stmt *st = store_stmt(c, SQL_PROJECT_FIND);
+	struct db_stmt *st = store_stmt(c, SQL_PROJECT_FIND);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, out->ns_id);
+		return store_conn_error(c);
+	db_bind_int(st, 1, out->ns_id);
 	bind_id(st, 2, w->project);
-	store_bind_text(st, 3, w->project);
-	store_bind_text(st, 4, stripped);
-	int rc = sqlite3_step(st);
+	db_bind_text(st, 3, w->project);
+	db_bind_text(st, 4, stripped);
+	int rc = db_step(st);
 	enum store_status ret = STORE_REPO_NOT_FOUND;
-	if (rc == SQLITE_ROW) {
-		out->project_id = sqlite3_column_int64(st, 0);
+	if (rc == DB_ROW) {
+		out->project_id = db_col_int(st, 0);
 		store_column_copy(st, 1, out->project_name, sizeof(out->project_name));
-		out->default_branch_id = sqlite3_column_int64(st, 2);
+		out->default_branch_id = db_col_int(st, 2);
 		ret = STORE_OK;
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != DB_DONE) {
 		ret = store_conn_error(c);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -422,11 +419,11 @@ enum store_status ss_scope_resolve(struct store_conn *c, const struct ss_where *
 /* ---- resolving a ref ---- */
 
 static const char SQL_REF_BRANCH[] =
-        "SELECT id, head_commit_id FROM ss_branches WHERE project_id = ?1 AND name = ?2";
+        "SELECT id, head_commit_id FROM ss_branches WHERE project_id = $1 AND name = $2";
 static const char SQL_REF_TAG[] =
-        "SELECT commit_id FROM ss_tags WHERE project_id = ?1 AND name = ?2";
+        "SELECT commit_id FROM ss_tags WHERE project_id = $1 AND name = $2";
 static const char SQL_REF_SHA[] =
-        "SELECT id FROM ss_commits WHERE project_id = ?1 AND sha >= ?2 AND sha < ?2 || 'g' "
+        "SELECT id FROM ss_commits WHERE project_id = $1 AND sha >= $2 AND sha < $2 || 'g' "
         "ORDER BY sha LIMIT 2";
 
 enum store_status ss_ref_resolve(struct store_conn *c, int64_t project_id, const char *ref,
@@ -435,34 +432,34 @@ enum store_status ss_ref_resolve(struct store_conn *c, int64_t project_id, const
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	sqlite3_stmt *st = store_stmt(c, SQL_REF_BRANCH);
+	struct db_stmt *st = store_stmt(c, SQL_REF_BRANCH);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, project_id);
-	store_bind_text(st, 2, ref);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->branch_id = sqlite3_column_int64(st, 0);
-		out->commit_id = sqlite3_column_int64(st, 1);
+		return store_conn_error(c);
+	db_bind_int(st, 1, project_id);
+	db_bind_text(st, 2, ref);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->branch_id = db_col_int(st, 0);
+		out->commit_id = db_col_int(st, 1);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return STORE_OK;
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return store_conn_error(c);
 
 	st = store_stmt(c, SQL_REF_TAG);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, project_id);
-	store_bind_text(st, 2, ref);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		out->commit_id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+		return store_conn_error(c);
+	db_bind_int(st, 1, project_id);
+	db_bind_text(st, 2, ref);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		out->commit_id = db_col_int(st, 0);
+	db_reset(st);
+	if (rc == DB_ROW)
 		return STORE_OK;
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return store_conn_error(c);
 
 	/* A full or abbreviated SHA: 7 to 40 hex digits, any case. */
@@ -474,16 +471,16 @@ enum store_status ss_ref_resolve(struct store_conn *c, int64_t project_id, const
 		lower[i] = (char)(ref[i] >= 'A' && ref[i] <= 'F' ? ref[i] - 'A' + 'a' : ref[i]);
 	st = store_stmt(c, SQL_REF_SHA);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, project_id);
-	store_bind_text(st, 2, lower);
+		return store_conn_error(c);
+	db_bind_int(st, 1, project_id);
+	db_bind_text(st, 2, lower);
 	size_t found = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		out->commit_id = sqlite3_column_int64(st, 0);
+	while ((rc = db_step(st)) == DB_ROW) {
+		out->commit_id = db_col_int(st, 0);
 		found++;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_DONE)
 		return store_conn_error(c);
 	if (found == 0)
 		return STORE_COMMIT_NOT_FOUND;

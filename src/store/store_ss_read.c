@@ -23,7 +23,7 @@ static struct store_conn *begin(struct store *s)
 }
 
 /* Collect (id, name) rows of st into a list; *out NULL and *n 0 on error. */
-static enum store_status collect_named(struct store_conn *c, sqlite3_stmt *st,
+static enum store_status collect_named(struct store_conn *c, struct db_stmt *st,
                                        struct ss_named **out, size_t *n)
 {
 	struct ss_named *list = NULL;
@@ -31,22 +31,20 @@ static enum store_status collect_named(struct store_conn *c, sqlite3_stmt *st,
 	bool oom = false;
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (dynbuf_array_reserve((void **)&list, &cap, count, sizeof(*list), SIZE_MAX) !=
 		    DYNBUF_OK) {
 			oom = true;
 			break;
 		}
 		struct ss_named *e = &list[count++];
-		snprintf(e->id, sizeof(e->id), "%lld", (long long)sqlite3_column_int64(st, 0));
+		snprintf(e->id, sizeof(e->id), "%lld", (long long)db_col_int(st, 0));
 		e->name = store_column_dup(st, 1, &oom);
 		if (oom)
 			break;
 	}
-	enum store_status ret = oom                 ? STORE_NOMEM
-	                        : rc == SQLITE_DONE ? STORE_OK
-	                                            : store_conn_error(c);
-	sqlite3_reset(st);
+	enum store_status ret = oom ? STORE_NOMEM : rc == DB_DONE ? STORE_OK : store_conn_error(c);
+	db_reset(st);
 	if (ret != STORE_OK) {
 		ss_named_list_free(list, count);
 		list = NULL, count = 0;
@@ -57,7 +55,8 @@ static enum store_status collect_named(struct store_conn *c, sqlite3_stmt *st,
 }
 
 /* Collect column 0 of st's rows into names. */
-static enum store_status collect_names(struct store_conn *c, sqlite3_stmt *st, struct ss_names *out)
+static enum store_status collect_names(struct store_conn *c, struct db_stmt *st,
+                                       struct ss_names *out)
 {
 	struct ss_named *list;
 	size_t n;
@@ -83,7 +82,7 @@ static enum store_status collect_names(struct store_conn *c, sqlite3_stmt *st, s
 
 static const char SQL_NAMESPACES[] =
         "SELECT n.id, n.name FROM ss_namespaces n JOIN ss_repo_auths a "
-        "ON a.id = ?2 AND a.org_id = n.org_id WHERE n.org_id = ?1 AND (a.all_namespaces "
+        "ON a.id = $2 AND a.org_id = n.org_id WHERE n.org_id = $1 AND (a.all_namespaces "
         "OR EXISTS (SELECT 1 FROM ss_repo_auth_namespaces x WHERE x.auth_id = a.id "
         "AND x.namespace = n.name)) ORDER BY n.name";
 
@@ -97,10 +96,10 @@ enum store_status store_ss_namespaces(struct store *s, int64_t org_id, int64_t a
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_NAMESPACES);
+	struct db_stmt *st = store_stmt(c, SQL_NAMESPACES);
 	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, org_id);
-		sqlite3_bind_int64(st, 2, auth_id);
+		db_bind_int(st, 1, org_id);
+		db_bind_int(st, 2, auth_id);
 		ret = collect_named(c, st, out, n);
 	}
 	store_reader_release(s, c);
@@ -108,7 +107,7 @@ enum store_status store_ss_namespaces(struct store *s, int64_t org_id, int64_t a
 }
 
 static const char SQL_PROJECTS[] =
-        "SELECT id, name FROM ss_projects WHERE namespace_id = ?1 ORDER BY name";
+        "SELECT id, name FROM ss_projects WHERE namespace_id = $1 ORDER BY name";
 
 enum store_status store_ss_projects(struct store *s, const struct ss_where *w,
                                     struct ss_named **out, size_t *n, char *ns_name)
@@ -122,10 +121,10 @@ enum store_status store_ss_projects(struct store *s, const struct ss_where *w,
 		return STORE_ERROR;
 	enum store_status ret = ss_scope_resolve(c, w, false, &sc);
 	if (ret == STORE_OK) {
-		sqlite3_stmt *st = store_stmt(c, SQL_PROJECTS);
+		struct db_stmt *st = store_stmt(c, SQL_PROJECTS);
 		ret = STORE_ERROR;
 		if (st != NULL) {
-			sqlite3_bind_int64(st, 1, sc.ns_id);
+			db_bind_int(st, 1, sc.ns_id);
 			ret = collect_named(c, st, out, n);
 		}
 		memcpy(ns_name, sc.ns_name, sizeof(sc.ns_name));
@@ -141,7 +140,7 @@ enum store_status store_ss_project_info(struct store *s, const struct ss_where *
 	struct ss_scope sc;
 
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = ss_scope_resolve(c, w, true, &sc);
 	if (ret == STORE_OK) {
 		snprintf(out->namespace_id, sizeof(out->namespace_id), "%lld", (long long)sc.ns_id);
@@ -155,9 +154,9 @@ enum store_status store_ss_project_info(struct store *s, const struct ss_where *
 }
 
 static const char SQL_TAG_NAMES[] =
-        "SELECT id, name FROM ss_tags WHERE project_id = ?1 ORDER BY name";
+        "SELECT id, name FROM ss_tags WHERE project_id = $1 ORDER BY name";
 static const char SQL_BRANCH_NAMES[] =
-        "SELECT id, name FROM ss_branches WHERE project_id = ?1 ORDER BY name";
+        "SELECT id, name FROM ss_branches WHERE project_id = $1 ORDER BY name";
 
 /* Names from sql (bound to the project of w). */
 static enum store_status project_names(struct store *s, const struct ss_where *w, const char *sql,
@@ -172,10 +171,10 @@ static enum store_status project_names(struct store *s, const struct ss_where *w
 		return STORE_ERROR;
 	enum store_status ret = ss_scope_resolve(c, w, true, &sc);
 	if (ret == STORE_OK) {
-		sqlite3_stmt *st = store_stmt(c, sql);
+		struct db_stmt *st = store_stmt(c, sql);
 		ret = STORE_ERROR;
 		if (st != NULL) {
-			sqlite3_bind_int64(st, 1, sc.project_id);
+			db_bind_int(st, 1, sc.project_id);
 			ret = collect_names(c, st, out);
 		}
 	}
@@ -193,39 +192,64 @@ enum store_status store_ss_branches(struct store *s, const struct ss_where *w, s
 	return project_names(s, w, SQL_BRANCH_NAMES, out);
 }
 
+static const char SQL_TAG_EXISTS[] = "SELECT 1 FROM ss_tags WHERE project_id = $1 AND name = $2";
+
+enum store_status store_ss_tag_exists(struct store *s, const struct ss_where *w, const char *name)
+{
+	struct store_conn *c = begin(s);
+	struct ss_scope sc;
+
+	if (c == NULL)
+		return STORE_UNAVAILABLE;
+	enum store_status ret = ss_scope_resolve(c, w, true, &sc);
+	if (ret == STORE_OK) {
+		struct db_stmt *st = store_stmt(c, SQL_TAG_EXISTS);
+		ret = STORE_ERROR;
+		if (st != NULL) {
+			db_bind_int(st, 1, sc.project_id);
+			db_bind_text(st, 2, name);
+			int rc = db_step(st);
+			ret = rc == DB_ROW    ? STORE_OK
+			      : rc == DB_DONE ? STORE_TAG_NOT_FOUND
+			                      : store_conn_error(c);
+			db_reset(st);
+		}
+	}
+	store_reader_release(s, c);
+	return ret;
+}
+
 static const char SQL_HISTORY[] =
         "SELECT c.sha, c.message, c.authored_at FROM ss_branch_commits h "
-        "JOIN ss_commits c ON c.id = h.commit_id WHERE h.branch_id = ?1 AND h.id <= ?2 "
-        "ORDER BY h.id DESC LIMIT ?3";
+        "JOIN ss_commits c ON c.id = h.commit_id WHERE h.branch_id = $1 AND h.id <= $2 "
+        "ORDER BY h.id DESC LIMIT $3";
 static const char SQL_FIRST_RECORDED[] =
-        "SELECT branch_id, id FROM ss_branch_commits WHERE commit_id = ?1 ORDER BY id LIMIT 1";
+        "SELECT branch_id, id FROM ss_branch_commits WHERE commit_id = $1 ORDER BY id LIMIT 1";
 static const char SQL_ONE_COMMIT[] =
-        "SELECT sha, message, authored_at FROM ss_commits WHERE id = ?1";
+        "SELECT sha, message, authored_at FROM ss_commits WHERE id = $1";
 
-static enum store_status collect_commits(struct store_conn *c, sqlite3_stmt *st,
+static enum store_status collect_commits(struct store_conn *c, struct db_stmt *st,
                                          struct ss_commit **out, size_t *n)
 {
 	struct ss_commit *list = calloc(SS_COMMITS_SHOWN, sizeof(*list));
 	size_t count = 0;
 	bool oom = false;
-	int rc = SQLITE_DONE;
+	int rc = DB_DONE;
 
 	if (list == NULL)
 		return STORE_NOMEM;
-	while (count < SS_COMMITS_SHOWN && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (count < SS_COMMITS_SHOWN && (rc = db_step(st)) == DB_ROW) {
 		struct ss_commit *e = &list[count++];
 		store_column_copy(st, 0, e->sha, sizeof(e->sha));
 		e->message = store_column_dup(st, 1, &oom);
-		e->authored_at = sqlite3_column_int64(st, 2);
+		e->authored_at = db_col_int(st, 2);
 		if (oom)
 			break;
 	}
 	if (count == SS_COMMITS_SHOWN)
-		rc = SQLITE_DONE;
-	enum store_status ret = oom                 ? STORE_NOMEM
-	                        : rc == SQLITE_DONE ? STORE_OK
-	                                            : store_conn_error(c);
-	sqlite3_reset(st);
+		rc = DB_DONE;
+	enum store_status ret = oom ? STORE_NOMEM : rc == DB_DONE ? STORE_OK : store_conn_error(c);
+	db_reset(st);
 	if (ret != STORE_OK) {
 		ss_commit_list_free(list, count);
 		return ret;
@@ -255,17 +279,17 @@ static enum store_status history_anchor(struct store_conn *c, const struct ss_sc
 		return STORE_OK;
 	}
 	*commit_id = r.commit_id;
-	sqlite3_stmt *st = store_stmt(c, SQL_FIRST_RECORDED);
+	struct db_stmt *st = store_stmt(c, SQL_FIRST_RECORDED);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, r.commit_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*branch_id = sqlite3_column_int64(st, 0);
-		*upto = sqlite3_column_int64(st, 1);
+		return store_conn_error(c);
+	db_bind_int(st, 1, r.commit_id);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*branch_id = db_col_int(st, 0);
+		*upto = db_col_int(st, 1);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_conn_error(c);
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? STORE_OK : store_conn_error(c);
 }
 
 enum store_status store_ss_commits(struct store *s, const struct ss_where *w, const char *ref,
@@ -283,15 +307,15 @@ enum store_status store_ss_commits(struct store *s, const struct ss_where *w, co
 	if (ret == STORE_OK)
 		ret = history_anchor(c, &sc, ref, &branch_id, &upto, &commit_id);
 	if (ret == STORE_OK && (branch_id != 0 || commit_id != 0)) {
-		sqlite3_stmt *st = store_stmt(c, branch_id != 0 ? SQL_HISTORY : SQL_ONE_COMMIT);
+		struct db_stmt *st = store_stmt(c, branch_id != 0 ? SQL_HISTORY : SQL_ONE_COMMIT);
 		ret = STORE_ERROR;
 		if (st != NULL) {
 			if (branch_id != 0) {
-				sqlite3_bind_int64(st, 1, branch_id);
-				sqlite3_bind_int64(st, 2, upto);
-				sqlite3_bind_int(st, 3, SS_COMMITS_SHOWN);
+				db_bind_int(st, 1, branch_id);
+				db_bind_int(st, 2, upto);
+				db_bind_int(st, 3, SS_COMMITS_SHOWN);
 			} else {
-				sqlite3_bind_int64(st, 1, commit_id);
+				db_bind_int(st, 1, commit_id);
 			}
 			ret = collect_commits(c, st, out, n);
 		}

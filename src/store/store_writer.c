@@ -11,13 +11,6 @@
 #include "log.h"
 #include "store_internal.h"
 
-static const char SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE";
-static const char SQL_COMMIT[] = "COMMIT";
-static const char SQL_ROLLBACK[] = "ROLLBACK";
-static const char SQL_SAVEPOINT[] = "SAVEPOINT op";
-static const char SQL_RELEASE[] = "RELEASE op";
-static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO op";
-
 const uint64_t store_latency_bounds_us[STORE_LATENCY_BUCKETS] = {
         250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
 };
@@ -38,62 +31,126 @@ static void fail_ops(struct store_op *first, const struct store_op *end, enum st
 			op->status = st;
 }
 
-static void run_batch(struct store *s, struct store_op *batch)
+/*
+ * One attempt at the batch in one transaction.  Returns true when it must
+ * be run again from the start: an operation or the commit met a conflict
+ * with another node's transaction (a deadlock, a serialization failure), and
+ * the whole transaction has been rolled back so that the other one can go on.
+ */
+static bool attempt(struct store *s, struct store_op *batch, size_t *n, bool *failed)
 {
 	struct store_conn *c = s->wconn;
 	struct store_op *txn_first = batch; /* first op of the open transaction */
-	uint64_t started = monotonic_us();
-	enum store_status begin = store_exec_cached(c, SQL_BEGIN_IMMEDIATE);
-	bool failed = begin != STORE_OK;
-	size_t n = 0;
+	const struct store_backend *be = c->be;
+	enum store_status begin = be->txn(c, DB_BEGIN_WRITE);
 
+	*n = 0;
+	*failed = begin != STORE_OK;
 	if (begin != STORE_OK)
-		log_msg(LOG_ERROR, "cannot begin write transaction", "error=\"%s\"",
-		        sqlite3_errmsg(c->db));
+		log_msg(LOG_ERROR, "cannot begin write transaction", "error=\"%s\"", be->errmsg(c));
 	for (struct store_op *op = batch; op != NULL; op = op->next) {
-		n++;
+		(*n)++;
 		if (begin != STORE_OK) {
 			op->status = begin;
 			continue;
 		}
-		enum store_status st = store_exec_cached(c, SQL_SAVEPOINT);
+		enum store_status st = be->txn(c, DB_SAVEPOINT);
 		if (st == STORE_OK) {
 			st = op->run(c, op);
 			if (st != STORE_OK)
-				store_exec_cached(c, SQL_ROLLBACK_TO);
-			enum store_status rel = store_exec_cached(c, SQL_RELEASE);
+				be->txn(c, DB_ROLLBACK_TO);
+			enum store_status rel = be->txn(c, DB_RELEASE);
 			if (st == STORE_OK)
 				st = rel;
 		}
 		op->status = st;
-		if (sqlite3_get_autocommit(c->db)) {
+		if (st == STORE_RETRY && be->in_txn(c)) {
+			be->txn(c, DB_ROLLBACK);
+			return true;
+		}
+		if (!be->in_txn(c)) {
 			/*
-			 * SQLite rolled back the whole transaction (it may on SQLITE_FULL,
-			 * an I/O error or out of memory): the ops before this one lost their
+			 * The engine rolled back the whole transaction (SQLite may on
+			 * SQLITE_FULL, an I/O error or out of memory; PostgreSQL when the
+			 * connection is lost): the ops before this one lost their
 			 * writes and must not report success.  The rest of the batch gets a
 			 * transaction of its own.
 			 */
 			enum store_status lost = st != STORE_OK ? st : STORE_ERROR;
-			log_msg(LOG_ERROR, "write transaction rolled back by SQLite",
+			log_msg(LOG_ERROR, "write transaction rolled back by the database",
 			        "error=\"%s\"", store_status_str(lost));
 			fail_ops(txn_first, op->next, lost);
-			failed = true;
+			*failed = true;
 			txn_first = op->next;
 			if (txn_first != NULL)
-				begin = store_exec_cached(c, SQL_BEGIN_IMMEDIATE);
+				begin = be->txn(c, DB_BEGIN_WRITE);
 		}
 	}
 
 	if (begin == STORE_OK && txn_first != NULL) {
-		enum store_status commit = store_exec_cached(c, SQL_COMMIT);
+		enum store_status commit = be->txn(c, DB_COMMIT);
+		if (commit == STORE_RETRY) {
+			if (be->in_txn(c))
+				be->txn(c, DB_ROLLBACK);
+			return true;
+		}
 		if (commit != STORE_OK) {
-			failed = true;
-			log_msg(LOG_ERROR, "commit failed", "ops=%zu error=\"%s\"", n,
-			        sqlite3_errmsg(c->db));
-			if (!sqlite3_get_autocommit(c->db))
-				store_exec_cached(c, SQL_ROLLBACK);
+			*failed = true;
+			log_msg(LOG_ERROR, "commit failed", "ops=%zu error=\"%s\"", *n,
+			        be->errmsg(c));
+			if (be->in_txn(c))
+				be->txn(c, DB_ROLLBACK);
 			fail_ops(txn_first, NULL, commit);
 		}
+	}
+	return false;
+}
+
+#define MAX_ATTEMPTS 8
+
+/*
+ * The writer's connection, replaced when it broke (PostgreSQL restarted or
+ * failed over); false while no new one can be had.
+ */
+static bool writer_ready(struct store *s)
+{
+	if (s->wconn != NULL && s->be->healthy(s->wconn))
+		return true;
+	struct store_conn *c = store_connect(s, true);
+	if (c == NULL)
+		return false;
+	if (s->wconn != NULL)
+		s->be->disconnect(s->wconn);
+	s->wconn = c;
+	return true;
+}
+
+static void run_batch(struct store *s, struct store_op *batch)
+{
+	uint64_t started = monotonic_us();
+	size_t n = 0;
+	bool failed = false;
+
+	for (int tries = 1;; tries++) {
+		if (!writer_ready(s)) {
+			for (struct store_op *op = batch; op != NULL; op = op->next, n++)
+				op->status = STORE_UNAVAILABLE;
+			failed = true;
+			break;
+		}
+		if (!attempt(s, batch, &n, &failed))
+			break;
+		if (tries == MAX_ATTEMPTS) {
+			for (struct store_op *op = batch; op != NULL; op = op->next)
+				op->status = STORE_UNAVAILABLE;
+			failed = true;
+			log_msg(LOG_ERROR, "write transaction kept conflicting; giving up",
+			        "ops=%zu attempts=%d", n, tries);
+			break;
+		}
+		/* The other transaction goes first: wait a little, more each time. */
+		struct timespec ts = {.tv_nsec = (long)(1000000L << (tries < 6 ? tries : 6))};
+		nanosleep(&ts, NULL);
 	}
 
 	uint64_t took = monotonic_us() - started;

@@ -16,15 +16,15 @@
 /* Status of a step that did not give a row. */
 static enum store_status step_status(struct store_conn *c, int rc, enum store_status done)
 {
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return done;
 	return store_conn_error(c);
 }
 
 /* A text column as a borrowed string (NULL for SQL NULL). */
-static char *col_text(sqlite3_stmt *st, int col)
+static char *col_text(struct db_stmt *st, int col)
 {
-	return (char *)sqlite3_column_text(st, col);
+	return (char *)db_col_text(st, col);
 }
 
 /* ---- repositories ---- */
@@ -32,37 +32,37 @@ static char *col_text(sqlite3_stmt *st, int col)
 #define REPO_COLS "r.id, r.uuid, r.name, r.description, r.is_public, r.created_at, o.name "
 
 static const char SQL_REPOS[] = "SELECT " REPO_COLS "FROM repos r JOIN orgs o ON o.id = r.org_id "
-                                "WHERE r.org_id = ?1 ORDER BY r.name";
+                                "WHERE r.org_id = $1 ORDER BY r.name";
 static const char SQL_PUBLIC_REPOS[] =
         "SELECT " REPO_COLS "FROM repos r JOIN orgs o ON o.id = r.org_id "
         "WHERE r.is_public ORDER BY r.name, o.name";
 static const char SQL_REPO_PRIVATE[] =
         "SELECT " REPO_COLS "FROM repos r JOIN orgs o ON o.id = r.org_id "
-        "WHERE r.org_id = ?1 AND r.name = ?2";
+        "WHERE r.org_id = $1 AND r.name = $2";
 static const char SQL_REPO_PUBLIC[] =
         "SELECT " REPO_COLS "FROM orgs o JOIN repos r ON r.org_id = o.id "
-        "WHERE o.name = ?1 AND r.name = ?2 AND r.is_public";
+        "WHERE o.name = $1 AND r.name = $2 AND r.is_public";
 
 /* A borrowed view of the current row of a REPO_COLS statement; returns the row id. */
-static int64_t repo_view(sqlite3_stmt *st, struct vers_repo *r, bool with_org)
+static int64_t repo_view(struct db_stmt *st, struct vers_repo *r, bool with_org)
 {
 	store_column_copy(st, 1, r->repo_id, sizeof(r->repo_id));
 	r->name = col_text(st, 2);
 	r->description = col_text(st, 3);
-	r->is_public = sqlite3_column_int(st, 4) != 0;
-	r->created_at = sqlite3_column_int64(st, 5);
+	r->is_public = db_col_int(st, 4) != 0;
+	r->created_at = db_col_int(st, 5);
 	r->org_name = with_org ? col_text(st, 6) : NULL;
-	return sqlite3_column_int64(st, 0);
+	return db_col_int(st, 0);
 }
 
 /* Run a repository list statement (already bound) through fn. */
-static enum store_status repo_walk(struct store_conn *c, sqlite3_stmt *st, bool with_org,
+static enum store_status repo_walk(struct store_conn *c, struct db_stmt *st, bool with_org,
                                    vers_repo_fn fn, void *ctx)
 {
 	enum store_status ret = STORE_OK;
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct vers_repo r;
 		repo_view(st, &r, with_org);
 		if (r.name == NULL || !fn(ctx, &r)) {
@@ -72,7 +72,7 @@ static enum store_status repo_walk(struct store_conn *c, sqlite3_stmt *st, bool 
 	}
 	if (ret == STORE_OK)
 		ret = step_status(c, rc, STORE_OK);
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -82,10 +82,10 @@ enum store_status store_vers_repos(struct store *s, int64_t org_id, vers_repo_fn
 	enum store_status ret = STORE_ERROR;
 
 	if (c == NULL)
-		return STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_REPOS);
+		return STORE_UNAVAILABLE;
+	struct db_stmt *st = store_stmt(c, SQL_REPOS);
 	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, org_id);
+		db_bind_int(st, 1, org_id);
 		ret = repo_walk(c, st, false, fn, ctx);
 	}
 	store_reader_release(s, c);
@@ -98,8 +98,8 @@ enum store_status store_vers_public_repos(struct store *s, vers_repo_fn fn, void
 	enum store_status ret = STORE_ERROR;
 
 	if (c == NULL)
-		return STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_PUBLIC_REPOS);
+		return STORE_UNAVAILABLE;
+	struct db_stmt *st = store_stmt(c, SQL_PUBLIC_REPOS);
 	if (st != NULL)
 		ret = repo_walk(c, st, true, fn, ctx);
 	store_reader_release(s, c);
@@ -114,18 +114,18 @@ static enum store_status repo_find(struct store_conn *c, const struct vers_repo_
                                    int64_t *row, struct vers_repo *out)
 {
 	bool public = key->org_name != NULL;
-	sqlite3_stmt *st = store_stmt(c, public ? SQL_REPO_PUBLIC : SQL_REPO_PRIVATE);
+	struct db_stmt *st = store_stmt(c, public ? SQL_REPO_PUBLIC : SQL_REPO_PRIVATE);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	if (public)
-		store_bind_text(st, 1, key->org_name);
+		db_bind_text(st, 1, key->org_name);
 	else
-		sqlite3_bind_int64(st, 1, key->org_id);
-	store_bind_text(st, 2, key->name);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
+		db_bind_int(st, 1, key->org_id);
+	db_bind_text(st, 2, key->name);
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
 		enum store_status ret = step_status(c, rc, STORE_REPO_NOT_FOUND);
-		sqlite3_reset(st);
+		db_reset(st);
 		return ret;
 	}
 	struct vers_repo view;
@@ -142,7 +142,7 @@ static enum store_status repo_find(struct store_conn *c, const struct vers_repo_
 			ret = STORE_NOMEM;
 		}
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -154,7 +154,7 @@ enum store_status store_vers_repo_get(struct store *s, const struct vers_repo_ke
 
 	memset(out, 0, sizeof(*out));
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = repo_find(c, key, &row, out);
 	store_reader_release(s, c);
 	return ret;
@@ -162,49 +162,50 @@ enum store_status store_vers_repo_get(struct store *s, const struct vers_repo_ke
 
 /* ---- tags (repository tags and legacy commit tags share one shape) ---- */
 
-#define TAG_COLS "t.uuid, t.name, c.uuid, t.description, t.created_at, t.updated_at "
+#define TAG_COLS "t.uuid, t.name, c.uuid, t.description, t.created_at, t.updated_at, t.rev "
 
 static const char SQL_REPO_TAGS[] =
         "SELECT " TAG_COLS "FROM repo_tags t JOIN commits c ON c.id = t.commit_id "
-        "WHERE t.repo_id = ?1 ORDER BY t.name";
+        "WHERE t.repo_id = $1 ORDER BY t.name";
 static const char SQL_REPO_TAG[] =
         "SELECT " TAG_COLS "FROM repo_tags t JOIN commits c ON c.id = t.commit_id "
-        "WHERE t.repo_id = ?1 AND t.name = ?2";
+        "WHERE t.repo_id = $1 AND t.name = $2";
 static const char SQL_COMMIT_TAGS[] =
         "SELECT " TAG_COLS "FROM commit_tags t JOIN commits c ON c.id = t.commit_id "
-        "WHERE t.org_id = ?1 ORDER BY t.name";
+        "WHERE t.org_id = $1 ORDER BY t.name";
 static const char SQL_COMMIT_TAG[] =
         "SELECT " TAG_COLS "FROM commit_tags t JOIN commits c ON c.id = t.commit_id "
-        "WHERE t.org_id = ?1 AND t.name = ?2";
+        "WHERE t.org_id = $1 AND t.name = $2";
 
-/* Pages: ?2 is the exclusive lower bound ('' from the start: no name is empty), ?3 the limit. */
+/* Pages: $2 is the exclusive lower bound ('' from the start: no name is empty), $3 the limit. */
 static const char SQL_REPO_TAGS_PAGE[] =
         "SELECT " TAG_COLS "FROM repo_tags t JOIN commits c ON c.id = t.commit_id "
-        "WHERE t.repo_id = ?1 AND t.name > ?2 ORDER BY t.name LIMIT ?3";
+        "WHERE t.repo_id = $1 AND t.name > $2 ORDER BY t.name LIMIT $3";
 static const char SQL_COMMIT_TAGS_PAGE[] =
         "SELECT " TAG_COLS "FROM commit_tags t JOIN commits c ON c.id = t.commit_id "
-        "WHERE t.org_id = ?1 AND t.name > ?2 ORDER BY t.name LIMIT ?3";
+        "WHERE t.org_id = $1 AND t.name > $2 ORDER BY t.name LIMIT $3";
 
-static void tag_view(sqlite3_stmt *st, struct vers_tag *t)
+static void tag_view(struct db_stmt *st, struct vers_tag *t)
 {
 	store_column_copy(st, 0, t->tag_id, sizeof(t->tag_id));
 	t->name = col_text(st, 1);
 	store_column_copy(st, 2, t->commit_id, sizeof(t->commit_id));
 	t->description = col_text(st, 3);
-	t->created_at = sqlite3_column_int64(st, 4);
-	t->updated_at = sqlite3_column_int64(st, 5);
+	t->created_at = db_col_int(st, 4);
+	t->updated_at = db_col_int(st, 5);
+	t->rev = db_col_int(st, 6);
 }
 
 /*
- * Run a tag list statement keyed by ?1 = key through fn.  With a page, the
- * statement also takes ?2 = the name to start after and ?3 = a row limit:
+ * Run a tag list statement keyed by $1 = key through fn.  With a page, the
+ * statement also takes $2 = the name to start after and $3 = a row limit:
  * page->limit rows are passed on, and one more is read to learn whether
  * more remain.  Without one, every row is.
  */
 static enum store_status tag_rows(struct store_conn *c, const char *sql, int64_t key,
                                   struct vers_page *page, vers_tag_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = store_stmt(c, sql);
+	struct db_stmt *st = store_stmt(c, sql);
 	enum store_status ret = STORE_OK;
 	int64_t n = 0;
 	int rc;
@@ -212,18 +213,18 @@ static enum store_status tag_rows(struct store_conn *c, const char *sql, int64_t
 	if (page != NULL)
 		page->more = false;
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, key);
+		return store_conn_error(c);
+	db_bind_int(st, 1, key);
 	if (page != NULL) {
 		if (page->limit < 1 || page->limit == INT64_MAX)
 			return STORE_INVALID;
-		store_bind_text(st, 2, page->after != NULL ? page->after : "");
-		sqlite3_bind_int64(st, 3, page->limit + 1);
+		db_bind_text(st, 2, page->after != NULL ? page->after : "");
+		db_bind_int(st, 3, page->limit + 1);
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (page != NULL && n++ == page->limit) {
 			page->more = true;
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 		struct vers_tag t;
@@ -235,22 +236,22 @@ static enum store_status tag_rows(struct store_conn *c, const char *sql, int64_t
 	}
 	if (ret == STORE_OK)
 		ret = step_status(c, rc, STORE_OK);
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
-/* One tag row of sql keyed by (?1 = key, ?2 = name) into *out (owned). */
+/* One tag row of sql keyed by ($1 = key, $2 = name) into *out (owned). */
 static enum store_status tag_one(struct store_conn *c, const char *sql, int64_t key,
                                  const char *name, struct vers_tag *out)
 {
-	sqlite3_stmt *st = store_stmt(c, sql);
+	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, key);
-	store_bind_text(st, 2, name);
-	int rc = sqlite3_step(st);
+		return store_conn_error(c);
+	db_bind_int(st, 1, key);
+	db_bind_text(st, 2, name);
+	int rc = db_step(st);
 	enum store_status ret = STORE_OK;
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		bool oom = false;
 		tag_view(st, out);
 		out->name = store_column_dup(st, 1, &oom);
@@ -262,7 +263,7 @@ static enum store_status tag_one(struct store_conn *c, const char *sql, int64_t 
 	} else {
 		ret = step_status(c, rc, STORE_TAG_NOT_FOUND);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -273,7 +274,7 @@ enum store_status store_vers_repo_tags(struct store *s, const struct vers_repo_k
 	int64_t row = 0;
 
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = repo_find(c, key, &row, NULL);
@@ -291,7 +292,7 @@ enum store_status store_vers_repo_tags_page(struct store *s, const struct vers_r
 
 	page->more = false;
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = repo_find(c, key, &row, NULL);
@@ -309,7 +310,7 @@ enum store_status store_vers_repo_tag_get(struct store *s, const struct vers_rep
 
 	memset(out, 0, sizeof(*out));
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = repo_find(c, key, &row, NULL);
@@ -323,7 +324,7 @@ enum store_status store_vers_commit_tags(struct store *s, int64_t org_id, vers_t
 {
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = tag_rows(c, SQL_COMMIT_TAGS, org_id, NULL, fn, ctx);
 	store_reader_release(s, c);
 	return ret;
@@ -335,7 +336,7 @@ enum store_status store_vers_commit_tags_page(struct store *s, int64_t org_id,
 	struct store_conn *c = store_reader(s);
 	page->more = false;
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = tag_rows(c, SQL_COMMIT_TAGS_PAGE, org_id, page, fn, ctx);
 	store_reader_release(s, c);
 	return ret;
@@ -347,7 +348,7 @@ enum store_status store_vers_commit_tag_get(struct store *s, int64_t org_id, con
 	struct store_conn *c = store_reader(s);
 	memset(out, 0, sizeof(*out));
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = tag_one(c, SQL_COMMIT_TAG, org_id, name, out);
 	store_reader_release(s, c);
 	return ret;
@@ -362,54 +363,54 @@ enum store_status store_vers_commit_tag_get(struct store *s, int64_t org_id, con
 /* The WHERE clauses repeat the partial indexes' conditions so that the planner uses them. */
 static const char SQL_COMMITS_ORG[] =
         "SELECT " COMMIT_COLS "FROM commits c JOIN orgs o ON o.id = c.org_id "
-        "WHERE c.org_id = ?1 AND c.deleted_at IS NULL "
-        "ORDER BY c.created_at DESC, c.id DESC LIMIT ?2 OFFSET ?3";
+        "WHERE c.org_id = $1 AND c.deleted_at IS NULL "
+        "ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3";
 static const char SQL_COMMITS_PUBLIC[] =
         "SELECT " COMMIT_COLS "FROM commits c JOIN orgs o ON o.id = c.org_id "
         "WHERE c.deleted_at IS NULL AND c.is_public "
-        "ORDER BY c.created_at DESC, c.id DESC LIMIT ?2 OFFSET ?3";
+        "ORDER BY c.created_at DESC, c.id DESC LIMIT $1 OFFSET $2";
 static const char SQL_COMMITS_ORG_COUNT[] =
-        "SELECT count(*) FROM commits WHERE org_id = ?1 AND deleted_at IS NULL";
+        "SELECT count(*) FROM commits WHERE org_id = $1 AND deleted_at IS NULL";
 static const char SQL_COMMITS_PUBLIC_COUNT[] =
         "SELECT count(*) FROM commits WHERE deleted_at IS NULL AND is_public";
 
 /*
- * Keyset pages: the rows strictly after the cursor (?3 = its created_at,
- * ?4 = its id) in (created_at DESC, id DESC) order, as a range of the same
- * partial indexes.
+ * Keyset pages: the rows strictly after the cursor (its created_at and id,
+ * after the limit) in (created_at DESC, id DESC) order, as a range of the
+ * same partial indexes.
  */
 static const char SQL_COMMITS_ORG_AFTER[] =
         "SELECT " COMMIT_COLS "FROM commits c JOIN orgs o ON o.id = c.org_id "
-        "WHERE c.org_id = ?1 AND c.deleted_at IS NULL AND (c.created_at, c.id) < (?3, ?4) "
-        "ORDER BY c.created_at DESC, c.id DESC LIMIT ?2";
+        "WHERE c.org_id = $1 AND c.deleted_at IS NULL AND (c.created_at, c.id) < ($3, $4) "
+        "ORDER BY c.created_at DESC, c.id DESC LIMIT $2";
 static const char SQL_COMMITS_PUBLIC_AFTER[] =
         "SELECT " COMMIT_COLS "FROM commits c JOIN orgs o ON o.id = c.org_id "
-        "WHERE c.deleted_at IS NULL AND c.is_public AND (c.created_at, c.id) < (?3, ?4) "
-        "ORDER BY c.created_at DESC, c.id DESC LIMIT ?2";
+        "WHERE c.deleted_at IS NULL AND c.is_public AND (c.created_at, c.id) < ($2, $3) "
+        "ORDER BY c.created_at DESC, c.id DESC LIMIT $1";
 
-/* Where a cursor stands: a live commit of the list, by its UUID (?1). */
+/* Where a cursor stands: a live commit of the list, by its UUID ($1). */
 static const char SQL_COMMIT_CURSOR_ORG[] =
-        "SELECT created_at, id FROM commits WHERE uuid = ?1 AND org_id = ?2 "
+        "SELECT created_at, id FROM commits WHERE uuid = $1 AND org_id = $2 "
         "AND deleted_at IS NULL";
 static const char SQL_COMMIT_CURSOR_PUBLIC[] =
-        "SELECT created_at, id FROM commits WHERE uuid = ?1 AND is_public "
+        "SELECT created_at, id FROM commits WHERE uuid = $1 AND is_public "
         "AND deleted_at IS NULL";
 
 static enum store_status commit_count(struct store_conn *c, const char *sql, int64_t org_id,
                                       bool bind_org, int64_t *total)
 {
-	sqlite3_stmt *st = store_stmt(c, sql);
+	struct db_stmt *st = store_stmt(c, sql);
 	if (st == NULL)
-		return STORE_ERROR;
+		return store_conn_error(c);
 	if (bind_org)
-		sqlite3_bind_int64(st, 1, org_id);
-	int rc = sqlite3_step(st);
+		db_bind_int(st, 1, org_id);
+	int rc = db_step(st);
 	enum store_status ret = STORE_OK;
-	if (rc == SQLITE_ROW)
-		*total = sqlite3_column_int64(st, 0);
+	if (rc == DB_ROW)
+		*total = db_col_int(st, 0);
 	else
 		ret = step_status(c, rc, STORE_ERROR);
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -417,17 +418,17 @@ static enum store_status commit_count(struct store_conn *c, const char *sql, int
  * Run a bound commit list statement through fn.  With page, stop after
  * page->limit rows and set page->more when the statement had another one.
  */
-static enum store_status commit_walk(struct store_conn *c, sqlite3_stmt *st, struct vers_page *page,
-                                     vers_commit_fn fn, void *ctx)
+static enum store_status commit_walk(struct store_conn *c, struct db_stmt *st,
+                                     struct vers_page *page, vers_commit_fn fn, void *ctx)
 {
 	enum store_status ret = STORE_OK;
 	int64_t n = 0;
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (page != NULL && n++ == page->limit) {
 			page->more = true;
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 		struct vers_commit cm;
@@ -437,8 +438,8 @@ static enum store_status commit_walk(struct store_conn *c, sqlite3_stmt *st, str
 		cm.description = col_text(st, 3);
 		cm.parent_vm_id = col_text(st, 4);
 		cm.grandparent_commit_id = col_text(st, 5);
-		cm.is_public = sqlite3_column_int(st, 6) != 0;
-		cm.created_at = sqlite3_column_int64(st, 7);
+		cm.is_public = db_col_int(st, 6) != 0;
+		cm.created_at = db_col_int(st, 7);
 		if (cm.name == NULL || !fn(ctx, &cm)) {
 			ret = STORE_NOMEM;
 			break;
@@ -446,7 +447,7 @@ static enum store_status commit_walk(struct store_conn *c, sqlite3_stmt *st, str
 	}
 	if (ret == STORE_OK)
 		ret = step_status(c, rc, STORE_OK);
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -456,19 +457,23 @@ enum store_status store_vers_commits(struct store *s, int64_t org_id, bool publi
 {
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = commit_count(c, public_all ? SQL_COMMITS_PUBLIC_COUNT : SQL_COMMITS_ORG_COUNT,
 		                   org_id, !public_all, total);
 	if (ret == STORE_OK) {
-		sqlite3_stmt *st = store_stmt(c, public_all ? SQL_COMMITS_PUBLIC : SQL_COMMITS_ORG);
+		struct db_stmt *st =
+		        store_stmt(c, public_all ? SQL_COMMITS_PUBLIC : SQL_COMMITS_ORG);
 		if (st == NULL) {
 			ret = STORE_ERROR;
 		} else {
-			sqlite3_bind_int64(st, 1, org_id);
-			sqlite3_bind_int64(st, 2, limit);
-			sqlite3_bind_int64(st, 3, offset);
+			/* The public list is every organization's: no $1 = org. */
+			int k = public_all ? 0 : 1;
+			if (!public_all)
+				db_bind_int(st, 1, org_id);
+			db_bind_int(st, k + 1, limit);
+			db_bind_int(st, k + 2, offset);
 			ret = commit_walk(c, st, NULL, fn, ctx);
 		}
 	}
@@ -480,22 +485,22 @@ enum store_status store_vers_commits(struct store *s, int64_t org_id, bool publi
 static enum store_status commit_cursor(struct store_conn *c, int64_t org_id, bool public_all,
                                        const char *uuid, int64_t *created_at, int64_t *id)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	        store_stmt(c, public_all ? SQL_COMMIT_CURSOR_PUBLIC : SQL_COMMIT_CURSOR_ORG);
 	if (st == NULL)
-		return STORE_ERROR;
-	store_bind_text(st, 1, uuid);
+		return store_conn_error(c);
+	db_bind_text(st, 1, uuid);
 	if (!public_all)
-		sqlite3_bind_int64(st, 2, org_id);
-	int rc = sqlite3_step(st);
+		db_bind_int(st, 2, org_id);
+	int rc = db_step(st);
 	enum store_status ret = STORE_OK;
-	if (rc == SQLITE_ROW) {
-		*created_at = sqlite3_column_int64(st, 0);
-		*id = sqlite3_column_int64(st, 1);
+	if (rc == DB_ROW) {
+		*created_at = db_col_int(st, 0);
+		*id = db_col_int(st, 1);
 	} else {
 		ret = step_status(c, rc, STORE_INVALID);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -510,7 +515,7 @@ enum store_status store_vers_commits_after(struct store *s, int64_t org_id, bool
 		return STORE_INVALID;
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = store_read_begin(c);
 	if (ret == STORE_OK)
 		ret = commit_cursor(c, org_id, public_all, page->after, &created_at, &id);
@@ -518,15 +523,17 @@ enum store_status store_vers_commits_after(struct store *s, int64_t org_id, bool
 		ret = commit_count(c, public_all ? SQL_COMMITS_PUBLIC_COUNT : SQL_COMMITS_ORG_COUNT,
 		                   org_id, !public_all, total);
 	if (ret == STORE_OK) {
-		sqlite3_stmt *st = store_stmt(c, public_all ? SQL_COMMITS_PUBLIC_AFTER
-		                                            : SQL_COMMITS_ORG_AFTER);
+		struct db_stmt *st = store_stmt(c, public_all ? SQL_COMMITS_PUBLIC_AFTER
+		                                              : SQL_COMMITS_ORG_AFTER);
 		if (st == NULL) {
 			ret = STORE_ERROR;
 		} else {
-			sqlite3_bind_int64(st, 1, org_id);
-			sqlite3_bind_int64(st, 2, page->limit + 1);
-			sqlite3_bind_int64(st, 3, created_at);
-			sqlite3_bind_int64(st, 4, id);
+			int k = public_all ? 0 : 1;
+			if (!public_all)
+				db_bind_int(st, 1, org_id);
+			db_bind_int(st, k + 1, page->limit + 1);
+			db_bind_int(st, k + 2, created_at);
+			db_bind_int(st, k + 3, id);
 			ret = commit_walk(c, st, page, fn, ctx);
 		}
 	}
@@ -536,10 +543,10 @@ enum store_status store_vers_commits_after(struct store *s, int64_t org_id, bool
 
 /* ---- one commit ---- */
 
-/* A live commit by UUID (?1) that org ?2 may see: its own, or a public one. */
+/* A live commit by UUID ($1) that org $2 may see: its own, or a public one. */
 static const char SQL_COMMIT_VISIBLE[] =
         "SELECT " COMMIT_COLS "FROM commits c JOIN orgs o ON o.id = c.org_id "
-        "WHERE c.uuid = ?1 AND c.deleted_at IS NULL AND (c.org_id = ?2 OR c.is_public)";
+        "WHERE c.uuid = $1 AND c.deleted_at IS NULL AND (c.org_id = $2 OR c.is_public)";
 
 /* Copy the borrowed view cm into the vers_commit at ctx; false when out of memory. */
 static bool commit_copy(void *ctx, const struct vers_commit *cm)
@@ -568,12 +575,12 @@ enum store_status store_vers_commit_get(struct store *s, int64_t org_id, const c
 	memset(out, 0, sizeof(*out));
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	enum store_status ret = STORE_ERROR;
-	sqlite3_stmt *st = store_stmt(c, SQL_COMMIT_VISIBLE);
+	struct db_stmt *st = store_stmt(c, SQL_COMMIT_VISIBLE);
 	if (st != NULL) {
-		store_bind_text(st, 1, commit_id);
-		sqlite3_bind_int64(st, 2, org_id);
+		db_bind_text(st, 1, commit_id);
+		db_bind_int(st, 2, org_id);
 		ret = commit_walk(c, st, NULL, commit_copy, out);
 		if (ret == STORE_OK && out->name == NULL)
 			ret = STORE_COMMIT_NOT_FOUND;
@@ -603,40 +610,13 @@ static const char *const read_sql[] = {
 
 enum store_status store_vers_explain(struct store *s, enum vers_read which, char *out, size_t cap)
 {
-	enum store_status ret = STORE_OK;
-	size_t len = 0;
-	int rc;
-
 	if (cap == 0 || (size_t)which >= sizeof(read_sql) / sizeof(read_sql[0]))
 		return STORE_ERROR;
 	out[0] = '\0';
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
-		return STORE_ERROR;
-	char *sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", read_sql[which]);
-	sqlite3_stmt *st = NULL;
-	if (sql == NULL || sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		ret = STORE_ERROR;
-		goto done;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *detail = (const char *)sqlite3_column_text(st, 3);
-		size_t n = detail != NULL ? strlen(detail) : 0;
-		if (len + n + 2 > cap) {
-			ret = STORE_ERROR;
-			break;
-		}
-		if (n > 0)
-			memcpy(out + len, detail, n);
-		len += n;
-		out[len++] = '\n';
-		out[len] = '\0';
-	}
-	if (ret == STORE_OK)
-		ret = step_status(c, rc, STORE_OK);
-done:
-	sqlite3_finalize(st);
-	sqlite3_free(sql);
+		return STORE_UNAVAILABLE;
+	enum store_status ret = c->be->explain(c, read_sql[which], out, cap);
 	store_reader_release(s, c);
 	return ret;
 }

@@ -1,5 +1,6 @@
 /*
- * store_admin.c - ping, counts, online backup and checks.  See store_admin.h.
+ * sqlite_admin.c - the SQLite backend's online backup (SQLite's backup API)
+ * and deep check (integrity_check, foreign_key_check).  See store_admin.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,61 +11,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
-#include "store_admin.h"
-#include "store_internal.h"
-
-static const char SQL_PING[] = "SELECT 1";
-static const char SQL_COUNT_ORGS[] = "SELECT count(*) FROM orgs";
-static const char SQL_COUNT_REPOS[] = "SELECT count(*) FROM repos";
-static const char SQL_COUNT_COMMITS[] = "SELECT count(*) FROM commits WHERE deleted_at IS NULL";
-static const char SQL_COUNT_REPO_TAGS[] = "SELECT count(*) FROM repo_tags";
-static const char SQL_COUNT_COMMIT_TAGS[] = "SELECT count(*) FROM commit_tags";
-
-static enum store_status one_int(struct store_conn *c, const char *sql, int64_t *out)
-{
-	sqlite3_stmt *st = store_stmt(c, sql);
-	if (st == NULL)
-		return store_status_from_sqlite(sqlite3_extended_errcode(c->db));
-	int rc = sqlite3_step(st);
-	enum store_status ret = STORE_OK;
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	else
-		ret = store_status_from_sqlite(sqlite3_extended_errcode(c->db));
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? STORE_OK : (ret == STORE_OK ? STORE_ERROR : ret);
-}
-
-enum store_status store_ping(struct store *s)
-{
-	struct store_conn *c = store_reader(s);
-	int64_t one = 0;
-	if (c == NULL)
-		return STORE_ERROR;
-	enum store_status st = one_int(c, SQL_PING, &one);
-	store_reader_release(s, c);
-	return st;
-}
-
-enum store_status store_count_objects(struct store *s, struct store_counts *out)
-{
-	struct store_conn *c = store_reader(s);
-	if (c == NULL)
-		return STORE_ERROR;
-	enum store_status st = store_read_begin(c);
-	if (st == STORE_OK)
-		st = one_int(c, SQL_COUNT_ORGS, &out->orgs);
-	if (st == STORE_OK)
-		st = one_int(c, SQL_COUNT_REPOS, &out->repositories);
-	if (st == STORE_OK)
-		st = one_int(c, SQL_COUNT_COMMITS, &out->commits);
-	if (st == STORE_OK)
-		st = one_int(c, SQL_COUNT_REPO_TAGS, &out->repo_tags);
-	if (st == STORE_OK)
-		st = one_int(c, SQL_COUNT_COMMIT_TAGS, &out->commit_tags);
-	store_reader_release(s, c); /* ends the read transaction */
-	return st;
-}
+#include "sqlite.h"
 
 /* fsync a file by name (the finished copy, then its folder for the rename). */
 static bool sync_path(const char *path, int flags)
@@ -77,7 +24,7 @@ static bool sync_path(const char *path, int flags)
 	return ok;
 }
 
-bool store_backup(const char *db_path, const char *out_path, char **err)
+bool sqlite_backup(const char *db_path, const char *out_path, char **err)
 {
 	sqlite3 *src = NULL, *dst = NULL;
 	sqlite3_backup *b = NULL;
@@ -169,7 +116,7 @@ fail:
 	return ok;
 }
 
-long store_check(const char *path, store_check_report_fn report, void *arg, char **err)
+long sqlite_check(const char *path, store_check_report_fn report, void *arg, char **err)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
