@@ -166,12 +166,7 @@ static void *sink_main(void *arg)
 			break; /* stopping, and nothing left */
 		/* Let a batch gather: up to BATCH_MS, or BATCH_BYTES, or the stop. */
 		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += BATCH_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		clock_realtime_after_ms(BATCH_MS, &until);
 		while (sink.len < BATCH_BYTES && !sink.stopping &&
 		       pthread_cond_timedwait(&sink.more, &sink.lock, &until) == 0)
 			;
