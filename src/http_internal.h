@@ -40,7 +40,7 @@ enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const cha
 void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                        enum MHD_RequestTerminationCode toe);
 
-/* A connection opened or closed: its header deadline watch. */
+/* A connection opened or closed: its context (header deadline watch, kept exchange). */
 void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                         enum MHD_ConnectionNotificationCode code);
 
