@@ -7,7 +7,7 @@
  *  - Reads run on the calling thread with a connection borrowed from a pool;
  *    no connection is ever used by two threads at once.  A read of more than
  *    one statement runs in one read transaction (one snapshot).  SQLite's
- *    readers are kept per thread; PostgreSQL's are at most db_pool_size - 1
+ *    readers are kept per thread; PostgreSQL's are at most db_pool_size - 2
  *    and a read waits at most db_timeout for one (then STORE_UNAVAILABLE).
  *  - Writes are store operations (struct store_op) queued to one writer thread
  *    with one connection.  The writer takes every queued operation (up to a
@@ -69,9 +69,9 @@ struct store_options {
 	bool synchronous_normal;  /* SQLite: synchronous=NORMAL instead of FULL (not durable on
 	                             power loss) */
 	unsigned db_timeout_s;    /* PostgreSQL: connect and statement timeout; 0: default (5) */
-	unsigned pool_size;       /* PostgreSQL: connections at most (readers and writers); 0: 8 */
-	bool check_only; /* change nothing: never migrate (store_schema_version tells how old the
-	                    schema is; a newer one is still refused), SQLite read-only */
+	unsigned pool_size; /* PostgreSQL: connections at most (readers, writer, listener); 0: 8 */
+	bool check_only;    /* change nothing: never migrate (store_schema_version tells how old the
+	                       schema is; a newer one is still refused), SQLite read-only */
 };
 
 /*
@@ -192,5 +192,17 @@ struct store_conn *store_reader(struct store *s);
 
 /* Return a connection taken with store_reader(). */
 void store_reader_release(struct store *s, struct store_conn *c);
+
+/*
+ * One snapshot per request.  Between store_read_scope_begin and
+ * store_read_scope_end, the reads this thread makes on s (the token check,
+ * then the handler's reads) share one read transaction on one connection:
+ * they see one snapshot, and pay for one transaction's locks instead of one
+ * each.  A read made while the scope's connection is busy (a read inside
+ * another read's callback) gets a connection and snapshot of its own, as
+ * without a scope.  Scopes do not nest; writes are not affected.
+ */
+void store_read_scope_begin(struct store *s);
+void store_read_scope_end(struct store *s);
 
 #endif

@@ -334,8 +334,10 @@ static const struct config_key keys[] = {
          "resolved at start and each of its addresses bound (port 0: any free port)"},
         {"db", "db", CONFIG_DEFAULT_DB, set_path, KEY(db), 0, 0, NULL, false, false,
          "the database: a SQLite file, or a PostgreSQL URI (postgresql://...)"},
-        {"db_pool_size", "db-pool-size", "8", set_uint, KEY(db_pool_size), 2, 1000, NULL, false,
-         false, "PostgreSQL: connections this node opens at most (the writer's and readers')"},
+        {"db_pool_size", "db-pool-size", "8", set_uint, KEY(db_pool_size), 3, 1000, NULL, false,
+         false,
+         "PostgreSQL: connections this node opens at most (the writer's, the token listener's "
+         "and the readers')"},
         {"db_timeout", "db-timeout", "5", set_uint, KEY(db_timeout), 1, 3600, NULL, false, false,
          "PostgreSQL: seconds to connect or answer before a request gets 503"},
         {"threads", "threads", "0", set_uint, KEY(threads), 0, 256, NULL, false, false,

@@ -247,13 +247,14 @@ static bool drain(struct http_server *h, const sigset_t *sigs, unsigned deadline
 
 int serve_run(const struct config_args *args)
 {
-	struct config cfg;
+	struct config cfg = {0}; /* config_release is safe on it */
 	struct store *store = NULL;
 	struct app *app = NULL;
 	struct http_server *http = NULL;
 	int fds[HTTP_MAX_LISTEN];
 	size_t nfds = 0;
 	bool activated = false;
+	bool served = false; /* came up; "stopped" is logged on the way out */
 	char *err = NULL;
 	int rc = 1;
 
@@ -263,8 +264,7 @@ int serve_run(const struct config_args *args)
 			fprintf(stderr, "tagd serve: %.*s\n", (int)n, p);
 			p += n + (p[n] == '\n');
 		}
-		free(err);
-		return 1;
+		goto out;
 	}
 	health_set_state(HEALTH_STARTING);
 	apply_logging(&cfg);
@@ -300,6 +300,7 @@ int serve_run(const struct config_args *args)
 	        .listen_fd = -1,
 	        .listen_fds = fds,
 	        .nlisten_fds = nfds,
+	        .listen_shared = activated,
 	        .threads = cfg.threads,
 	        .max_body = cfg.max_body,
 	        .timeout_s = cfg.connection_timeout,
@@ -314,6 +315,10 @@ int serve_run(const struct config_args *args)
 		fprintf(stderr, "tagd serve: %s\n", err ? err : "out of memory");
 		goto out;
 	}
+	served = true;
+	/* From here on access lines leave through a buffer, off the request path. */
+	if (!log_async_start())
+		log_msg(LOG_WARN, "log written line by line: cannot start its writer thread", NULL);
 	for (size_t i = 0; i < nfds; i++) {
 		char name[80];
 		sock_name(fds[i], name, sizeof(name));
@@ -371,8 +376,9 @@ int serve_run(const struct config_args *args)
 		/*
 		 * The operator asked for an immediate stop: no cleanup, as after a
 		 * crash.  SQLite's WAL keeps every committed write; the next start
-		 * recovers.
+		 * recovers.  The log is written out: it is what says why.
 		 */
+		log_flush();
 		_exit(EXIT_FAILURE);
 	}
 	rc = 0;
@@ -380,8 +386,9 @@ out:
 	http_stop(&http);
 	app_free(&app);
 	store_close(&store);
-	if (rc == 0)
+	if (served && rc == 0)
 		log_msg(LOG_INFO, "stopped", NULL);
+	log_async_stop(); /* every buffered line is out before exit */
 	free(err);
 	config_release(&cfg);
 	return rc;

@@ -80,11 +80,14 @@ static const struct store_backend *backend_of(const char *path)
  * Each thread keeps the last reader it released for the next request, so the
  * common path takes no lock: a mutex on a shared pool showed up as futex
  * waits in a GET's profile.  A nested borrow (the thread's reader is busy)
- * falls back to the pool.
+ * falls back to the pool.  A read scope (store_read_scope_begin) pins one
+ * reader in a read transaction until the scope ends.
  */
 static _Thread_local struct {
 	uint64_t store_id;
 	struct store_conn *conn;
+	uint64_t scope_store_id;       /* 0: no scope open */
+	struct store_conn *scope_conn; /* the scope's reader once a read took it */
 } thread_reader;
 
 static _Atomic uint64_t next_store_id = 1;
@@ -155,11 +158,13 @@ static void reader_drop(struct store *s, struct store_conn *c)
  * Room for one more reader: true with *c NULL (the caller opens one, counted
  * already) or with *c an idle reader that came back meanwhile; false after
  * db_timeout without either (PostgreSQL's connections are bounded:
- * pool_size, the writer's included).  SQLite's readers are not bounded.
+ * pool_size, the writer's and the listener's included).  SQLite's are not bounded.
  */
 static bool reader_slot(struct store *s, struct store_conn **c)
 {
-	unsigned cap = s->opts.pool_size > 1 ? s->opts.pool_size - 1 : 1;
+	/* The writer's connection, and the token epoch listener's on PostgreSQL, count too. */
+	unsigned others = s->pg_listen != NULL ? 2 : 1;
+	unsigned cap = s->opts.pool_size > others ? s->opts.pool_size - others : 1;
 	bool bounded = s->be != &store_sqlite_backend; /* see store_reader_release */
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
@@ -185,17 +190,16 @@ static bool reader_slot(struct store *s, struct store_conn **c)
 	return ok;
 }
 
-struct store_conn *store_reader(struct store *s)
+/* A reader no one uses: the thread's own when idle, else one from the pool or a new one. */
+static struct store_conn *reader_take(struct store *s)
 {
 	struct store_conn *c = NULL;
 
 	if (thread_reader.store_id == s->id && thread_reader.conn != NULL &&
 	    !thread_reader.conn->in_use) {
 		c = thread_reader.conn;
-		if (s->be->healthy(c)) {
-			c->in_use = true;
+		if (s->be->healthy(c))
 			return c;
-		}
 		reader_drop(s, c);
 		c = NULL;
 	}
@@ -224,15 +228,12 @@ struct store_conn *store_reader(struct store *s)
 		if (c == NULL)
 			return NULL;
 	}
-	c->in_use = true;
 	return c;
 }
 
-void store_reader_release(struct store *s, struct store_conn *c)
+/* Give back a reader with no transaction open: it becomes the thread's, or goes to the pool. */
+static void reader_give(struct store *s, struct store_conn *c)
 {
-	if (c == NULL)
-		return;
-	store_read_end(c);
 	c->in_use = false;
 	if (thread_reader.store_id == s->id && thread_reader.conn == c)
 		return;
@@ -252,6 +253,59 @@ void store_reader_release(struct store *s, struct store_conn *c)
 	s->pool = c;
 	pthread_cond_signal(&s->pool_cond);
 	pthread_mutex_unlock(&s->pool_lock);
+}
+
+struct store_conn *store_reader(struct store *s)
+{
+	bool scoped = thread_reader.scope_store_id == s->id;
+
+	if (scoped && thread_reader.scope_conn != NULL) {
+		if (!thread_reader.scope_conn->in_use) {
+			thread_reader.scope_conn->in_use = true;
+			return thread_reader.scope_conn;
+		}
+		scoped = false; /* a nested read: a snapshot of its own */
+	}
+	struct store_conn *c = reader_take(s);
+	if (c == NULL)
+		return NULL;
+	c->in_use = true;
+	/* The scope's first read opens its transaction; without one, reads still work. */
+	if (scoped && store_read_begin(c) == STORE_OK)
+		thread_reader.scope_conn = c;
+	return c;
+}
+
+void store_reader_release(struct store *s, struct store_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c == thread_reader.scope_conn) {
+		c->in_use = false; /* the transaction stays open until the scope ends */
+		return;
+	}
+	store_read_end(c);
+	reader_give(s, c);
+}
+
+void store_read_scope_begin(struct store *s)
+{
+	if (!s->be->read_scopes)
+		return; /* each read on its own (see struct store_backend) */
+	thread_reader.scope_store_id = s->id;
+	thread_reader.scope_conn = NULL;
+}
+
+void store_read_scope_end(struct store *s)
+{
+	struct store_conn *c = thread_reader.scope_conn;
+
+	thread_reader.scope_store_id = 0;
+	thread_reader.scope_conn = NULL;
+	if (c == NULL)
+		return;
+	store_read_end(c);
+	reader_give(s, c);
 }
 
 /* ---- versions ---- */

@@ -136,6 +136,20 @@ struct store_backend {
 	void (*finalize)(struct db_stmt *st);
 	/* The names of the columns of sql's result (each < 64 bytes): their number, -1 on error. */
 	int (*columns)(struct store_conn *c, const char *sql, char names[][64], int max);
+	/*
+	 * Whether a request's reads share one read transaction (a read scope:
+	 * store_read_scope_begin).  SQLite: yes, a transaction is nearly free
+	 * and saves its locks.  PostgreSQL: no, BEGIN and COMMIT would be two
+	 * more round trips for reads that are single statements.
+	 */
+	bool read_scopes;
+	/*
+	 * The token epoch without a query, when the backend is told of its
+	 * changes (PostgreSQL's LISTEN): true and *epoch while it is current
+	 * within a second; false, or NULL: read it (store_org.c).
+	 */
+	bool (*token_epoch)(struct store *s, int64_t *epoch);
+
 	/* One column: the name of every table of the database (the copy's check). */
 	const char *tables_sql;
 	/* After rows were inserted with their ids: the ids table generates next follow them. */
@@ -254,11 +268,14 @@ struct touch_slot {
 	int64_t at;
 };
 
+struct pg_listen;
+
 struct store {
 	const struct store_backend *be;
 	char *path; /* a file path (SQLite) or a connection URI (PostgreSQL) */
 	struct store_options opts;
 	int schema_version;
+	struct pg_listen *pg_listen; /* PostgreSQL: the token epoch's listener (pg_listen.c) */
 
 	/* Readers: a free list of idle connections. */
 	pthread_mutex_t pool_lock;
@@ -318,10 +335,14 @@ char *store_column_dup(struct db_stmt *st, int col, bool *oom);
 /* Copy a text column of at most cap-1 bytes into buf (UUIDs); empty for NULL. */
 void store_column_copy(struct db_stmt *st, int col, char *buf, size_t cap);
 
-/* Start and end a read transaction, so that several statements see one snapshot. */
 /* Run a transaction statement on c, forgetting c->chain when it ends or rolls back. */
 enum store_status store_txn(struct store_conn *c, enum db_txn what);
 
+/*
+ * Start and end a read transaction, so that several statements see one
+ * snapshot.  Inside a read scope's transaction, begin does nothing (the
+ * scope's snapshot is the one) and end is left to the scope.
+ */
 enum store_status store_read_begin(struct store_conn *c);
 void store_read_end(struct store_conn *c);
 

@@ -97,6 +97,9 @@ enum store_status store_txn(struct store_conn *c, enum db_txn what)
 
 enum store_status store_read_begin(struct store_conn *c)
 {
+	/* Inside a read scope's transaction already: its snapshot is the one to read. */
+	if (c->be->in_txn(c))
+		return STORE_OK;
 	return c->be->txn(c, DB_BEGIN_READ);
 }
 
@@ -105,4 +108,7 @@ void store_read_end(struct store_conn *c)
 	/* A read transaction has nothing to keep: COMMIT of a reader cannot lose data. */
 	if (c->be->in_txn(c))
 		c->be->txn(c, DB_COMMIT);
+	/* A reader must never go back to the pool inside a transaction (a stale snapshot). */
+	if (c->be->in_txn(c))
+		c->be->txn(c, DB_ROLLBACK);
 }

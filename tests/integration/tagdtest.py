@@ -299,6 +299,19 @@ class Tagd:
                 c.close()
 
 
+def wait_for_text(path, text, timeout=10.0):
+    """Wait until the file at path exists and contains text (tagd writes it on its own)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                if text in f.read():
+                    return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.02)
+    raise AssertionError(f"{path} never contained {text!r}")
+
 class TagdCase(unittest.TestCase):
     """A server shared by the tests of one class, with two organizations."""
 

@@ -74,7 +74,7 @@ class ConfigTest(unittest.TestCase):
             self.assertIn("***", r.stdout)
 
     def test_pool_and_timeout_bounds(self):
-        for flag, bad in (("--db-pool-size", "1"), ("--db-pool-size", "1001"),
+        for flag, bad in (("--db-pool-size", "2"), ("--db-pool-size", "1001"),
                           ("--db-timeout", "0")):
             r = run(["config", "check", "--config", "/dev/null", flag, bad])
             self.assertEqual(r.returncode, 1, (flag, bad, r.stdout))

@@ -808,6 +808,7 @@ const struct store_backend store_sqlite_backend = {
         .backup = sqlite_backup,
         .check = sqlite_check,
         .closing = closing,
+        .read_scopes = true,
         .global_init = global_init,
         .version = version,
 };
