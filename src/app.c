@@ -130,6 +130,33 @@ static void auth_failed(struct app *a, struct call *c, enum route_auth dialect)
 	call_add_header(c, "Retry-After", secs);
 }
 
+/*
+ * Whether c's token may call route: checked right after authentication,
+ * before anything else (a route that names no scope refuses every token).
+ * Otherwise answers 403 in the dialect's envelope: ServiceStage as its API
+ * gateway answers an IAM user without the right.
+ */
+static bool scope_allows(const struct route *route, struct call *c)
+{
+	if (route->scope != TOKEN_SCOPE_NONE && c->token_scope >= route->scope)
+		return true;
+	char reason[128];
+	snprintf(reason, sizeof(reason), "the token's scope is %s; this route takes %s",
+	         token_scope_name(c->token_scope), token_scope_name(route->scope));
+	if (route->auth == ROUTE_AUTH_SS) {
+		ss_error(c, 403, "APIGW.0302", "The IAM user is not authorized to access the API",
+		         reason);
+	} else {
+		char msg[160];
+		snprintf(msg, sizeof(msg),
+		         "insufficient scope: this request takes a token of scope %s or above, "
+		         "this one is %s",
+		         token_scope_name(route->scope), token_scope_name(c->token_scope));
+		vers_error_reason(c, 403, msg, reason);
+	}
+	return false;
+}
+
 void app_handle(struct app *a, struct call *c)
 {
 	const struct route *route = NULL;
@@ -184,5 +211,7 @@ void app_handle(struct app *a, struct call *c)
 		}
 		break;
 	}
+	if (route->auth != ROUTE_AUTH_NONE && !scope_allows(route, c))
+		return;
 	route->handler(c);
 }

@@ -42,8 +42,17 @@ static bool print_event(const struct history_event *ev, bool json)
 	}
 	char at[CLOCK_RFC3339_LEN];
 	clock_format_rfc3339(ev->at, at);
-	const char *where =
-	        ev->scope == HISTORY_SCOPE_COMMIT_TAGS ? "(commit tags)" : ev->scope_name;
+	const char *where = ev->scope == HISTORY_SCOPE_COMMIT_TAGS    ? "(commit tags)"
+	                    : ev->scope == HISTORY_SCOPE_ORGANIZATION ? "(organization)"
+	                                                              : ev->scope_name;
+	if (history_action_is_rule(ev->action)) {
+		printf("%" PRId64 " %s %s %s %s rule '%s' by %s%s%s%s request %s\n", ev->seq, at,
+		       history_action_name(ev->action), where, ev->rule_mode, ev->rule_pattern,
+		       ev->token_id ? ev->token_id : history_dialect_name(ev->dialect),
+		       ev->token_label ? " (" : "", ev->token_label ? ev->token_label : "",
+		       ev->token_label ? ")" : "", ev->request_id ? ev->request_id : "-");
+		return true;
+	}
 	printf("%" PRId64 " %s %s %s %s %s <- %s by %s%s%s%s request %s\n", ev->seq, at,
 	       history_action_name(ev->action), where, ev->tag, ev->commit_id ? ev->commit_id : "-",
 	       ev->previous_commit_id ? ev->previous_commit_id : "-",
@@ -64,7 +73,8 @@ static bool event_matches(const struct history_event *ev, const struct cli_ctx *
 		return false;
 	if (cli_switch(ctx, "commit-tags") && ev->scope != HISTORY_SCOPE_COMMIT_TAGS)
 		return false;
-	return tag == NULL || strcmp(ev->tag, tag) == 0;
+	/* A rule event names no tag. */
+	return tag == NULL || (ev->tag != NULL && strcmp(ev->tag, tag) == 0);
 }
 
 /* tagd history: the organization's events in chain order, filtered. */

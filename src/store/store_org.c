@@ -127,13 +127,15 @@ static enum store_status org_id_of(struct store_conn *c, const char *name, int64
 }
 
 static const char SQL_TOKEN_INSERT[] =
-        "INSERT INTO tokens(org_id, public_id, digest, label, created_at, expires_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6)";
+        "INSERT INTO tokens(org_id, public_id, digest, label, created_at, expires_at, scope) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 static enum store_status token_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct token_create_op *o = (struct token_create_op *)op;
 	int64_t org_id = 0;
+	if (o->scope == TOKEN_SCOPE_NONE)
+		return STORE_INVALID;
 	enum store_status ret = org_id_of(c, o->org_name, &org_id);
 	if (ret != STORE_OK)
 		return ret;
@@ -147,6 +149,7 @@ static enum store_status token_create_run(struct store_conn *c, struct store_op 
 	db_bind_int(st, 5, clock_now_us());
 	if (o->expires_at > 0)
 		db_bind_int(st, 6, o->expires_at);
+	db_bind_text(st, 7, token_scope_name(o->scope));
 	return store_step_done(st);
 }
 
@@ -186,8 +189,8 @@ void token_revoke_op_init(struct token_revoke_op *o)
 }
 
 static const char SQL_TOKEN_LIST[] =
-        "SELECT t.public_id, t.label, t.created_at, t.expires_at, t.last_used_at, t.revoked_at "
-        "FROM tokens t JOIN orgs o ON o.id = t.org_id WHERE o.name = $1 ORDER BY t.id";
+        "SELECT t.public_id, t.label, t.created_at, t.expires_at, t.last_used_at, t.revoked_at, "
+        "t.scope FROM tokens t JOIN orgs o ON o.id = t.org_id WHERE o.name = $1 ORDER BY t.id";
 
 void token_list_free(struct token_info *list, size_t n)
 {
@@ -239,6 +242,8 @@ enum store_status store_token_list(struct store *s, const char *org_name, struct
 		t->expires_at = db_col_int(st, 3);
 		t->last_used_at = db_col_int(st, 4);
 		t->revoked_at = db_col_int(st, 5);
+		if (!token_scope_parse(db_col_text(st, 6), &t->scope))
+			t->scope = TOKEN_SCOPE_NONE; /* shown as "none": it can do nothing */
 	}
 	if (!oom && rc != DB_DONE)
 		ret = store_conn_error(c);
@@ -311,7 +316,7 @@ void token_identity_release(struct token_identity *id)
 
 static const char SQL_TOKEN_VERIFY[] =
         "SELECT t.digest, t.org_id, o.name, t.expires_at, t.last_used_at, o.project_id, "
-        "t.label "
+        "t.label, t.scope "
         "FROM tokens t "
         "JOIN orgs o ON o.id = t.org_id WHERE t.public_id = $1 AND t.revoked_at IS NULL";
 
@@ -346,8 +351,9 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 			out->project_id = store_column_dup(st, 5, &oom);
 			out->label = store_column_dup(st, 6, &oom);
 			snprintf(out->token_id, sizeof(out->token_id), "%s", public_id);
-			ret = oom ? STORE_NOMEM : STORE_OK;
-			if (oom)
+			bool known = token_scope_parse(db_col_text(st, 7), &out->scope);
+			ret = oom ? STORE_NOMEM : known ? STORE_OK : STORE_CORRUPT;
+			if (ret != STORE_OK)
 				token_identity_release(out);
 		}
 	} else if (rc != DB_DONE) {

@@ -107,6 +107,15 @@ def sqlite_schema(path):
         db.close()
 
 
+def pg_default(expr):
+    """A text default as SQLite says it: 'read', not 'read'::text."""
+    if expr is not None:
+        m = re.fullmatch(r"('(?:[^']|'')*')::text", expr)
+        if m:
+            return m.group(1)
+    return expr
+
+
 def pg_schema(database):
     q = lambda sql: pg_query(database, sql)  # noqa: E731
     out = {}
@@ -127,7 +136,7 @@ def pg_schema(database):
         def colnames(nums, of=table):
             return tuple(attnames[(of, int(n))] for n in nums)
 
-        t = {"columns": [(c[0], c[1], c[2], c[3]) for c in cols],
+        t = {"columns": [(c[0], c[1], c[2], pg_default(c[3])) for c in cols],
              "collations": {c[0]: c[5] for c in cols if c[1] == "text"},
              "identity": {c[0] for c in cols if c[4] == "d"},
              "identity_always": {c[0] for c in cols if c[4] == "a"},
