@@ -78,9 +78,9 @@ struct history_event {
 	bool description_changed;       /* description and previous_description are NULL unless */
 	const char *description;
 	const char *previous_description;
-	const char *token_id;    /* the actor's token id; NULL when no token made the change */
-	const char *token_label; /* NULL when the token has none */
-	const char *request_id;  /* the X-Request-Id of the change; NULL when none */
+	const char *token_id;     /* the actor's token id; NULL when no token made the change */
+	const char *token_label;  /* NULL when the token has none */
+	const char *request_id;   /* the X-Request-Id of the change; NULL when none */
 	const char *rule_pattern; /* rule events: the rule; NULL on tag events */
 	const char *rule_mode;    /* rule events: "protected" or "immutable" */
 	uint8_t previous_hash[HISTORY_HASH_LEN];

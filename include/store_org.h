@@ -60,8 +60,8 @@ struct token_create_op {
 	const char *org_name;
 	const char *public_id;
 	uint8_t digest[STORE_DIGEST_LEN];
-	const char *label;  /* may be NULL */
-	int64_t expires_at; /* 0: never */
+	const char *label;      /* may be NULL */
+	int64_t expires_at;     /* 0: never */
 	enum token_scope scope; /* what it may do; TOKEN_SCOPE_NONE is refused (STORE_INVALID) */
 };
 void token_create_op_init(struct token_create_op *o);

@@ -203,10 +203,11 @@ static int token_list(struct cli_ctx *ctx)
 		for (size_t i = 0; arr != NULL && i < n; i++) {
 			const struct token_info *t = &list[i];
 			json_t *e = json_pack(
-			        "{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", t->public_id, "status",
-			        token_status(t, now), "scope", token_scope_name(t->scope), "created_at",
-			        cli_json_time(t->created_at), "expires_at", cli_json_time(t->expires_at),
-			        "last_used_at", cli_json_time(t->last_used_at), "revoked_at",
+			        "{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", t->public_id,
+			        "status", token_status(t, now), "scope", token_scope_name(t->scope),
+			        "created_at", cli_json_time(t->created_at), "expires_at",
+			        cli_json_time(t->expires_at), "last_used_at",
+			        cli_json_time(t->last_used_at), "revoked_at",
 			        cli_json_time(t->revoked_at), "label", nullable(t->label));
 			if (e == NULL || json_array_append_new(arr, e) != 0) {
 				json_decref(arr);

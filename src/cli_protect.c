@@ -48,8 +48,10 @@ static int rule_where(const struct cli_ctx *ctx, struct store_rule_where *w, cha
 			return cli_fail(ctx, CLI_EXIT_FAIL, "--project takes NAMESPACE/PROJECT");
 		*slash = '\0';
 		w->scope = HISTORY_SCOPE_SERVICESTAGE;
-		w->ss = (struct ss_where){
-		        .org_id = w->org_id, .namespace = project, .project = slash + 1, .operator= true};
+		w->ss = (struct ss_where){.org_id = w->org_id,
+		                          .namespace = project,
+		                          .project = slash + 1,
+		                          .operator= true };
 	}
 	return CLI_EXIT_OK;
 }
@@ -83,8 +85,7 @@ static int protect_add(struct cli_ctx *ctx)
 	char project[2 * SS_NAME_MAX + 2], why[96];
 	enum rule_mode mode;
 
-	if (rule_reply_check(ctx->args[0], cli_value(ctx, "mode"), &mode, why, sizeof(why)) !=
-	    NULL)
+	if (rule_reply_check(ctx->args[0], cli_value(ctx, "mode"), &mode, why, sizeof(why)) != NULL)
 		return cli_fail(ctx, CLI_EXIT_FAIL, "%s", why);
 	store_rule_add_op_init(&o);
 	int rc = rule_where(ctx, &o.where, project, sizeof(project));
@@ -191,8 +192,8 @@ const struct cli_command cli_protect_commands[] = {
          CLI_STORE, add_flags, protect_add},
         {"protect list", NULL, 0,
          "List protection rules: scope, mode, created, the event that added it, pattern.",
-         "Without --repo or --project: every rule of the organization, of every scope.",
-         CLI_STORE, list_flags, protect_list},
+         "Without --repo or --project: every rule of the organization, of every scope.", CLI_STORE,
+         list_flags, protect_list},
         {"protect remove", "PATTERN", 1,
          "Remove the protection rule of PATTERN (from the organization, --repo or --project).",
          NULL, CLI_STORE, remove_flags, protect_remove},

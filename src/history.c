@@ -17,12 +17,9 @@ _Static_assert(HISTORY_HASH_LEN == SHA256_DIGEST_SIZE, "hash size");
 #define HISTORY_JSON_MAX (256u << 20)
 
 static const char *const action_names[] = {
-        [HISTORY_CREATE] = "create",
-        [HISTORY_MOVE] = "move",
-        [HISTORY_UPDATE] = "update",
-        [HISTORY_DELETE] = "delete",
-        [HISTORY_RULE_ADD] = "rule_add",
-        [HISTORY_RULE_REMOVE] = "rule_remove",
+        [HISTORY_CREATE] = "create",     [HISTORY_MOVE] = "move",
+        [HISTORY_UPDATE] = "update",     [HISTORY_DELETE] = "delete",
+        [HISTORY_RULE_ADD] = "rule_add", [HISTORY_RULE_REMOVE] = "rule_remove",
 };
 static const char *const scope_names[] = {
         [HISTORY_SCOPE_REPOSITORY] = "repository",

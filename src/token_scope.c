@@ -6,8 +6,8 @@
 #include "token_scope.h"
 
 static const char *const names[] = {
-        [TOKEN_SCOPE_NONE] = "none",         [TOKEN_SCOPE_READ] = "read",
-        [TOKEN_SCOPE_WRITE] = "write",       [TOKEN_SCOPE_MAINTAIN] = "maintain",
+        [TOKEN_SCOPE_NONE] = "none",   [TOKEN_SCOPE_READ] = "read",
+        [TOKEN_SCOPE_WRITE] = "write", [TOKEN_SCOPE_MAINTAIN] = "maintain",
         [TOKEN_SCOPE_ADMIN] = "admin",
 };
 

@@ -61,9 +61,9 @@ static const int text_cols[] = {5, 6, 9, 10, 12, 13, 14, 15, 16, 19, 20};
 static const char **text_slot(struct history_event *ev, size_t i)
 {
 	const char **slots[] = {
-	        &ev->scope_name,         &ev->tag,          &ev->commit_id,
-	        &ev->previous_commit_id, &ev->description,  &ev->previous_description,
-	        &ev->token_id,           &ev->token_label,  &ev->request_id,
+	        &ev->scope_name,         &ev->tag,         &ev->commit_id,
+	        &ev->previous_commit_id, &ev->description, &ev->previous_description,
+	        &ev->token_id,           &ev->token_label, &ev->request_id,
 	        &ev->rule_pattern,       &ev->rule_mode};
 	return slots[i];
 }

@@ -139,8 +139,8 @@ static void bind_scope(struct db_stmt *st, int64_t org_id, enum history_scope sc
 
 /* ---- add ---- */
 
-static enum store_status rule_count(struct store_conn *c, int64_t org_id,
-                                    enum history_scope scope, int64_t key, int64_t *n)
+static enum store_status rule_count(struct store_conn *c, int64_t org_id, enum history_scope scope,
+                                    int64_t key, int64_t *n)
 {
 	struct db_stmt *st = store_stmt(c, SQL_RULE_COUNT);
 	if (st == NULL)
@@ -167,8 +167,8 @@ static enum store_status rule_add_run(struct store_conn *c, struct store_op *op)
 	/* The event first: the rule keeps its seq.  A taken pattern undoes both. */
 	struct store_rule *r = &o->out;
 	if (ret == STORE_OK)
-		ret = rule_event(c, w->org_id, HISTORY_RULE_ADD, w->scope, name, o->pattern, o->mode,
-		                 &o->actor, &r->seq, &r->created_at);
+		ret = rule_event(c, w->org_id, HISTORY_RULE_ADD, w->scope, name, o->pattern,
+		                 o->mode, &o->actor, &r->seq, &r->created_at);
 	if (ret != STORE_OK)
 		return ret;
 	struct db_stmt *st = store_stmt(c, SQL_RULE_INSERT);
@@ -230,8 +230,8 @@ static enum store_status rule_remove_run(struct store_conn *c, struct store_op *
 	}
 	db_reset(st);
 	if (ret == STORE_OK)
-		ret = rule_event(c, w->org_id, HISTORY_RULE_REMOVE, w->scope, name, o->pattern, mode,
-		                 &o->actor, NULL, NULL);
+		ret = rule_event(c, w->org_id, HISTORY_RULE_REMOVE, w->scope, name, o->pattern,
+		                 mode, &o->actor, NULL, NULL);
 	if (ret != STORE_OK)
 		return ret;
 	st = store_stmt(c, SQL_RULE_DELETE);
@@ -393,8 +393,8 @@ struct doomed {
 };
 
 enum store_status store_rule_drop_all(struct store_conn *c, int64_t org_id,
-                                      enum history_scope scope, int64_t key,
-                                      const char *scope_name, const struct store_actor *actor)
+                                      enum history_scope scope, int64_t key, const char *scope_name,
+                                      const struct store_actor *actor)
 {
 	struct doomed *list = NULL;
 	size_t n = 0, cap = 0;
@@ -456,7 +456,7 @@ struct walk_rule {
 	char *scope_name;
 	char *pattern;
 	char mode[16];
-	int64_t seq; /* the event that added it */
+	int64_t seq;  /* the event that added it */
 	bool matched; /* the table has it */
 };
 
@@ -489,8 +489,8 @@ void rule_walk_free(struct rule_walk **wp)
 }
 
 /* The standing rule of (scope, name, pattern), or NULL. */
-static struct walk_rule *walk_find(struct rule_walk *w, enum history_scope scope,
-                                   const char *name, const char *pattern)
+static struct walk_rule *walk_find(struct rule_walk *w, enum history_scope scope, const char *name,
+                                   const char *pattern)
 {
 	for (size_t i = 0; i < w->n; i++) {
 		struct walk_rule *r = &w->items[i];
@@ -521,15 +521,17 @@ enum store_status rule_walk_event(struct rule_walk *w, const struct history_even
 	if (ev->action == HISTORY_RULE_REMOVE) {
 		if (r != NULL && strcmp(r->mode, ev->rule_mode) != 0) {
 			*ok = false;
-			snprintf(why, cap, "event %lld removes %s as %s, but event %lld added it %s",
-			         seq, what, ev->rule_mode, (long long)r->seq, r->mode);
+			snprintf(why, cap,
+			         "event %lld removes %s as %s, but event %lld added it %s", seq,
+			         what, ev->rule_mode, (long long)r->seq, r->mode);
 		} else if (r != NULL) {
 			free(r->scope_name);
 			free(r->pattern);
 			*r = w->items[--w->n];
 		} else if (floor == 0) { /* else it may have been added before the checkpoint */
 			*ok = false;
-			snprintf(why, cap, "event %lld removes %s, which no event added", seq, what);
+			snprintf(why, cap, "event %lld removes %s, which no event added", seq,
+			         what);
 		}
 		return STORE_OK;
 	}
@@ -587,10 +589,12 @@ enum store_status rule_walk_check(struct store_conn *c, struct rule_walk *w, int
 		*seq = added;
 		if (r == NULL) {
 			*ok = false;
-			snprintf(why, cap, "%s: no event added it, or a later one removed it", what);
+			snprintf(why, cap, "%s: no event added it, or a later one removed it",
+			         what);
 		} else if (r->seq != added || strcmp(r->mode, mode) != 0) {
 			*ok = false;
-			snprintf(why, cap, "%s is not as event %lld added it", what, (long long)r->seq);
+			snprintf(why, cap, "%s is not as event %lld added it", what,
+			         (long long)r->seq);
 		} else {
 			r->matched = true;
 		}

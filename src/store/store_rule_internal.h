@@ -27,8 +27,8 @@ enum store_status store_rule_enforce(struct store_conn *c, const struct tag_wher
  * delete of the repository, after its tags went.
  */
 enum store_status store_rule_drop_all(struct store_conn *c, int64_t org_id,
-                                      enum history_scope scope, int64_t key,
-                                      const char *scope_name, const struct store_actor *actor);
+                                      enum history_scope scope, int64_t key, const char *scope_name,
+                                      const struct store_actor *actor);
 
 /*
  * What `history verify` learns of the rules from the chain: the rules its

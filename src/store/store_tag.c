@@ -389,10 +389,9 @@ enum store_status store_tag_change(struct store_conn *c, struct tag_change *ch)
 	} else {
 		ret = exists ? STORE_OK : STORE_TAG_NOT_FOUND;
 		if (ret == STORE_OK)
-			ret = store_rule_enforce(c, w,
-			                         ch->verb == TAG_SET ? RULE_CHANGE_SET
-			                                             : RULE_CHANGE_DELETE,
-			                         ch->actor, ch->refused);
+			ret = store_rule_enforce(
+			        c, w, ch->verb == TAG_SET ? RULE_CHANGE_SET : RULE_CHANGE_DELETE,
+			        ch->actor, ch->refused);
 		if (ret == STORE_OK && !expect_met(ch->expect, exists, old.rev))
 			ret = STORE_PRECONDITION;
 		if (ret == STORE_OK && ch->verb == TAG_SET) {

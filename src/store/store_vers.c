@@ -190,8 +190,7 @@ static struct tag_where commit_tag_where(int64_t org_id, const char *tag)
 static enum store_status vers_tag_insert(struct store_conn *c, const struct tag_where *w,
                                          const char *commit_uuid, const char *description,
                                          const struct store_actor *actor,
-                                         struct store_refusal *refused, char *tag_id,
-                                         int64_t *rev)
+                                         struct store_refusal *refused, char *tag_id, int64_t *rev)
 {
 	struct tag_change ch = {.where = *w,
 	                        .verb = TAG_CREATE,

@@ -5,7 +5,7 @@ order, nullability, defaults, primary keys, unique constraints, indexes by
 name (columns, order, partial or not), CHECK constraints and foreign keys
 (with their ON DELETE actions) as SQLite's migrations give a fresh SQLite
 database; the types are SQLite's written as migrations/pg/0001_initial.sql
-says.  And 0003 keeps the rows written before it.
+says.  And 0003 and 0004 keep the rows written before them.
 
 Runs on the PostgreSQL half only (ctest's integration.pg.pg_schema, fixture
 pg); it needs no tagd.
@@ -316,6 +316,34 @@ class PgHistoryMigrationTest(unittest.TestCase):
         # An explicit id (as a copy from SQLite writes) is taken.
         self.assertEqual(q(f"INSERT INTO orgs(id, uuid, name, created_at) VALUES (1000, 'o-2', "
                            "'b', 1) RETURNING id"), [(1000,)])
+
+
+class PgProtectionMigrationTest(unittest.TestCase):
+    """0004 makes the tokens already there admin (they keep every right they had);
+    a row written without a scope gets the least."""
+
+    def setUp(self):
+        if not PG_HOST:
+            self.skipTest("no PostgreSQL cluster (TAGD_TEST_PG_HOST)")
+        self.database = create_database()
+        self.addCleanup(drop_database, self.database)
+
+    def test_tokens_before_0004_become_admin(self):
+        _, files = migration_files(PG_DIR)
+        self.assertEqual(os.path.basename(files[3]), "0004_protection.sql")
+        for f in files[:3]:
+            apply_pg(self.database, f)
+        q = lambda sql: pg_query(self.database, sql)  # noqa: E731
+        org = q("INSERT INTO orgs(uuid, name, created_at) VALUES ('o-1', 'acme', 1) "
+                "RETURNING id")[0][0]
+        q(f"INSERT INTO tokens(org_id, public_id, digest, created_at) VALUES ({org}, "
+          "'0123456789abcdef', '\\x00', 1) RETURNING id")
+        apply_pg(self.database, files[3])
+        self.assertEqual(q("SELECT public_id, scope FROM tokens"), [("0123456789abcdef", "admin")])
+        q(f"INSERT INTO tokens(org_id, public_id, digest, created_at) VALUES ({org}, "
+          "'fedcba9876543210', '\\x00', 1) RETURNING id")
+        self.assertEqual(q("SELECT scope FROM tokens WHERE public_id = 'fedcba9876543210'"),
+                         [("read",)])
 
 
 if __name__ == "__main__":

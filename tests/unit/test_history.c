@@ -98,21 +98,23 @@ START_TEST(rule_events)
 	size_t len;
 	char *c = history_canonical(&ev, &len);
 	ck_assert_ptr_nonnull(c);
-	ck_assert_str_eq(c, "{\"action\":\"rule_add\",\"actor\":null,"
-	                    "\"at\":\"2025-12-01T08:43:36.123456Z\",\"commit_id\":null,"
-	                    "\"description\":null,\"description_changed\":false,\"dialect\":\"cli\","
-	                    "\"id\":\"0b7c3a3e-8f2f-4c39-9b52-0d6c1e4d3a11\","
-	                    "\"previous_commit_id\":null,\"previous_description\":null,"
-	                    "\"previous_seq\":null,\"request_id\":null,"
-	                    "\"rule\":{\"mode\":\"immutable\",\"pattern\":\"v*\"},"
-	                    "\"scope\":{\"kind\":\"organization\"},\"seq\":8,\"tag\":null}");
+	ck_assert_str_eq(c,
+	                 "{\"action\":\"rule_add\",\"actor\":null,"
+	                 "\"at\":\"2025-12-01T08:43:36.123456Z\",\"commit_id\":null,"
+	                 "\"description\":null,\"description_changed\":false,\"dialect\":\"cli\","
+	                 "\"id\":\"0b7c3a3e-8f2f-4c39-9b52-0d6c1e4d3a11\","
+	                 "\"previous_commit_id\":null,\"previous_description\":null,"
+	                 "\"previous_seq\":null,\"request_id\":null,"
+	                 "\"rule\":{\"mode\":\"immutable\",\"pattern\":\"v*\"},"
+	                 "\"scope\":{\"kind\":\"organization\"},\"seq\":8,\"tag\":null}");
 	free(c);
 	ev.action = HISTORY_RULE_REMOVE;
 	ev.scope = HISTORY_SCOPE_REPOSITORY;
 	ev.scope_name = "app";
 	c = history_canonical(&ev, &len);
 	ck_assert_ptr_nonnull(strstr(c, "\"action\":\"rule_remove\""));
-	ck_assert_ptr_nonnull(strstr(c, "\"scope\":{\"kind\":\"repository\",\"repository\":\"app\"}"));
+	ck_assert_ptr_nonnull(
+	        strstr(c, "\"scope\":{\"kind\":\"repository\",\"repository\":\"app\"}"));
 	free(c);
 
 	struct history_event tag = sample();

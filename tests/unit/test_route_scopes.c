@@ -35,21 +35,22 @@ START_TEST(every_route_names_its_scope)
 			const struct route *r = &tables[t].routes[i];
 			const char *what = r->template;
 			if (r->auth == ROUTE_AUTH_NONE) {
-				ck_assert_msg(r->scope == TOKEN_SCOPE_NONE, "%s: no token, no scope",
-				              what);
+				ck_assert_msg(r->scope == TOKEN_SCOPE_NONE,
+				              "%s: no token, no scope", what);
 				continue;
 			}
 			authenticated++;
 			ck_assert_msg(r->scope >= TOKEN_SCOPE_READ && r->scope <= TOKEN_SCOPE_ADMIN,
 			              "%s names no scope", what);
 			if (r->method == CALL_GET)
-				ck_assert_msg(r->scope == TOKEN_SCOPE_READ, "%s: a read is read", what);
+				ck_assert_msg(r->scope == TOKEN_SCOPE_READ, "%s: a read is read",
+				              what);
 			else
-				ck_assert_msg(r->scope >= TOKEN_SCOPE_WRITE, "%s: a write is write+",
-				              what);
+				ck_assert_msg(r->scope >= TOKEN_SCOPE_WRITE,
+				              "%s: a write is write+", what);
 			if (strstr(what, "/protected_tags") != NULL && r->method != CALL_GET) {
-				ck_assert_msg(r->scope == TOKEN_SCOPE_ADMIN, "%s: rules are admin's",
-				              what);
+				ck_assert_msg(r->scope == TOKEN_SCOPE_ADMIN,
+				              "%s: rules are admin's", what);
 				rules++;
 			}
 		}
@@ -65,8 +66,8 @@ static int vers_post(struct app *a, const char *path, const char *token, json_t 
 	struct call c;
 	char auth[160];
 	snprintf(auth, sizeof(auth), "Bearer %s", token);
-	tu_run(a, &c, "POST", path, "{", "Authorization", auth, "Content-Type",
-	       "application/json", NULL);
+	tu_run(a, &c, "POST", path, "{", "Authorization", auth, "Content-Type", "application/json",
+	       NULL);
 	int status = c.status;
 	*doc = json_deep_copy(tu_json(&c));
 	tu_call_done(&c);
@@ -107,8 +108,8 @@ START_TEST(a_token_below_the_scope_is_refused_first)
 	ck_assert_str_eq(json_string_value(json_object_get(tu_json(&c), "error_code")),
 	                 "APIGW.0302");
 	tu_call_done(&c);
-	tu_run(a, &c, "DELETE", "/v1/proj-acme/git/repos/ns/p/tags/v1", NULL, "X-Auth-Token",
-	       write, NULL);
+	tu_run(a, &c, "DELETE", "/v1/proj-acme/git/repos/ns/p/tags/v1", NULL, "X-Auth-Token", write,
+	       NULL);
 	ck_assert_int_eq(c.status, 400);
 	ck_assert_str_eq(json_string_value(json_object_get(tu_json(&c), "error_code")),
 	                 "SVCSTG.REPO.0450");

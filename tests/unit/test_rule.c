@@ -23,7 +23,7 @@ static const struct {
         {"?", "a", true},
         {"?", "", false},
         {"?", "ab", false},
-        {"?", "\xc3\xa9", true},      /* one character, two bytes */
+        {"?", "\xc3\xa9", true},           /* one character, two bytes */
         {"v?.0", "v\xe7\x89\x88.0", true}, /* three bytes */
         {"??", "\xc3\xa9", false},
         {"?", "\xff", true}, /* a byte that starts no sequence is one character */
