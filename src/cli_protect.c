@@ -12,7 +12,6 @@
 #include "cli_internal.h"
 #include "clock.h"
 #include "rule_reply.h"
-#include "store_org.h"
 #include "store_rule.h"
 
 /*
@@ -24,17 +23,14 @@ static int rule_where(const struct cli_ctx *ctx, struct store_rule_where *w, cha
                       size_t cap)
 {
 	const char *repo = cli_value(ctx, "repo"), *proj = cli_value(ctx, "project");
-	struct org org;
+	int64_t org_id = 0;
 
 	if (repo != NULL && proj != NULL)
 		return cli_fail(ctx, CLI_EXIT_USAGE, "give --repo or --project, not both");
-	enum store_status st = store_org_by_name(ctx->store, cli_value(ctx, "org"), &org);
-	if (st == STORE_ORG_NOT_FOUND)
-		return cli_fail(ctx, CLI_EXIT_NOT_FOUND, "no such organization");
-	if (st != STORE_OK)
-		return cli_fail_store(ctx, st);
-	*w = (struct store_rule_where){.scope = HISTORY_SCOPE_ORGANIZATION, .org_id = org.id};
-	org_release(&org);
+	int rc = cli_org_id(ctx, &org_id);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	*w = (struct store_rule_where){.scope = HISTORY_SCOPE_ORGANIZATION, .org_id = org_id};
 	if (repo != NULL) {
 		w->scope = HISTORY_SCOPE_REPOSITORY;
 		w->repo = repo;
