@@ -316,12 +316,6 @@ const struct route ss_routes[] = {
          ROUTE_AUTH_SS, TOKEN_SCOPE_WRITE, tag_delete},
         {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/tags/{tag_name}/history",
          ROUTE_AUTH_SS, TOKEN_SCOPE_READ, ss_tag_history},
-        {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/protected_tags", ROUTE_AUTH_SS,
-         TOKEN_SCOPE_READ, ss_rules_list},
-        {CALL_POST, "/v1/{project_id}/git/repos/{namespace}/{project}/protected_tags",
-         ROUTE_AUTH_SS, TOKEN_SCOPE_ADMIN, ss_rule_add},
-        {CALL_DELETE, "/v1/{project_id}/git/repos/{namespace}/{project}/protected_tags/{pattern}",
-         ROUTE_AUTH_SS, TOKEN_SCOPE_ADMIN, ss_rule_remove},
         {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/branches", ROUTE_AUTH_SS,
          TOKEN_SCOPE_READ, ss_branches_list},
         {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/commits", ROUTE_AUTH_SS,
@@ -337,6 +331,12 @@ const struct route ss_routes[] = {
         {CALL_GET, "/v1/{project_id}/git/repos/project-info", ROUTE_AUTH_SS, TOKEN_SCOPE_READ,
          ss_project_info},
         {CALL_GET, "/v1/{project_id}/git/auths", ROUTE_AUTH_SS, TOKEN_SCOPE_READ, ss_auths_list},
+        {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/protected_tags", ROUTE_AUTH_SS,
+         TOKEN_SCOPE_READ, ss_rules_list},
+        {CALL_POST, "/v1/{project_id}/git/repos/{namespace}/{project}/protected_tags",
+         ROUTE_AUTH_SS, TOKEN_SCOPE_ADMIN, ss_rule_add},
+        {CALL_DELETE, "/v1/{project_id}/git/repos/{namespace}/{project}/protected_tags/{pattern}",
+         ROUTE_AUTH_SS, TOKEN_SCOPE_ADMIN, ss_rule_remove},
 };
 
 const size_t ss_routes_count = sizeof(ss_routes) / sizeof(ss_routes[0]);

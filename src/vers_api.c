@@ -202,18 +202,6 @@ const struct route vers_routes[] = {
          TOKEN_SCOPE_WRITE, vers_tag_delete},
         {CALL_GET, "/api/v1/repositories/{repo_name}/tags/{tag_name}/history", ROUTE_AUTH_VERS,
          TOKEN_SCOPE_READ, vers_tag_history},
-        /* protection rules (extensions) */
-        {CALL_GET, "/api/v1/protected_tags", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ, vers_rule_org_list},
-        {CALL_POST, "/api/v1/protected_tags", ROUTE_AUTH_VERS, TOKEN_SCOPE_ADMIN,
-         vers_rule_org_add},
-        {CALL_DELETE, "/api/v1/protected_tags/{pattern}", ROUTE_AUTH_VERS, TOKEN_SCOPE_ADMIN,
-         vers_rule_org_remove},
-        {CALL_GET, "/api/v1/repositories/{repo_name}/protected_tags", ROUTE_AUTH_VERS,
-         TOKEN_SCOPE_READ, vers_rule_repo_list},
-        {CALL_POST, "/api/v1/repositories/{repo_name}/protected_tags", ROUTE_AUTH_VERS,
-         TOKEN_SCOPE_ADMIN, vers_rule_repo_add},
-        {CALL_DELETE, "/api/v1/repositories/{repo_name}/protected_tags/{pattern}", ROUTE_AUTH_VERS,
-         TOKEN_SCOPE_ADMIN, vers_rule_repo_remove},
         /* public repositories: no key */
         {CALL_GET, "/api/v1/public/repositories", ROUTE_AUTH_NONE, TOKEN_SCOPE_NONE,
          vers_public_repo_list},
@@ -248,6 +236,18 @@ const struct route vers_routes[] = {
         /* the history of tag changes (extensions) */
         {CALL_GET, "/api/v1/events", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ, vers_events},
         {CALL_GET, "/api/v1/events/head", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ, vers_events_head},
+        /* protection rules (extensions) */
+        {CALL_GET, "/api/v1/protected_tags", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ, vers_rule_org_list},
+        {CALL_POST, "/api/v1/protected_tags", ROUTE_AUTH_VERS, TOKEN_SCOPE_ADMIN,
+         vers_rule_org_add},
+        {CALL_DELETE, "/api/v1/protected_tags/{pattern}", ROUTE_AUTH_VERS, TOKEN_SCOPE_ADMIN,
+         vers_rule_org_remove},
+        {CALL_GET, "/api/v1/repositories/{repo_name}/protected_tags", ROUTE_AUTH_VERS,
+         TOKEN_SCOPE_READ, vers_rule_repo_list},
+        {CALL_POST, "/api/v1/repositories/{repo_name}/protected_tags", ROUTE_AUTH_VERS,
+         TOKEN_SCOPE_ADMIN, vers_rule_repo_add},
+        {CALL_DELETE, "/api/v1/repositories/{repo_name}/protected_tags/{pattern}", ROUTE_AUTH_VERS,
+         TOKEN_SCOPE_ADMIN, vers_rule_repo_remove},
 };
 
 const size_t vers_routes_count = sizeof(vers_routes) / sizeof(vers_routes[0]);
