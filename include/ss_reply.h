@@ -53,7 +53,7 @@ void ss_store_error(struct call *c, enum store_status st);
 
 /*
  * A protection rule's refusal: 400 SVCSTG.REPO.0453 (a protected tag and a
- * token below maintain) or 0454 (an immutable tag); the log names the rule.
+ * token below maintain) or 0454 (an immutable tag).
  */
 void ss_refused(struct call *c, const struct store_refusal *r);
 
