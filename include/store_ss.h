@@ -86,7 +86,7 @@ struct ss_where {
 	int64_t auth_id;       /* from store_ss_auth_find */
 	const char *namespace; /* path segment: ID or name */
 	const char *project;   /* path segment with ':' already turned into '/' */
-	bool operator;         /* the command line (tagd protect): no authorization to check */
+	bool command_line;     /* tagd protect: no authorization to check */
 };
 
 /* A namespace or project as the lists show it. */

@@ -47,7 +47,7 @@ static int rule_where(const struct cli_ctx *ctx, struct store_rule_where *w, cha
 		w->ss = (struct ss_where){.org_id = w->org_id,
 		                          .namespace = project,
 		                          .project = slash + 1,
-		                          .operator= true };
+		                          .command_line = true};
 	}
 	return CLI_EXIT_OK;
 }
