@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "token_scope.h"
+
 struct app_options;
 struct sockaddr;
 struct store;
@@ -105,8 +107,9 @@ struct call {
 	/* Filled by authentication: the caller's organization and token (never its secret). */
 	int64_t org_id;
 	char *org_name;
-	char token_id[17]; /* the token's public id; empty when unauthenticated */
-	char *token_label; /* the token's label; NULL when it has none */
+	char token_id[17];            /* the token's public id; empty when unauthenticated */
+	char *token_label;            /* the token's label; NULL when it has none */
+	enum token_scope token_scope; /* what the token may do; NONE when unauthenticated */
 
 	/* Response: body is owned by the call until the transport takes it. */
 	int status;

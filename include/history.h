@@ -16,6 +16,11 @@
  * Each event also names the previous event of the same tag name
  * (previous_seq), so a tag's own history is a chain inside the chain.
  *
+ * The chain also records who added and removed which protection rule
+ * (rule.h): a rule event has the member "rule" ({"mode", "pattern"}), which
+ * no tag event has, and null for everything that names a tag (tag, commits,
+ * descriptions, previous_seq).  It takes no part in the tags' links.
+ *
  * This module knows no database and no HTTP: the store fills events, the
  * dialects render them.
  */
@@ -35,6 +40,7 @@ enum history_scope {
 	HISTORY_SCOPE_REPOSITORY,   /* a Vers repository's tag; scope_name is the repository */
 	HISTORY_SCOPE_COMMIT_TAGS,  /* a Vers legacy commit tag; scope_name is "" */
 	HISTORY_SCOPE_SERVICESTAGE, /* a ServiceStage tag; scope_name is "namespace/project" */
+	HISTORY_SCOPE_ORGANIZATION, /* rule events only: the whole organization; scope_name "" */
 };
 
 enum history_action {
@@ -42,11 +48,14 @@ enum history_action {
 	HISTORY_MOVE,   /* the commit changed (the description may have too) */
 	HISTORY_UPDATE, /* only the description, or nothing but updated_at (a PATCH) */
 	HISTORY_DELETE,
+	HISTORY_RULE_ADD, /* a protection rule was added: rule_pattern, rule_mode */
+	HISTORY_RULE_REMOVE,
 };
 
 enum history_dialect {
 	HISTORY_VERS,
 	HISTORY_SERVICESTAGE,
+	HISTORY_CLI, /* the command line (rule events) */
 };
 
 /*
@@ -61,7 +70,7 @@ struct history_event {
 	enum history_dialect dialect;
 	enum history_scope scope;
 	const char *scope_name;
-	const char *tag;
+	const char *tag; /* NULL on rule events */
 	enum history_action action;
 	int64_t previous_seq;           /* this tag's previous event; 0 (null) for its first */
 	const char *commit_id;          /* after; NULL on delete */
@@ -69,9 +78,11 @@ struct history_event {
 	bool description_changed;       /* description and previous_description are NULL unless */
 	const char *description;
 	const char *previous_description;
-	const char *token_id;    /* the actor's token id; NULL when no token made the change */
-	const char *token_label; /* NULL when the token has none */
-	const char *request_id;  /* the X-Request-Id of the change; NULL when none */
+	const char *token_id;     /* the actor's token id; NULL when no token made the change */
+	const char *token_label;  /* NULL when the token has none */
+	const char *request_id;   /* the X-Request-Id of the change; NULL when none */
+	const char *rule_pattern; /* rule events: the rule; NULL on tag events */
+	const char *rule_mode;    /* rule events: "protected" or "immutable" */
 	uint8_t previous_hash[HISTORY_HASH_LEN];
 	uint8_t hash[HISTORY_HASH_LEN];
 };
@@ -80,6 +91,9 @@ struct history_event {
 const char *history_action_name(enum history_action a);
 const char *history_scope_name(enum history_scope s);
 const char *history_dialect_name(enum history_dialect d);
+
+/* Whether a is HISTORY_RULE_ADD or HISTORY_RULE_REMOVE. */
+bool history_action_is_rule(enum history_action a);
 
 /* The inverse of the *_name functions; false for an unknown name. */
 bool history_action_parse(const char *name, enum history_action *out);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "call.h"
+#include "token_scope.h"
 
 enum route_auth {
 	ROUTE_AUTH_NONE,
@@ -25,10 +26,18 @@ enum route_auth {
 
 typedef void (*route_handler_fn)(struct call *c);
 
+/*
+ * A route and what it takes: the authentication of its dialect, and the
+ * least token scope (token_scope.h), checked right after authentication,
+ * before anything else.  Every authenticated route names its scope
+ * (TOKEN_SCOPE_NONE there refuses every token); unauthenticated routes
+ * name TOKEN_SCOPE_NONE.
+ */
 struct route {
 	enum call_method method;
 	const char *template;
 	enum route_auth auth;
+	enum token_scope scope;
 	route_handler_fn handler;
 };
 

@@ -22,6 +22,9 @@
 #define SS_E_NO_AUTH      "SVCSTG.REPO.0450", "no repository authorization"
 #define SS_E_AUTH_INVALID "SVCSTG.REPO.0451", "repository authorization invalid"
 #define SS_E_CLONE_URL    "SVCSTG.REPO.0452", "clone url invalid"
+/* tagd's own codes (documented in openapi/tagd.json and README). */
+#define SS_E_PROTECTED "SVCSTG.REPO.0453", "tag protected"
+#define SS_E_IMMUTABLE "SVCSTG.REPO.0454", "tag immutable"
 
 /*
  * Answer status with the envelope.  reason is what the log says (call.h):
@@ -47,6 +50,12 @@ void ss_no_content(struct call *c);
  * that was not found, or what was wrong.
  */
 void ss_store_error(struct call *c, enum store_status st);
+
+/*
+ * A protection rule's refusal: 400 SVCSTG.REPO.0453 (a protected tag and a
+ * token below maintain) or 0454 (an immutable tag).
+ */
+void ss_refused(struct call *c, const struct store_refusal *r);
 
 /* 500 in the envelope. */
 void ss_internal_error(struct call *c, const char *reason);

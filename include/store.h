@@ -34,6 +34,8 @@
 #include <stdint.h>
 
 #include "history.h"
+#include "rule.h"
+#include "token_scope.h"
 
 struct store;
 struct store_conn;
@@ -55,6 +57,7 @@ enum store_status {
 	STORE_CORRUPT,   /* database image is malformed */
 	STORE_NOMEM,
 	STORE_PRECONDITION, /* the object is not in the state the request expects (If-Match) */
+	STORE_REFUSED,      /* a protection rule refuses the change (struct store_refusal says) */
 	STORE_UNAVAILABLE,  /* the database cannot be reached now (PostgreSQL down, a timeout) */
 	STORE_RETRY,        /* a conflict between concurrent transactions: run it again */
 	STORE_ERROR,        /* any other database failure */
@@ -116,14 +119,30 @@ struct store_op {
 };
 
 /*
- * Who asks for a change, for the history (see history.h).  Strings are
- * borrowed and must live until the operation is done.
+ * Who asks for a change, for the history (see history.h), and what the
+ * protection rules let it do (rule.h).  Strings are borrowed and must live
+ * until the operation is done.
  */
 struct store_actor {
 	enum history_dialect dialect;
 	const char *token_id;    /* NULL: no token (tagd itself) */
 	const char *token_label; /* NULL when the token has none */
 	const char *request_id;  /* NULL when none */
+	enum token_scope scope;  /* the token's; TOKEN_SCOPE_NONE passes no rule */
+};
+
+/*
+ * Why a protection rule refused a change (STORE_REFUSED): the tag and the
+ * rule.  An operation that changes tags has one for its caller to read.
+ */
+#define STORE_TAG_NAME_MAX 255 /* the longest tag name of either dialect, bytes */
+
+struct store_refusal {
+	char tag[STORE_TAG_NAME_MAX + 1];
+	char pattern[RULE_PATTERN_MAX + 1];
+	enum rule_mode mode;
+	enum history_scope rule_scope; /* the rule's: organization, repository or project */
+	bool cascade;                  /* the tag was to go with its repository */
 };
 
 /*

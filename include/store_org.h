@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "token_scope.h"
 
 #define STORE_DIGEST_LEN 32
 
@@ -59,8 +60,9 @@ struct token_create_op {
 	const char *org_name;
 	const char *public_id;
 	uint8_t digest[STORE_DIGEST_LEN];
-	const char *label;  /* may be NULL */
-	int64_t expires_at; /* 0: never */
+	const char *label;      /* may be NULL */
+	int64_t expires_at;     /* 0: never */
+	enum token_scope scope; /* what it may do; TOKEN_SCOPE_NONE is refused (STORE_INVALID) */
 };
 void token_create_op_init(struct token_create_op *o);
 
@@ -79,6 +81,7 @@ struct token_info {
 	int64_t expires_at;   /* 0: never */
 	int64_t last_used_at; /* 0: never used */
 	int64_t revoked_at;   /* 0: live */
+	enum token_scope scope;
 };
 
 /* List the tokens of an organization, oldest first.  *out is freed with token_list_free. */
@@ -95,6 +98,7 @@ struct token_identity {
 	char *project_id; /* ServiceStage project id; NULL when the organization has none */
 	char token_id[STORE_TOKEN_ID_LEN + 1]; /* the token's public id */
 	char *label;                           /* NULL when the token has none */
+	enum token_scope scope;                /* what it may do (never TOKEN_SCOPE_NONE) */
 };
 
 /* Free what an identity owns and NULL its pointers. */
@@ -104,7 +108,8 @@ void token_identity_release(struct token_identity *id);
  * Find the live token with public_id and compare its digest with digest in
  * constant time.  On a match, STORE_OK and *out is filled (owned: release it
  * with token_identity_release); an unknown, revoked or expired token or a
- * wrong secret gives STORE_NOT_FOUND and leaves nothing allocated.
+ * wrong secret gives STORE_NOT_FOUND and leaves nothing allocated.  A scope
+ * this build does not know is STORE_CORRUPT: such a token can do nothing.
  *
  * A successful check records the use: when the stored last_used_at is a
  * minute old or more, one write of it is queued to the writer (not waited

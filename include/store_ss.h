@@ -86,6 +86,7 @@ struct ss_where {
 	int64_t auth_id;       /* from store_ss_auth_find */
 	const char *namespace; /* path segment: ID or name */
 	const char *project;   /* path segment with ':' already turned into '/' */
+	bool command_line;     /* tagd protect: no authorization to check */
 };
 
 /* A namespace or project as the lists show it. */
@@ -192,7 +193,8 @@ void ss_commit_create_op_init(struct ss_commit_create_op *o);
  * Tag the commit ref resolves to (a branch, then a tag, then a full SHA,
  * then an unambiguous abbreviated SHA of at least 7 hex digits) with name;
  * the message is the annotation.  STORE_COMMIT_NOT_FOUND, STORE_INVALID
- * (ambiguous SHA), STORE_CONFLICT (name taken).
+ * (ambiguous SHA), STORE_REFUSED (a protection rule: see refused),
+ * STORE_CONFLICT (name taken).
  */
 struct ss_tag_create_op {
 	struct store_op op;
@@ -201,15 +203,20 @@ struct ss_tag_create_op {
 	const char *name;
 	const char *message;
 	struct store_actor actor;
+	struct store_refusal refused; /* out on STORE_REFUSED */
 };
 void ss_tag_create_op_init(struct ss_tag_create_op *o);
 
-/* Delete tag name of w's project (an event, as a create is).  STORE_TAG_NOT_FOUND. */
+/*
+ * Delete tag name of w's project (an event, as a create is).
+ * STORE_TAG_NOT_FOUND, STORE_REFUSED (a protection rule: see refused).
+ */
 struct ss_tag_delete_op {
 	struct store_op op;
 	struct ss_where where;
 	const char *name;
 	struct store_actor actor;
+	struct store_refusal refused; /* out on STORE_REFUSED */
 };
 void ss_tag_delete_op_init(struct ss_tag_delete_op *o);
 

@@ -55,7 +55,10 @@ void vers_commit_release(struct vers_commit *c);
  * Every operation that changes tags records each change in the history
  * (history.h) as done by its actor; operations with an `expect` change
  * nothing unless the tag is as expected (STORE_PRECONDITION otherwise,
- * checked after the tag is found and before the commit is).
+ * checked after the tag is found and before the commit is).  Each obeys the
+ * protection rules (store_rule.h) with its actor's scope: STORE_REFUSED,
+ * and `refused` says which tag and rule (checked after the tag is found,
+ * before the expectation; for creates after the commit).
  */
 
 /* Create repository name in org.  Out: repo_id.  STORE_CONFLICT when the name is taken. */
@@ -98,6 +101,7 @@ struct vers_tag_create_op {
 	char commit_id[STORE_UUID_LEN + 1];
 	const char *description;
 	struct store_actor actor;
+	struct store_refusal refused; /* out on STORE_REFUSED */
 	char tag_id[STORE_UUID_LEN + 1];
 	int64_t rev;
 };
@@ -112,14 +116,17 @@ struct vers_tag_patch {
 };
 
 /*
- * Delete repository name of org and its tags (each tag's delete is an event).
- * STORE_REPO_NOT_FOUND.
+ * Delete repository name of org, its tags and its protection rules (each
+ * tag's delete and each rule's removal is an event).  STORE_REPO_NOT_FOUND;
+ * STORE_REFUSED when a rule forbids deleting one of its tags (an immutable
+ * one, or a protected one for an actor below maintain): then nothing goes.
  */
 struct vers_repo_delete_op {
 	struct store_op op;
 	int64_t org_id;
 	const char *name;
 	struct store_actor actor;
+	struct store_refusal refused; /* out on STORE_REFUSED */
 };
 void vers_repo_delete_op_init(struct vers_repo_delete_op *o);
 
@@ -147,6 +154,7 @@ struct vers_tag_update_op {
 	struct vers_tag_patch patch;
 	struct store_expect expect;
 	struct store_actor actor;
+	struct store_refusal refused; /* out on STORE_REFUSED */
 	int64_t rev;
 };
 void vers_tag_update_op_init(struct vers_tag_update_op *o);
@@ -159,6 +167,7 @@ struct vers_tag_delete_op {
 	const char *tag_name;
 	struct store_expect expect;
 	struct store_actor actor;
+	struct store_refusal refused; /* out on STORE_REFUSED */
 };
 void vers_tag_delete_op_init(struct vers_tag_delete_op *o);
 
@@ -201,6 +210,7 @@ struct vers_commit_tag_create_op {
 	char commit_id[STORE_UUID_LEN + 1];
 	const char *description;
 	struct store_actor actor;
+	struct store_refusal refused; /* out on STORE_REFUSED */
 	char tag_id[STORE_UUID_LEN + 1];
 	int64_t rev;
 };
@@ -218,6 +228,7 @@ struct vers_commit_tag_update_op {
 	struct vers_tag_patch patch;
 	struct store_expect expect;
 	struct store_actor actor;
+	struct store_refusal refused; /* out on STORE_REFUSED */
 	int64_t rev;
 };
 void vers_commit_tag_update_op_init(struct vers_commit_tag_update_op *o);
@@ -229,6 +240,7 @@ struct vers_commit_tag_delete_op {
 	const char *tag_name;
 	struct store_expect expect;
 	struct store_actor actor;
+	struct store_refusal refused; /* out on STORE_REFUSED */
 };
 void vers_commit_tag_delete_op_init(struct vers_commit_tag_delete_op *o);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build tagd and run it on 127.0.0.1:8080 with its configuration and
 # database in ./var.  On the first run it creates an organization and a
-# token, and prints commands that work as printed from another terminal
+# token of scope admin (its owner's: it may do everything the README shows),
+# and prints commands that work as printed from another terminal
 # (those lines are indented by four spaces): one that makes `tagd` and this
 # database the shell's, then a curl sequence that registers a commit,
 # creates a repository and tags the commit.
@@ -41,19 +42,20 @@ setup=$(printf 'export PATH=%q:"$PATH" TAGD_CONFIG=%q' "$(dirname "$bin")" "$con
 
 if [ ! -e "$dir/tagd.db" ]; then
   "$bin" org create default --project-id default >/dev/null
-  token=$("$bin" token create --org default --name quickstart)
+  token=$("$bin" token create --org default --name quickstart --scope admin)
   cat <<MSG
 
 tagd: created organization 'default' (ServiceStage project id 'default') in
-$dir/tagd.db and its first token, shown only this once.
+$dir/tagd.db and its first token (scope admin), shown only this once.
 
 From another terminal, make \`tagd\` and this database that shell's (every tagd
 command reads the configuration file TAGD_CONFIG names):
 
     $setup
 
-Then \`tagd token create --org default\` makes more tokens.  Register a commit,
-create a repository and tag the commit:
+Then \`tagd token create --org default --scope SCOPE\` makes more tokens (read,
+write -- the default --, maintain or admin).  Register a commit, create a
+repository and tag the commit:
 
     export TOKEN=$token
     COMMIT=\$(curl -sS --fail-with-body -X POST $url/api/v1/commits -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"name":"build-1"}' | sed -E 's/.*"commit_id":"([^"]+)".*/\1/')
@@ -65,10 +67,10 @@ else
   cat <<MSG
 
 tagd: serving $dir/tagd.db.  From another terminal, make \`tagd\` and this
-database that shell's, then make a token:
+database that shell's, then make a token (scope admin: everything):
 
     $setup
-    tagd token create --org default
+    tagd token create --org default --scope admin
 
 MSG
 fi

@@ -183,6 +183,33 @@ static bool authenticate(struct app *a, struct call *c, enum route_auth auth)
 	return ok;
 }
 
+/*
+ * Whether c's token may call route: checked right after authentication,
+ * before anything else (a route that names no scope refuses every token).
+ * Otherwise answers 403 in the dialect's envelope: ServiceStage as its API
+ * gateway answers an IAM user without the right.
+ */
+static bool scope_allows(const struct route *route, struct call *c)
+{
+	if (route->scope != TOKEN_SCOPE_NONE && c->token_scope >= route->scope)
+		return true;
+	char reason[128];
+	snprintf(reason, sizeof(reason), "the token's scope is %s; this route takes %s",
+	         token_scope_name(c->token_scope), token_scope_name(route->scope));
+	if (route->auth == ROUTE_AUTH_SS) {
+		ss_error(c, 403, "APIGW.0302", "The IAM user is not authorized to access the API",
+		         reason);
+	} else {
+		char msg[160];
+		snprintf(msg, sizeof(msg),
+		         "insufficient scope: this request takes a token of scope %s or above, "
+		         "this one is %s",
+		         token_scope_name(route->scope), token_scope_name(c->token_scope));
+		vers_error_reason(c, 403, msg, reason);
+	}
+	return false;
+}
+
 void app_handle(struct app *a, struct call *c)
 {
 	const struct route *route = NULL;
@@ -223,7 +250,8 @@ void app_handle(struct app *a, struct call *c)
 	}
 	/* The token check and the handler's reads: one snapshot, one read transaction. */
 	store_read_scope_begin(a->store);
-	if (authenticate(a, c, route->auth))
+	if (authenticate(a, c, route->auth) &&
+	    (route->auth == ROUTE_AUTH_NONE || scope_allows(route, c)))
 		route->handler(c);
 	store_read_scope_end(a->store);
 }

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "store.h"
+#include "store_org.h"
 
 /* Every module's commands; "tagd help" lists them in this order. */
 static const struct {
@@ -23,6 +24,7 @@ static const struct {
         {cli_ops_commands, &cli_ops_count},
         {cli_admin_commands, &cli_admin_count},
         {cli_history_commands, &cli_history_count},
+        {cli_protect_commands, &cli_protect_count},
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
@@ -90,6 +92,19 @@ int cli_fail(const struct cli_ctx *ctx, int status, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return status;
+}
+
+int cli_org_id(const struct cli_ctx *ctx, int64_t *id)
+{
+	struct org org;
+	enum store_status st = store_org_by_name(ctx->store, cli_value(ctx, "org"), &org);
+	if (st == STORE_ORG_NOT_FOUND)
+		return cli_fail(ctx, CLI_EXIT_NOT_FOUND, "no such organization");
+	if (st != STORE_OK)
+		return cli_fail_store(ctx, st);
+	*id = org.id;
+	org_release(&org);
+	return CLI_EXIT_OK;
 }
 
 int cli_fail_store(const struct cli_ctx *ctx, enum store_status st)

@@ -145,7 +145,11 @@ static int token_create(struct cli_ctx *ctx)
 	struct token_create_op o;
 	int64_t expires_at = 0;
 	const char *expires = cli_value(ctx, "expires"), *label = cli_value(ctx, "name");
+	const char *scope_name = cli_value(ctx, "scope");
+	enum token_scope scope = TOKEN_SCOPE_DEFAULT;
 
+	if (scope_name != NULL && !token_scope_parse(scope_name, &scope))
+		return cli_fail(ctx, CLI_EXIT_FAIL, "--scope takes read, write, maintain or admin");
 	if (expires != NULL) {
 		enum expiry_status es = expiry_parse(expires, clock_now_us(), &expires_at);
 		if (es != EXPIRY_OK)
@@ -162,6 +166,7 @@ static int token_create(struct cli_ctx *ctx)
 	memcpy(o.digest, t.digest, sizeof(o.digest));
 	o.label = label;
 	o.expires_at = expires_at;
+	o.scope = scope;
 	enum store_status st = store_execute(ctx->store, &o.op);
 	if (st != STORE_OK) {
 		explicit_bzero(&t, sizeof(t));
@@ -198,9 +203,10 @@ static int token_list(struct cli_ctx *ctx)
 		for (size_t i = 0; arr != NULL && i < n; i++) {
 			const struct token_info *t = &list[i];
 			json_t *e = json_pack(
-			        "{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", t->public_id, "status",
-			        token_status(t, now), "created_at", cli_json_time(t->created_at),
-			        "expires_at", cli_json_time(t->expires_at), "last_used_at",
+			        "{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", t->public_id,
+			        "status", token_status(t, now), "scope", token_scope_name(t->scope),
+			        "created_at", cli_json_time(t->created_at), "expires_at",
+			        cli_json_time(t->expires_at), "last_used_at",
 			        cli_json_time(t->last_used_at), "revoked_at",
 			        cli_json_time(t->revoked_at), "label", nullable(t->label));
 			if (e == NULL || json_array_append_new(arr, e) != 0) {
@@ -211,11 +217,12 @@ static int token_list(struct cli_ctx *ctx)
 		token_list_free(list, n);
 		return cli_print_json(ctx, arr ? json_pack("{s:o}", "tokens", arr) : NULL);
 	}
-	printf("%-16s  %-7s  %-27s  %-27s  %-27s  %s\n", "ID", "STATUS", "CREATED", "EXPIRES",
-	       "LAST USED", "LABEL");
+	printf("%-16s  %-7s  %-8s  %-27s  %-27s  %-27s  %s\n", "ID", "STATUS", "SCOPE", "CREATED",
+	       "EXPIRES", "LAST USED", "LABEL");
 	for (size_t i = 0; i < n; i++) {
 		const struct token_info *t = &list[i];
-		printf("%-16s  %-7s", t->public_id, token_status(t, now));
+		printf("%-16s  %-7s  %-8s", t->public_id, token_status(t, now),
+		       token_scope_name(t->scope));
 		print_time(t->created_at);
 		print_time(t->expires_at);
 		print_time(t->last_used_at);
@@ -430,6 +437,7 @@ static const struct cli_flag token_create_flags[] = {
         ORG_FLAG("the token acts for"),
         {"name", "LABEL", "a label for 'token list' (1-128 bytes)", 0},
         {"expires", "WHEN", "a duration (90d, 12h, 30m, 2w) or a date (2027-01-31, RFC 3339)", 0},
+        {"scope", "SCOPE", "what it may do: read, write (default), maintain or admin", 0},
         {NULL, NULL, NULL, 0},
 };
 static const struct cli_flag token_list_flags[] = {
@@ -477,10 +485,13 @@ const struct cli_command cli_admin_commands[] = {
         {"token create", NULL, 0,
          "Create an API token; prints it alone on stdout (it is shown only this once).",
          "A token is tagd_<ID>_<SECRET>: ID, 16 hex digits, is what 'token list' shows and\n"
-         "'token revoke' takes; only a digest of the whole token is stored.",
+         "'token revoke' takes; only a digest of the whole token is stored.\n"
+         "Scopes: read (every GET), write (also commits, and tags no rule protects),\n"
+         "maintain (also protected tags, repositories, projects, visibility), admin (also\n"
+         "the protection rules).",
          CLI_STORE, token_create_flags, token_create},
         {"token list", NULL, 0,
-         "List an organization's tokens: ID, status, created, expires, last used, label.",
+         "List an organization's tokens: ID, status, scope, created, expires, last used, label.",
          "Secrets are never shown: ID is the 16 hex digits after 'tagd_' in the token.", CLI_STORE,
          token_list_flags, token_list},
         {"token revoke", "ID", 1,

@@ -12,21 +12,6 @@
 #include "clock.h"
 #include "expiry.h"
 #include "store_history.h"
-#include "store_org.h"
-
-/* The id of organization name; on failure has printed and returns the exit status. */
-static int org_id_of(const struct cli_ctx *ctx, int64_t *id)
-{
-	struct org org;
-	enum store_status st = store_org_by_name(ctx->store, cli_value(ctx, "org"), &org);
-	if (st == STORE_ORG_NOT_FOUND)
-		return cli_fail(ctx, CLI_EXIT_NOT_FOUND, "no such organization");
-	if (st != STORE_OK)
-		return cli_fail_store(ctx, st);
-	*id = org.id;
-	org_release(&org);
-	return CLI_EXIT_OK;
-}
 
 /* One event: a JSON line with --json, else one line of words. */
 static bool print_event(const struct history_event *ev, bool json)
@@ -42,8 +27,17 @@ static bool print_event(const struct history_event *ev, bool json)
 	}
 	char at[CLOCK_RFC3339_LEN];
 	clock_format_rfc3339(ev->at, at);
-	const char *where =
-	        ev->scope == HISTORY_SCOPE_COMMIT_TAGS ? "(commit tags)" : ev->scope_name;
+	const char *where = ev->scope == HISTORY_SCOPE_COMMIT_TAGS    ? "(commit tags)"
+	                    : ev->scope == HISTORY_SCOPE_ORGANIZATION ? "(organization)"
+	                                                              : ev->scope_name;
+	if (history_action_is_rule(ev->action)) {
+		printf("%" PRId64 " %s %s %s %s rule '%s' by %s%s%s%s request %s\n", ev->seq, at,
+		       history_action_name(ev->action), where, ev->rule_mode, ev->rule_pattern,
+		       ev->token_id ? ev->token_id : history_dialect_name(ev->dialect),
+		       ev->token_label ? " (" : "", ev->token_label ? ev->token_label : "",
+		       ev->token_label ? ")" : "", ev->request_id ? ev->request_id : "-");
+		return true;
+	}
 	printf("%" PRId64 " %s %s %s %s %s <- %s by %s%s%s%s request %s\n", ev->seq, at,
 	       history_action_name(ev->action), where, ev->tag, ev->commit_id ? ev->commit_id : "-",
 	       ev->previous_commit_id ? ev->previous_commit_id : "-",
@@ -64,7 +58,8 @@ static bool event_matches(const struct history_event *ev, const struct cli_ctx *
 		return false;
 	if (cli_switch(ctx, "commit-tags") && ev->scope != HISTORY_SCOPE_COMMIT_TAGS)
 		return false;
-	return tag == NULL || strcmp(ev->tag, tag) == 0;
+	/* A rule event names no tag. */
+	return tag == NULL || (ev->tag != NULL && strcmp(ev->tag, tag) == 0);
 }
 
 /* tagd history: the organization's events in chain order, filtered. */
@@ -77,7 +72,7 @@ static int history_list(struct cli_ctx *ctx)
 	if (scopes > 1)
 		return cli_fail(ctx, CLI_EXIT_USAGE,
 		                "give one of --repo, --commit-tags and --project");
-	int rc = org_id_of(ctx, &org_id);
+	int rc = cli_org_id(ctx, &org_id);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	int64_t after = 0;
@@ -125,7 +120,7 @@ static int history_verify(struct cli_ctx *ctx)
 	if (expect != NULL && !parse_expect(expect, &want_seq, want))
 		return cli_fail(ctx, CLI_EXIT_USAGE,
 		                "--expect takes SEQ:HASH, the seq and the 64 hex digits of a head");
-	int rc = org_id_of(ctx, &org_id);
+	int rc = cli_org_id(ctx, &org_id);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	struct history_verify v;

@@ -11,7 +11,7 @@
  * added here must be documented in README.md and packaging/tagd.8.
  *
  * A module with commands exports one table (cli_admin.c, cli_ops.c,
- * cli_history.c); cli.c
+ * cli_history.c, cli_protect.c); cli.c
  * lists the tables.
  */
 #ifndef TAGD_CLI_INTERNAL_H
@@ -102,6 +102,12 @@ const char *const *cli_values(const struct cli_ctx *ctx, const char *flag, size_
 int cli_fail(const struct cli_ctx *ctx, int status, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/*
+ * The id of the organization --org names into *id; otherwise prints why
+ * (exit 4 when there is none) and returns the exit status.
+ */
+int cli_org_id(const struct cli_ctx *ctx, int64_t *id);
+
 /* cli_fail with a store status's text, status CLI_EXIT_FAIL. */
 int cli_fail_store(const struct cli_ctx *ctx, enum store_status st);
 
@@ -118,6 +124,8 @@ extern const struct cli_command cli_ops_commands[];
 extern const size_t cli_ops_count;
 extern const struct cli_command cli_history_commands[];
 extern const size_t cli_history_count;
+extern const struct cli_command cli_protect_commands[];
+extern const size_t cli_protect_count;
 
 /* "tagd help [--json] [COMMAND...]" (cli.c). */
 int cli_help(struct cli_ctx *ctx);

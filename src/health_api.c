@@ -85,8 +85,8 @@ static void metrics(struct call *c)
 }
 
 const struct route health_routes[] = {
-        {CALL_GET, "/livez", ROUTE_AUTH_NONE, livez},
-        {CALL_GET, "/readyz", ROUTE_AUTH_NONE, readyz},
-        {CALL_GET, "/metrics", ROUTE_AUTH_NONE, metrics},
+        {CALL_GET, "/livez", ROUTE_AUTH_NONE, TOKEN_SCOPE_NONE, livez},
+        {CALL_GET, "/readyz", ROUTE_AUTH_NONE, TOKEN_SCOPE_NONE, readyz},
+        {CALL_GET, "/metrics", ROUTE_AUTH_NONE, TOKEN_SCOPE_NONE, metrics},
 };
 const size_t health_routes_count = sizeof(health_routes) / sizeof(health_routes[0]);

@@ -17,19 +17,20 @@ _Static_assert(HISTORY_HASH_LEN == SHA256_DIGEST_SIZE, "hash size");
 #define HISTORY_JSON_MAX (256u << 20)
 
 static const char *const action_names[] = {
-        [HISTORY_CREATE] = "create",
-        [HISTORY_MOVE] = "move",
-        [HISTORY_UPDATE] = "update",
-        [HISTORY_DELETE] = "delete",
+        [HISTORY_CREATE] = "create",     [HISTORY_MOVE] = "move",
+        [HISTORY_UPDATE] = "update",     [HISTORY_DELETE] = "delete",
+        [HISTORY_RULE_ADD] = "rule_add", [HISTORY_RULE_REMOVE] = "rule_remove",
 };
 static const char *const scope_names[] = {
         [HISTORY_SCOPE_REPOSITORY] = "repository",
         [HISTORY_SCOPE_COMMIT_TAGS] = "commit_tags",
         [HISTORY_SCOPE_SERVICESTAGE] = "servicestage",
+        [HISTORY_SCOPE_ORGANIZATION] = "organization",
 };
 static const char *const dialect_names[] = {
         [HISTORY_VERS] = "vers",
         [HISTORY_SERVICESTAGE] = "servicestage",
+        [HISTORY_CLI] = "cli",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -47,6 +48,11 @@ const char *history_scope_name(enum history_scope s)
 const char *history_dialect_name(enum history_dialect d)
 {
 	return (size_t)d < COUNT(dialect_names) ? dialect_names[d] : "unknown";
+}
+
+bool history_action_is_rule(enum history_action a)
+{
+	return a == HISTORY_RULE_ADD || a == HISTORY_RULE_REMOVE;
 }
 
 static bool parse_name(const char *const *names, size_t n, const char *name, int *out)
@@ -278,6 +284,7 @@ static void out_scope(struct out *o, const struct history_event *ev)
 		break;
 	}
 	case HISTORY_SCOPE_COMMIT_TAGS:
+	case HISTORY_SCOPE_ORGANIZATION:
 		break;
 	}
 	out_lit(o, "}");
@@ -286,7 +293,8 @@ static void out_scope(struct out *o, const struct history_event *ev)
 /*
  * Every member of ev in name order (RFC 8785 sorts by UTF-16 code units;
  * the names are ASCII, so that is byte order), with the two hashes only when
- * with_hashes.
+ * with_hashes.  "rule" only on rule events: the canonical form of a tag
+ * event is what it was before rules existed.
  */
 static void out_event(struct out *o, const struct history_event *ev, bool with_hashes)
 {
@@ -338,6 +346,14 @@ static void out_event(struct out *o, const struct history_event *ev, bool with_h
 		out_lit(o, "null");
 	out_key(o, "request_id", &first);
 	out_string(o, ev->request_id);
+	if (history_action_is_rule(ev->action)) {
+		out_key(o, "rule", &first);
+		out_lit(o, "{\"mode\":");
+		out_string(o, ev->rule_mode);
+		out_lit(o, ",\"pattern\":");
+		out_string(o, ev->rule_pattern);
+		out_lit(o, "}");
+	}
 	out_key(o, "scope", &first);
 	out_scope(o, ev);
 	out_key(o, "seq", &first);

@@ -23,7 +23,7 @@ static void openapi_get(struct call *c)
 }
 
 const struct route ops_routes[] = {
-        {CALL_GET, "/openapi.json", ROUTE_AUTH_NONE, openapi_get},
+        {CALL_GET, "/openapi.json", ROUTE_AUTH_NONE, TOKEN_SCOPE_NONE, openapi_get},
 };
 
 const size_t ops_routes_count = sizeof(ops_routes) / sizeof(ops_routes[0]);

@@ -60,6 +60,7 @@ bool ss_authenticate(struct call *c)
 	c->org_id = who.org_id;
 	c->org_name = who.org_name;
 	c->token_label = who.label;
+	c->token_scope = who.scope;
 	memcpy(c->token_id, who.token_id, sizeof(c->token_id));
 	const char *want = call_param(c, SS_P_PROJECT_ID);
 	bool mine = who.project_id != NULL && want != NULL && strcmp(who.project_id, want) == 0;
@@ -94,6 +95,7 @@ void ss_actor(const struct call *c, struct store_actor *out)
 	        .token_id = c->token_id[0] != '\0' ? c->token_id : NULL,
 	        .token_label = c->token_label,
 	        .request_id = c->request_id,
+	        .scope = c->token_scope,
 	};
 }
 
@@ -189,6 +191,8 @@ static void tag_create_finish(struct call *c, struct store_op *op)
 
 	if (op->status == STORE_OK) {
 		ss_json(c, 200, json_pack("{s:s}", "name", o->name));
+	} else if (op->status == STORE_REFUSED) {
+		ss_refused(c, &o->refused);
 	} else {
 		ss_store_error(c, op->status);
 		if (op->status == STORE_CONFLICT)
@@ -272,8 +276,12 @@ static void tags_list(struct call *c)
 
 static void tag_delete_finish(struct call *c, struct store_op *op)
 {
+	struct ss_tag_delete_op *o = &((struct ss_deferred *)c->handler_ctx)->u.tag_delete;
+
 	if (op->status == STORE_OK)
 		ss_no_content(c);
+	else if (op->status == STORE_REFUSED)
+		ss_refused(c, &o->refused);
 	else
 		ss_store_error(c, op->status);
 	ss_deferred_end(c);
@@ -298,28 +306,41 @@ static void tag_delete(struct call *c)
 
 /* ---- the routes ---- */
 
+/*
+ * Every route and the least scope it takes: reads are read; commits and tag
+ * changes write (the rules may ask for more, store_rule.h); projects
+ * maintain; protection rules admin.
+ */
 const struct route ss_routes[] = {
         {CALL_POST, "/v1/{project_id}/git/repos/{namespace}/{project}/tags", ROUTE_AUTH_SS,
-         tag_create},
+         TOKEN_SCOPE_WRITE, tag_create},
         {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/tags", ROUTE_AUTH_SS,
-         tags_list},
+         TOKEN_SCOPE_READ, tags_list},
         {CALL_DELETE, "/v1/{project_id}/git/repos/{namespace}/{project}/tags/{tag_name}",
-         ROUTE_AUTH_SS, tag_delete},
+         ROUTE_AUTH_SS, TOKEN_SCOPE_WRITE, tag_delete},
         {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/tags/{tag_name}/history",
-         ROUTE_AUTH_SS, ss_tag_history},
+         ROUTE_AUTH_SS, TOKEN_SCOPE_READ, ss_tag_history},
         {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/branches", ROUTE_AUTH_SS,
-         ss_branches_list},
+         TOKEN_SCOPE_READ, ss_branches_list},
         {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/commits", ROUTE_AUTH_SS,
-         ss_commits_list},
+         TOKEN_SCOPE_READ, ss_commits_list},
         {CALL_POST, "/v1/{project_id}/git/repos/{namespace}/{project}/commits", ROUTE_AUTH_SS,
-         ss_commit_create},
-        {CALL_GET, "/v1/{project_id}/git/repos/namespaces", ROUTE_AUTH_SS, ss_namespaces_list},
+         TOKEN_SCOPE_WRITE, ss_commit_create},
+        {CALL_GET, "/v1/{project_id}/git/repos/namespaces", ROUTE_AUTH_SS, TOKEN_SCOPE_READ,
+         ss_namespaces_list},
         {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/projects", ROUTE_AUTH_SS,
-         ss_projects_list},
+         TOKEN_SCOPE_READ, ss_projects_list},
         {CALL_POST, "/v1/{project_id}/git/repos/{namespace}/projects", ROUTE_AUTH_SS,
-         ss_project_create},
-        {CALL_GET, "/v1/{project_id}/git/repos/project-info", ROUTE_AUTH_SS, ss_project_info},
-        {CALL_GET, "/v1/{project_id}/git/auths", ROUTE_AUTH_SS, ss_auths_list},
+         TOKEN_SCOPE_MAINTAIN, ss_project_create},
+        {CALL_GET, "/v1/{project_id}/git/repos/project-info", ROUTE_AUTH_SS, TOKEN_SCOPE_READ,
+         ss_project_info},
+        {CALL_GET, "/v1/{project_id}/git/auths", ROUTE_AUTH_SS, TOKEN_SCOPE_READ, ss_auths_list},
+        {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/protected_tags", ROUTE_AUTH_SS,
+         TOKEN_SCOPE_READ, ss_rules_list},
+        {CALL_POST, "/v1/{project_id}/git/repos/{namespace}/{project}/protected_tags",
+         ROUTE_AUTH_SS, TOKEN_SCOPE_ADMIN, ss_rule_add},
+        {CALL_DELETE, "/v1/{project_id}/git/repos/{namespace}/{project}/protected_tags/{pattern}",
+         ROUTE_AUTH_SS, TOKEN_SCOPE_ADMIN, ss_rule_remove},
 };
 
 const size_t ss_routes_count = sizeof(ss_routes) / sizeof(ss_routes[0]);

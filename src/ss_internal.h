@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "call.h"
+#include "store_rule.h"
 #include "store_ss.h"
 
 /* Path parameter positions shared by every /git/repos/... route. */
@@ -46,6 +47,8 @@ struct ss_deferred {
 		struct ss_commit_create_op commit_create;
 		struct ss_tag_create_op tag_create;
 		struct ss_tag_delete_op tag_delete;
+		struct store_rule_add_op rule_add;
+		struct store_rule_remove_op rule_remove;
 	} u;
 };
 
@@ -71,5 +74,8 @@ void ss_projects_list(struct call *c);
 void ss_project_create(struct call *c);
 void ss_project_info(struct call *c);
 void ss_auths_list(struct call *c);
+void ss_rules_list(struct call *c); /* ss_rules.c */
+void ss_rule_add(struct call *c);
+void ss_rule_remove(struct call *c);
 
 #endif

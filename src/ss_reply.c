@@ -41,6 +41,15 @@ void ss_no_content(struct call *c)
 	call_respond_take(c, 204, NULL, 0, NULL);
 }
 
+void ss_refused(struct call *c, const struct store_refusal *r)
+{
+	if (r->mode == RULE_IMMUTABLE)
+		ss_error(c, 400, SS_E_IMMUTABLE, "an immutable rule covers the tag");
+	else
+		ss_error(c, 400, SS_E_PROTECTED,
+		         "a protected rule covers the tag; the token is below maintain");
+}
+
 void ss_internal_error(struct call *c, const char *reason)
 {
 	ss_error(c, 500, "SVCSTG.REPO.0500", "internal server error", reason);

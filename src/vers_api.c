@@ -30,6 +30,7 @@ bool vers_authenticate(struct call *c)
 		c->org_id = who.org_id;
 		c->org_name = who.org_name;
 		c->token_label = who.label;
+		c->token_scope = who.scope;
 		memcpy(c->token_id, who.token_id, sizeof(c->token_id));
 		free(who.project_id);
 		return true;
@@ -73,6 +74,30 @@ void vers_deferred_end(struct call *c)
 	d->body = NULL;
 }
 
+/* 403 naming the tag and the rule that refused its change. */
+static void vers_refused(struct call *c)
+{
+	const struct vers_deferred *d = c->handler_ctx;
+	const struct store_refusal *r = d != NULL ? d->refused : NULL;
+	char msg[STORE_TAG_NAME_MAX + RULE_PATTERN_MAX + 160];
+
+	if (r == NULL) {
+		vers_error_reason(c, 403, "refused by a protection rule",
+		                  "a protection rule refused the change (no details kept)");
+		return;
+	}
+	bool org = r->rule_scope == HISTORY_SCOPE_ORGANIZATION;
+	snprintf(msg, sizeof(msg), "%stag '%s' is %s (%srule '%s')%s",
+	         r->cascade ? "cannot delete the repository: " : "", r->tag,
+	         rule_mode_name(r->mode), org ? "organization " : "", r->pattern,
+	         r->mode == RULE_PROTECTED ? ": it takes a token of scope maintain or above" : "");
+	/* The message quotes names; the log says only what happened. */
+	vers_error_reason(c, 403, msg,
+	                  r->mode == RULE_IMMUTABLE
+	                          ? "an immutable rule covers the tag"
+	                          : "a protected rule covers the tag; the token is below maintain");
+}
+
 void vers_status_error(struct call *c, enum store_status st)
 {
 	switch (st) {
@@ -90,6 +115,9 @@ void vers_status_error(struct call *c, enum store_status st)
 		break;
 	case STORE_PRECONDITION:
 		vers_error(c, 412, "precondition failed: If-Match does not match the tag's ETag");
+		break;
+	case STORE_REFUSED:
+		vers_refused(c);
 		break;
 	default:
 		vers_store_error(c, st);
@@ -131,6 +159,7 @@ void vers_actor(const struct call *c, struct store_actor *out)
 	        .token_id = c->token_id[0] != '\0' ? c->token_id : NULL,
 	        .token_label = c->token_label,
 	        .request_id = c->request_id,
+	        .scope = c->token_scope,
 	};
 }
 
@@ -146,51 +175,83 @@ void vers_invalid(struct call *c, const char *what, const char *why)
 	vers_error(c, 400, msg);
 }
 
+/*
+ * Every route and the least scope it takes: reads are read; commits and tag
+ * changes write (the rules may ask for more, store_rule.h); repositories,
+ * visibility and changes of commits maintain; protection rules admin.
+ */
 const struct route vers_routes[] = {
         /* repositories */
-        {CALL_GET, "/api/v1/repositories", ROUTE_AUTH_VERS, vers_repo_list},
-        {CALL_POST, "/api/v1/repositories", ROUTE_AUTH_VERS, vers_repo_create},
-        {CALL_POST, "/api/v1/repositories/fork", ROUTE_AUTH_VERS, vers_repo_fork},
-        {CALL_GET, "/api/v1/repositories/{repo_name}", ROUTE_AUTH_VERS, vers_repo_get},
-        {CALL_DELETE, "/api/v1/repositories/{repo_name}", ROUTE_AUTH_VERS, vers_repo_delete},
+        {CALL_GET, "/api/v1/repositories", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ, vers_repo_list},
+        {CALL_POST, "/api/v1/repositories", ROUTE_AUTH_VERS, TOKEN_SCOPE_MAINTAIN,
+         vers_repo_create},
+        {CALL_POST, "/api/v1/repositories/fork", ROUTE_AUTH_VERS, TOKEN_SCOPE_MAINTAIN,
+         vers_repo_fork},
+        {CALL_GET, "/api/v1/repositories/{repo_name}", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ,
+         vers_repo_get},
+        {CALL_DELETE, "/api/v1/repositories/{repo_name}", ROUTE_AUTH_VERS, TOKEN_SCOPE_MAINTAIN,
+         vers_repo_delete},
         {CALL_PATCH, "/api/v1/repositories/{repo_name}/visibility", ROUTE_AUTH_VERS,
-         vers_repo_visibility},
+         TOKEN_SCOPE_MAINTAIN, vers_repo_visibility},
         /* repository tags */
-        {CALL_GET, "/api/v1/repositories/{repo_name}/tags", ROUTE_AUTH_VERS, vers_tag_list},
-        {CALL_POST, "/api/v1/repositories/{repo_name}/tags", ROUTE_AUTH_VERS, vers_tag_create},
+        {CALL_GET, "/api/v1/repositories/{repo_name}/tags", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ,
+         vers_tag_list},
+        {CALL_POST, "/api/v1/repositories/{repo_name}/tags", ROUTE_AUTH_VERS, TOKEN_SCOPE_WRITE,
+         vers_tag_create},
         {CALL_GET, "/api/v1/repositories/{repo_name}/tags/{tag_name}", ROUTE_AUTH_VERS,
-         vers_tag_get},
+         TOKEN_SCOPE_READ, vers_tag_get},
         {CALL_PATCH, "/api/v1/repositories/{repo_name}/tags/{tag_name}", ROUTE_AUTH_VERS,
-         vers_tag_update},
+         TOKEN_SCOPE_WRITE, vers_tag_update},
         {CALL_DELETE, "/api/v1/repositories/{repo_name}/tags/{tag_name}", ROUTE_AUTH_VERS,
-         vers_tag_delete},
+         TOKEN_SCOPE_WRITE, vers_tag_delete},
         {CALL_GET, "/api/v1/repositories/{repo_name}/tags/{tag_name}/history", ROUTE_AUTH_VERS,
-         vers_tag_history},
+         TOKEN_SCOPE_READ, vers_tag_history},
         /* public repositories: no key */
-        {CALL_GET, "/api/v1/public/repositories", ROUTE_AUTH_NONE, vers_public_repo_list},
+        {CALL_GET, "/api/v1/public/repositories", ROUTE_AUTH_NONE, TOKEN_SCOPE_NONE,
+         vers_public_repo_list},
         {CALL_GET, "/api/v1/public/repositories/{org_name}/{repo_name}", ROUTE_AUTH_NONE,
-         vers_public_repo_get},
+         TOKEN_SCOPE_NONE, vers_public_repo_get},
         {CALL_GET, "/api/v1/public/repositories/{org_name}/{repo_name}/tags", ROUTE_AUTH_NONE,
-         vers_public_tag_list},
+         TOKEN_SCOPE_NONE, vers_public_tag_list},
         {CALL_GET, "/api/v1/public/repositories/{org_name}/{repo_name}/tags/{tag_name}",
-         ROUTE_AUTH_NONE, vers_public_tag_get},
+         ROUTE_AUTH_NONE, TOKEN_SCOPE_NONE, vers_public_tag_get},
         /* commits */
-        {CALL_GET, "/api/v1/commits", ROUTE_AUTH_VERS, vers_commit_list},
-        {CALL_POST, "/api/v1/commits", ROUTE_AUTH_VERS, vers_commit_create},
-        {CALL_GET, "/api/v1/commits/public", ROUTE_AUTH_VERS, vers_commit_public_list},
-        {CALL_GET, "/api/v1/commits/{commit_id}", ROUTE_AUTH_VERS, vers_commit_get},
-        {CALL_PATCH, "/api/v1/commits/{commit_id}", ROUTE_AUTH_VERS, vers_commit_update},
-        {CALL_DELETE, "/api/v1/commits/{commit_id}", ROUTE_AUTH_VERS, vers_commit_delete},
+        {CALL_GET, "/api/v1/commits", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ, vers_commit_list},
+        {CALL_POST, "/api/v1/commits", ROUTE_AUTH_VERS, TOKEN_SCOPE_WRITE, vers_commit_create},
+        {CALL_GET, "/api/v1/commits/public", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ,
+         vers_commit_public_list},
+        {CALL_GET, "/api/v1/commits/{commit_id}", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ,
+         vers_commit_get},
+        {CALL_PATCH, "/api/v1/commits/{commit_id}", ROUTE_AUTH_VERS, TOKEN_SCOPE_MAINTAIN,
+         vers_commit_update},
+        {CALL_DELETE, "/api/v1/commits/{commit_id}", ROUTE_AUTH_VERS, TOKEN_SCOPE_MAINTAIN,
+         vers_commit_delete},
         /* legacy commit tags */
-        {CALL_GET, "/api/v1/commit_tags", ROUTE_AUTH_VERS, vers_ctag_list},
-        {CALL_POST, "/api/v1/commit_tags", ROUTE_AUTH_VERS, vers_ctag_create},
-        {CALL_GET, "/api/v1/commit_tags/{tag_name}", ROUTE_AUTH_VERS, vers_ctag_get},
-        {CALL_PATCH, "/api/v1/commit_tags/{tag_name}", ROUTE_AUTH_VERS, vers_ctag_update},
-        {CALL_DELETE, "/api/v1/commit_tags/{tag_name}", ROUTE_AUTH_VERS, vers_ctag_delete},
-        {CALL_GET, "/api/v1/commit_tags/{tag_name}/history", ROUTE_AUTH_VERS, vers_ctag_history},
+        {CALL_GET, "/api/v1/commit_tags", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ, vers_ctag_list},
+        {CALL_POST, "/api/v1/commit_tags", ROUTE_AUTH_VERS, TOKEN_SCOPE_WRITE, vers_ctag_create},
+        {CALL_GET, "/api/v1/commit_tags/{tag_name}", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ,
+         vers_ctag_get},
+        {CALL_PATCH, "/api/v1/commit_tags/{tag_name}", ROUTE_AUTH_VERS, TOKEN_SCOPE_WRITE,
+         vers_ctag_update},
+        {CALL_DELETE, "/api/v1/commit_tags/{tag_name}", ROUTE_AUTH_VERS, TOKEN_SCOPE_WRITE,
+         vers_ctag_delete},
+        {CALL_GET, "/api/v1/commit_tags/{tag_name}/history", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ,
+         vers_ctag_history},
         /* the history of tag changes (extensions) */
-        {CALL_GET, "/api/v1/events", ROUTE_AUTH_VERS, vers_events},
-        {CALL_GET, "/api/v1/events/head", ROUTE_AUTH_VERS, vers_events_head},
+        {CALL_GET, "/api/v1/events", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ, vers_events},
+        {CALL_GET, "/api/v1/events/head", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ, vers_events_head},
+        /* protection rules (extensions) */
+        {CALL_GET, "/api/v1/protected_tags", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ, vers_rule_org_list},
+        {CALL_POST, "/api/v1/protected_tags", ROUTE_AUTH_VERS, TOKEN_SCOPE_ADMIN,
+         vers_rule_org_add},
+        {CALL_DELETE, "/api/v1/protected_tags/{pattern}", ROUTE_AUTH_VERS, TOKEN_SCOPE_ADMIN,
+         vers_rule_org_remove},
+        {CALL_GET, "/api/v1/repositories/{repo_name}/protected_tags", ROUTE_AUTH_VERS,
+         TOKEN_SCOPE_READ, vers_rule_repo_list},
+        {CALL_POST, "/api/v1/repositories/{repo_name}/protected_tags", ROUTE_AUTH_VERS,
+         TOKEN_SCOPE_ADMIN, vers_rule_repo_add},
+        {CALL_DELETE, "/api/v1/repositories/{repo_name}/protected_tags/{pattern}", ROUTE_AUTH_VERS,
+         TOKEN_SCOPE_ADMIN, vers_rule_repo_remove},
 };
 
 const size_t vers_routes_count = sizeof(vers_routes) / sizeof(vers_routes[0]);

@@ -53,6 +53,7 @@ void vers_ctag_create(struct call *c)
 	memcpy(o->commit_id, f[1].uuid, sizeof(o->commit_id));
 	o->description = f[2].str;
 	vers_actor(c, &o->actor);
+	d->refused = &o->refused;
 	call_defer(c, &o->op, ctag_create_finish);
 }
 
@@ -146,6 +147,7 @@ void vers_ctag_update(struct call *c)
 	o->patch = patch;
 	vers_expect(c, &o->expect);
 	vers_actor(c, &o->actor);
+	d->refused = &o->refused;
 	call_defer(c, &o->op, ctag_update_finish);
 }
 
@@ -162,5 +164,6 @@ void vers_ctag_delete(struct call *c)
 	o->tag_name = call_param(c, 0);
 	vers_expect(c, &o->expect);
 	vers_actor(c, &o->actor);
+	d->refused = &o->refused;
 	call_defer(c, &o->op, vers_no_content_finish);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "call.h"
+#include "store_rule.h"
 #include "store_vers.h"
 
 struct vers_list;
@@ -22,6 +23,7 @@ struct vers_list;
  */
 struct vers_deferred {
 	json_t *body;
+	const struct store_refusal *refused; /* the op's, when it changes tags */
 	union {
 		struct store_op op;
 		struct vers_repo_create_op repo_create;
@@ -36,6 +38,8 @@ struct vers_deferred {
 		struct vers_commit_tag_create_op ctag_create;
 		struct vers_commit_tag_update_op ctag_update;
 		struct vers_commit_tag_delete_op ctag_delete;
+		struct store_rule_add_op rule_add;
+		struct store_rule_remove_op rule_remove;
 	} u;
 };
 
@@ -53,7 +57,9 @@ void vers_deferred_end(struct call *c);
 
 /*
  * Answer the statuses every operation shares: a missing repository, tag or
- * commit (404), another organization's commit (403), store failures.
+ * commit (404), another organization's commit (403), a protection rule's
+ * refusal (403 naming the tag and the rule, from the deferred state's
+ * refused), store failures.
  */
 void vers_status_error(struct call *c, enum store_status st);
 
@@ -188,6 +194,14 @@ void vers_ctag_list(struct call *c);
 void vers_ctag_get(struct call *c);
 void vers_ctag_update(struct call *c);
 void vers_ctag_delete(struct call *c);
+
+/* Protection rules (vers_rules.c): the organization's and a repository's. */
+void vers_rule_org_list(struct call *c);
+void vers_rule_org_add(struct call *c);
+void vers_rule_org_remove(struct call *c);
+void vers_rule_repo_list(struct call *c);
+void vers_rule_repo_add(struct call *c);
+void vers_rule_repo_remove(struct call *c);
 
 /* The history of tag changes (vers_history.c). */
 void vers_tag_history(struct call *c);

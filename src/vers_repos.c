@@ -135,6 +135,7 @@ void vers_repo_delete(struct call *c)
 	o->org_id = c->org_id;
 	o->name = call_param(c, 0);
 	vers_actor(c, &o->actor);
+	d->refused = &o->refused;
 	call_defer(c, &o->op, vers_no_content_finish);
 }
 

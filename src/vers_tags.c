@@ -59,6 +59,7 @@ void vers_tag_create(struct call *c)
 	memcpy(o->commit_id, f[1].uuid, sizeof(o->commit_id));
 	o->description = f[2].str;
 	vers_actor(c, &o->actor);
+	d->refused = &o->refused;
 	call_defer(c, &o->op, tag_create_finish);
 }
 
@@ -223,6 +224,7 @@ void vers_tag_update(struct call *c)
 	o->patch = patch;
 	vers_expect(c, &o->expect);
 	vers_actor(c, &o->actor);
+	d->refused = &o->refused;
 	call_defer(c, &o->op, tag_update_finish);
 }
 
@@ -240,5 +242,6 @@ void vers_tag_delete(struct call *c)
 	o->tag_name = call_param(c, 1);
 	vers_expect(c, &o->expect);
 	vers_actor(c, &o->actor);
+	d->refused = &o->refused;
 	call_defer(c, &o->op, vers_no_content_finish);
 }

@@ -51,6 +51,8 @@ const char *store_status_str(enum store_status st)
 		return "out of memory";
 	case STORE_PRECONDITION:
 		return "precondition failed";
+	case STORE_REFUSED:
+		return "refused by a protection rule";
 	case STORE_UNAVAILABLE:
 		return "database unavailable";
 	case STORE_RETRY:

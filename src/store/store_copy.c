@@ -38,6 +38,7 @@ static const struct copy_table {
         {"ss_branches", "id", true},
         {"ss_branch_commits", "id", true},
         {"ss_tags", "id", true},
+        {"tag_rules", "id", true},
         {"events", "org_id, seq", false},
         {"event_tombstones", "org_id, scope_kind, scope, tag", false},
         {"event_floors", "org_id", false},

@@ -9,6 +9,7 @@
 
 #include "store_history.h"
 #include "store_internal.h"
+#include "store_rule_internal.h"
 #include "store_tag.h"
 
 /* A page stops early once its strings pass this, so an answer stays bounded. */
@@ -17,7 +18,7 @@
 #define EVENT_COLS                                                                                 \
 	"seq, uuid, at, dialect, scope_kind, scope, tag, action, previous_seq, commit_ref, "       \
 	"previous_commit_ref, description_changed, description, previous_description, "            \
-	"token_id, token_label, request_id, previous_hash, hash "
+	"token_id, token_label, request_id, previous_hash, hash, rule_pattern, rule_mode "
 
 static const char SQL_EVENT_ONE[] =
         "SELECT " EVENT_COLS "FROM events WHERE org_id = $1 AND seq = $2";
@@ -55,14 +56,15 @@ void history_list_release(struct history_list *l)
 }
 
 /* Text columns of an event row, in EVENT_COLS order, and where each goes. */
-static const int text_cols[] = {5, 6, 9, 10, 12, 13, 14, 15, 16};
+static const int text_cols[] = {5, 6, 9, 10, 12, 13, 14, 15, 16, 19, 20};
 
 static const char **text_slot(struct history_event *ev, size_t i)
 {
 	const char **slots[] = {
 	        &ev->scope_name,         &ev->tag,         &ev->commit_id,
 	        &ev->previous_commit_id, &ev->description, &ev->previous_description,
-	        &ev->token_id,           &ev->token_label, &ev->request_id};
+	        &ev->token_id,           &ev->token_label, &ev->request_id,
+	        &ev->rule_pattern,       &ev->rule_mode};
 	return slots[i];
 }
 
@@ -111,10 +113,15 @@ static enum store_status event_row(struct db_stmt *st, struct history_event *ev,
 	copy_hash(st, 18, ev->hash);
 	*block = mem;
 	*bytes = total;
-	if (!history_dialect_parse((const char *)db_col_text(st, 3), &ev->dialect) ||
-	    !history_scope_parse((const char *)db_col_text(st, 4), &ev->scope) ||
-	    !history_action_parse((const char *)db_col_text(st, 7), &ev->action) ||
-	    ev->scope_name == NULL || ev->tag == NULL) {
+	bool known = history_dialect_parse((const char *)db_col_text(st, 3), &ev->dialect) &&
+	             history_scope_parse((const char *)db_col_text(st, 4), &ev->scope) &&
+	             history_action_parse((const char *)db_col_text(st, 7), &ev->action);
+	/* A rule event names a rule, and no tag (its row says ''). */
+	bool rule = known && history_action_is_rule(ev->action);
+	if (rule)
+		ev->tag = NULL;
+	if (!known || ev->scope_name == NULL ||
+	    (rule ? ev->rule_pattern == NULL || ev->rule_mode == NULL : ev->tag == NULL)) {
 		free(mem);
 		*block = NULL;
 		return STORE_CORRUPT;
@@ -319,8 +326,8 @@ static enum store_status tag_entry(struct store_conn *c, const struct history_ta
 
 static bool same_tag(const struct history_event *ev, const struct history_tag_key *key)
 {
-	return ev->scope == key->scope && strcmp(ev->scope_name, key->scope_name) == 0 &&
-	       strcmp(ev->tag, key->tag) == 0;
+	return ev->tag != NULL && ev->scope == key->scope &&
+	       strcmp(ev->scope_name, key->scope_name) == 0 && strcmp(ev->tag, key->tag) == 0;
 }
 
 /* Walk key's events from seq down the previous_seq links into out, as a page. */
@@ -482,8 +489,9 @@ static void problem(struct history_verify *v, int64_t seq, const char *fmt, ...)
  */
 struct walk {
 	uint8_t *continued; /* a later event of the same tag names it */
-	uint8_t *shown;     /* a live tag's rev or a tombstone names it */
+	uint8_t *shown;     /* a live tag's rev or a tombstone names it (or it is a rule's) */
 	int64_t floor, n;
+	struct rule_walk *rules; /* the rules the events leave standing */
 };
 
 /* Set seq's bit in bits; false when it was set already.  Pruned events are not tracked. */
@@ -522,12 +530,36 @@ static bool same_ref(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/*
+ * A rule event names no tag, commit or earlier event, and adds a rule that
+ * does not stand or removes one that does.  It heads no tag's history.
+ */
+static enum store_status verify_rule_event(const struct history_event *ev, struct walk *w,
+                                           struct history_verify *v)
+{
+	char why[sizeof(v->problem)];
+	bool ok = true;
+	bit_set(w, w->shown, ev->seq);
+	if (ev->commit_id != NULL || ev->previous_commit_id != NULL || ev->previous_seq > 0 ||
+	    ev->description_changed) {
+		problem(v, ev->seq, "event %lld: a rule event that names a tag's change",
+		        (long long)ev->seq);
+		return STORE_OK;
+	}
+	enum store_status ret = rule_walk_event(w->rules, ev, w->floor, why, sizeof(why), &ok);
+	if (ret == STORE_OK && !ok)
+		problem(v, ev->seq, "%s", why);
+	return ret;
+}
+
 /* The actions' own rules, and the link to the tag's previous event. */
 static enum store_status verify_link(struct store_conn *c, int64_t org_id,
                                      const struct history_event *ev, struct walk *w,
                                      struct history_verify *v)
 {
 	long long seq = (long long)ev->seq, prev = (long long)ev->previous_seq;
+	if (history_action_is_rule(ev->action))
+		return verify_rule_event(ev, w, v);
 	bool moved = !same_ref(ev->commit_id, ev->previous_commit_id);
 	if ((ev->action == HISTORY_CREATE && ev->previous_commit_id != NULL) ||
 	    (ev->action != HISTORY_CREATE && ev->previous_commit_id == NULL) ||
@@ -558,7 +590,7 @@ static enum store_status verify_link(struct store_conn *c, int64_t org_id,
 	}
 	if (ret != STORE_OK)
 		return ret;
-	if (p.scope != ev->scope || strcmp(p.scope_name, ev->scope_name) != 0 ||
+	if (p.tag == NULL || p.scope != ev->scope || strcmp(p.scope_name, ev->scope_name) != 0 ||
 	    strcmp(p.tag, ev->tag) != 0)
 		problem(v, ev->seq, "event %lld: previous_seq %lld is another tag's event", seq,
 		        prev);
@@ -748,7 +780,7 @@ static enum store_status verify_heads(struct store_conn *c, int64_t org_id, cons
 		problem(v, seq, "event %lld: the %s of %s tag '%s%s%s' is its last event, but %s",
 		        (long long)seq, history_action_name(ev.action),
 		        history_scope_name(ev.scope), ev.scope_name, *ev.scope_name ? ":" : "",
-		        ev.tag,
+		        ev.tag ? ev.tag : "",
 		        ev.action == HISTORY_DELETE
 		                ? "the name has no tombstone"
 		                : "no such tag exists (removed behind tagd's back)");
@@ -774,7 +806,8 @@ enum store_status store_history_verify(struct store *s, int64_t org_id, struct h
 		w.n = out->head.seq - w.floor;
 		w.continued = calloc((size_t)(w.n / 8 + 1), 1);
 		w.shown = calloc((size_t)(w.n / 8 + 1), 1);
-		if (w.continued == NULL || w.shown == NULL)
+		w.rules = rule_walk_new();
+		if (w.continued == NULL || w.shown == NULL || w.rules == NULL)
 			ret = STORE_NOMEM;
 	}
 	if (ret == STORE_OK)
@@ -785,6 +818,15 @@ enum store_status store_history_verify(struct store *s, int64_t org_id, struct h
 		ret = verify_tombstones(c, org_id, &w, out);
 	if (ret == STORE_OK && out->ok)
 		ret = verify_heads(c, org_id, &w, out);
+	if (ret == STORE_OK && out->ok) {
+		char why[sizeof(out->problem)];
+		int64_t seq = 0;
+		bool ok = true;
+		ret = rule_walk_check(c, w.rules, org_id, w.floor, &seq, why, sizeof(why), &ok);
+		if (ret == STORE_OK && !ok)
+			problem(out, seq, "%s", why);
+	}
+	rule_walk_free(&w.rules);
 	free(w.continued);
 	free(w.shown);
 	store_reader_release(s, c);

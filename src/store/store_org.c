@@ -129,13 +129,15 @@ static enum store_status org_id_of(struct store_conn *c, const char *name, int64
 }
 
 static const char SQL_TOKEN_INSERT[] =
-        "INSERT INTO tokens(org_id, public_id, digest, label, created_at, expires_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6)";
+        "INSERT INTO tokens(org_id, public_id, digest, label, created_at, expires_at, scope) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 static enum store_status token_create_run(struct store_conn *c, struct store_op *op)
 {
 	struct token_create_op *o = (struct token_create_op *)op;
 	int64_t org_id = 0;
+	if (o->scope == TOKEN_SCOPE_NONE)
+		return STORE_INVALID;
 	enum store_status ret = org_id_of(c, o->org_name, &org_id);
 	if (ret != STORE_OK)
 		return ret;
@@ -149,6 +151,7 @@ static enum store_status token_create_run(struct store_conn *c, struct store_op 
 	db_bind_int(st, 5, clock_now_us());
 	if (o->expires_at > 0)
 		db_bind_int(st, 6, o->expires_at);
+	db_bind_text(st, 7, token_scope_name(o->scope));
 	return store_step_done(st);
 }
 
@@ -188,8 +191,8 @@ void token_revoke_op_init(struct token_revoke_op *o)
 }
 
 static const char SQL_TOKEN_LIST[] =
-        "SELECT t.public_id, t.label, t.created_at, t.expires_at, t.last_used_at, t.revoked_at "
-        "FROM tokens t JOIN orgs o ON o.id = t.org_id WHERE o.name = $1 ORDER BY t.id";
+        "SELECT t.public_id, t.label, t.created_at, t.expires_at, t.last_used_at, t.revoked_at, "
+        "t.scope FROM tokens t JOIN orgs o ON o.id = t.org_id WHERE o.name = $1 ORDER BY t.id";
 
 void token_list_free(struct token_info *list, size_t n)
 {
@@ -237,6 +240,8 @@ enum store_status store_token_list(struct store *s, const char *org_name, struct
 		t->expires_at = db_col_int(st, 3);
 		t->last_used_at = db_col_int(st, 4);
 		t->revoked_at = db_col_int(st, 5);
+		if (!token_scope_parse(db_col_text(st, 6), &t->scope))
+			t->scope = TOKEN_SCOPE_NONE; /* shown as "none": it can do nothing */
 	}
 	if (!oom && rc != DB_DONE)
 		ret = store_conn_error(c);
@@ -332,6 +337,7 @@ struct token_cache_entry {
 	int64_t org_id;
 	int64_t expires_at; /* 0: never */
 	int64_t last_used_at;
+	enum token_scope scope; /* never changes after creation */
 	bool has_project, has_label;
 	char org_name[TOKEN_CACHE_TEXT];
 	char project_id[TOKEN_CACHE_TEXT];
@@ -377,6 +383,8 @@ struct token_row {
 	const char *org_name;
 	const char *project_id;
 	const char *label;
+	enum token_scope scope;
+	bool scope_known; /* false: a scope this tagd does not know */
 };
 
 /* Fill entry e from a row read at epoch; false (e invalid) when its texts do not fit. */
@@ -393,6 +401,7 @@ static bool cache_fill(struct token_cache_entry *e, const struct token_row *r,
 	e->org_id = r->org_id;
 	e->expires_at = r->expires_at;
 	e->last_used_at = r->last_used_at;
+	e->scope = r->scope;
 	snprintf(e->public_id, sizeof(e->public_id), "%s", public_id);
 	e->epoch = epoch;
 	return true;
@@ -409,10 +418,11 @@ static bool token_lets_in(const void *stored, int64_t expires_at, const uint8_t 
 /* An identity of owned copies of the texts. */
 static enum store_status identity_make(struct token_identity *out, const char *public_id,
                                        int64_t org_id, const char *org_name, const char *project_id,
-                                       const char *label)
+                                       const char *label, enum token_scope scope)
 {
 	memset(out, 0, sizeof(*out));
 	out->org_id = org_id;
+	out->scope = scope;
 	out->org_name = strdup(org_name ? org_name : "");
 	out->project_id = project_id ? strdup(project_id) : NULL;
 	out->label = label ? strdup(label) : NULL;
@@ -429,7 +439,7 @@ static const char SQL_TOKEN_EPOCH[] = "SELECT epoch FROM token_epoch"; /* one ro
 
 static const char SQL_TOKEN_VERIFY[] =
         "SELECT t.digest, t.org_id, o.name, t.expires_at, t.last_used_at, o.project_id, "
-        "t.label "
+        "t.label, t.scope "
         "FROM tokens t "
         "JOIN orgs o ON o.id = t.org_id WHERE t.public_id = $1 AND t.revoked_at IS NULL";
 
@@ -442,6 +452,7 @@ static void token_row_view(struct db_stmt *st, struct token_row *r)
 	r->last_used_at = db_col_int(st, 4);
 	r->project_id = db_col_text(st, 5);
 	r->label = db_col_text(st, 6);
+	r->scope_known = token_scope_parse(db_col_text(st, 7), &r->scope);
 }
 
 /*
@@ -466,13 +477,15 @@ static enum store_status token_read(struct store_conn *c, const char *public_id,
 		struct token_row r;
 		token_row_view(st, &r);
 		*last_used = r.last_used_at;
-		if (r.digest != NULL && cache_fill(e, &r, public_id, epoch)) {
+		if (!r.scope_known) {
+			ret = STORE_CORRUPT; /* a scope this tagd does not know: never let it in */
+		} else if (r.digest != NULL && cache_fill(e, &r, public_id, epoch)) {
 			ret = STORE_OK;
 		} else {
 			*answered = true; /* too long to cache: answered from the row itself */
 			ret = token_lets_in(r.digest, r.expires_at, digest, now)
 			              ? identity_make(out, public_id, r.org_id, r.org_name,
-			                              r.project_id, r.label)
+			                              r.project_id, r.label, r.scope)
 			              : STORE_NOT_FOUND;
 		}
 	} else if (rc != DB_DONE) {
@@ -528,7 +541,7 @@ enum store_status store_token_verify(struct store *s, const char *public_id,
 		ret = token_lets_in(e->digest, e->expires_at, digest, now)
 		              ? identity_make(out, public_id, e->org_id, e->org_name,
 		                              e->has_project ? e->project_id : NULL,
-		                              e->has_label ? e->label : NULL)
+		                              e->has_label ? e->label : NULL, e->scope)
 		              : STORE_NOT_FOUND;
 		last_used = e->last_used_at;
 	}

@@ -258,7 +258,8 @@ static enum store_status tag_create_run(struct store_conn *c, struct store_op *o
 	                        .commit = {.row = ref.commit_id},
 	                        .desc = STORE_DESC_SET,
 	                        .description = o->message,
-	                        .actor = &o->actor};
+	                        .actor = &o->actor,
+	                        .refused = &o->refused};
 	return store_tag_change(c, &ch);
 }
 
@@ -284,7 +285,8 @@ static enum store_status tag_delete_run(struct store_conn *c, struct store_op *o
 		ret = ss_tag_where(&o->where, &sc, o->name, scope_name, sizeof(scope_name), &tw);
 	if (ret != STORE_OK)
 		return ret;
-	struct tag_change ch = {.where = tw, .verb = TAG_DELETE, .actor = &o->actor};
+	struct tag_change ch = {
+	        .where = tw, .verb = TAG_DELETE, .actor = &o->actor, .refused = &o->refused};
 	return store_tag_change(c, &ch);
 }
 

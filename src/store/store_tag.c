@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "store_rule_internal.h"
 #include "store_tag.h"
 
 /* ---- the three tag tables, one shape ---- */
@@ -177,9 +178,10 @@ static const char SQL_FLOOR[] = "SELECT seq, hash FROM event_floors WHERE org_id
 static const char SQL_EVENT_INSERT[] =
         "INSERT INTO events(org_id, seq, uuid, at, dialect, scope_kind, scope, tag, action, "
         "previous_seq, commit_ref, previous_commit_ref, description_changed, description, "
-        "previous_description, token_id, token_label, request_id, previous_hash, hash) "
+        "previous_description, token_id, token_label, request_id, previous_hash, hash, "
+        "rule_pattern, rule_mode) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-        "$18, $19, $20)";
+        "$18, $19, $20, $21, $22)";
 static const char SQL_TOMBSTONE[] = "SELECT seq FROM event_tombstones WHERE org_id = $1 AND "
                                     "scope_kind = $2 AND scope = $3 AND tag = $4";
 static const char SQL_TOMBSTONE_SET[] =
@@ -260,7 +262,7 @@ static enum store_status event_write(struct store_conn *c, int64_t org_id, struc
 	db_bind_text(st, 5, history_dialect_name(ev->dialect));
 	db_bind_text(st, 6, history_scope_name(ev->scope));
 	db_bind_text(st, 7, ev->scope_name);
-	db_bind_text(st, 8, ev->tag);
+	db_bind_text(st, 8, ev->tag != NULL ? ev->tag : ""); /* rule events name no tag */
 	db_bind_text(st, 9, history_action_name(ev->action));
 	if (ev->previous_seq > 0)
 		db_bind_int(st, 10, ev->previous_seq);
@@ -274,6 +276,8 @@ static enum store_status event_write(struct store_conn *c, int64_t org_id, struc
 	db_bind_text(st, 18, ev->request_id);
 	db_bind_blob(st, 19, ev->previous_hash, HISTORY_HASH_LEN);
 	db_bind_blob(st, 20, ev->hash, HISTORY_HASH_LEN);
+	db_bind_text(st, 21, ev->rule_pattern);
+	db_bind_text(st, 22, ev->rule_mode);
 	enum store_status ret = store_step_done(st);
 	if (ret == STORE_OK)
 		head_moved(c, org_id, ev);
@@ -410,9 +414,13 @@ enum store_status store_tag_change(struct store_conn *c, struct tag_change *ch)
 			goto done;
 	}
 	if (ch->verb == TAG_CREATE) {
-		ret = STORE_OK;
+		ret = store_rule_enforce(c, w, RULE_CHANGE_CREATE, ch->actor, ch->refused);
 	} else {
 		ret = exists ? STORE_OK : STORE_TAG_NOT_FOUND;
+		if (ret == STORE_OK)
+			ret = store_rule_enforce(
+			        c, w, ch->verb == TAG_SET ? RULE_CHANGE_SET : RULE_CHANGE_DELETE,
+			        ch->actor, ch->refused);
 		if (ret == STORE_OK && !expect_met(ch->expect, exists, old.rev))
 			ret = STORE_PRECONDITION;
 		if (ret == STORE_OK && ch->verb == TAG_SET) {
@@ -499,7 +507,8 @@ done:
 }
 
 enum store_status store_tag_delete_all(struct store_conn *c, const struct tag_where *where,
-                                       const struct store_actor *actor)
+                                       const struct store_actor *actor,
+                                       struct store_refusal *refused)
 {
 	enum { CHUNK = 256 };
 	char *names[CHUNK];
@@ -534,10 +543,14 @@ enum store_status store_tag_delete_all(struct store_conn *c, const struct tag_wh
 			ret = STORE_NOMEM;
 		for (size_t i = 0; i < n; i++) {
 			if (ret == STORE_OK) {
-				struct tag_change ch = {
-				        .where = *where, .verb = TAG_DELETE, .actor = actor};
+				struct tag_change ch = {.where = *where,
+				                        .verb = TAG_DELETE,
+				                        .actor = actor,
+				                        .refused = refused};
 				ch.where.tag = names[i];
 				ret = store_tag_change(c, &ch);
+				if (ret == STORE_REFUSED && refused != NULL)
+					refused->cascade = true;
 			}
 			if (i + 1 < n)
 				free(names[i]);

@@ -67,7 +67,8 @@ struct tag_change {
 	enum store_desc_change desc;
 	const char *description;           /* STORE_DESC_SET */
 	const struct store_expect *expect; /* NULL: unconditional */
-	const struct store_actor *actor;
+	const struct store_actor *actor;   /* its scope is what the protection rules see */
+	struct store_refusal *refused;     /* out on STORE_REFUSED (may be NULL) */
 
 	/* Out, on STORE_OK. */
 	char tag_id[STORE_UUID_LEN + 1]; /* the tag's UUID (empty for ServiceStage tags) */
@@ -98,10 +99,12 @@ static inline enum store_status store_tag_lock(struct store_conn *c, int64_t org
 /*
  * Apply ch on c (the writer, inside the operation's savepoint) and append
  * its event to the organization's chain.  Checks, in order: for TAG_CREATE
- * the name is free (STORE_CONFLICT); for TAG_SET and TAG_DELETE the tag
- * exists (STORE_TAG_NOT_FOUND), ch->expect holds (STORE_PRECONDITION), then
- * resolve (its status).  On any failure nothing is written by this call (the
- * caller's savepoint undoes what the engine may have begun).
+ * the protection rules (STORE_REFUSED, store_rule_internal.h) and the name
+ * is free (STORE_CONFLICT); for TAG_SET and TAG_DELETE the tag exists
+ * (STORE_TAG_NOT_FOUND), the protection rules, ch->expect holds
+ * (STORE_PRECONDITION), then resolve (its status).  On any failure nothing
+ * is written by this call (the caller's savepoint undoes what the engine may
+ * have begun).
  */
 enum store_status store_tag_change(struct store_conn *c, struct tag_change *ch);
 
@@ -116,9 +119,12 @@ enum store_status store_event_append(struct store_conn *c, int64_t org_id,
 
 /*
  * Delete every tag of where's scope (where->tag is ignored), each through
- * store_tag_change, so each gets its delete event.  For repository deletes.
+ * store_tag_change, so each gets its delete event and obeys the rules: one
+ * an immutable rule covers fails the whole (STORE_REFUSED, *refused).  For
+ * repository deletes.
  */
 enum store_status store_tag_delete_all(struct store_conn *c, const struct tag_where *where,
-                                       const struct store_actor *actor);
+                                       const struct store_actor *actor,
+                                       struct store_refusal *refused);
 
 #endif

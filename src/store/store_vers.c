@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "store_internal.h"
+#include "store_rule_internal.h"
 #include "store_tag.h"
 #include "store_vers.h"
 
@@ -201,14 +202,15 @@ static struct tag_where commit_tag_where(int64_t org_id, const char *tag)
 /* A TAG_CREATE of a Vers tag on commit uuid, which org must be allowed to tag. */
 static enum store_status vers_tag_insert(struct store_conn *c, const struct tag_where *w,
                                          const char *commit_uuid, const char *description,
-                                         const struct store_actor *actor, char *tag_id,
-                                         int64_t *rev)
+                                         const struct store_actor *actor,
+                                         struct store_refusal *refused, char *tag_id, int64_t *rev)
 {
 	struct tag_change ch = {.where = *w,
 	                        .verb = TAG_CREATE,
 	                        .desc = description ? STORE_DESC_SET : STORE_DESC_CLEAR,
 	                        .description = description,
-	                        .actor = actor};
+	                        .actor = actor,
+	                        .refused = refused};
 	enum store_status ret = taggable_commit(c, w->org_id, commit_uuid, &ch.commit.row);
 	if (ret != STORE_OK)
 		return ret;
@@ -231,7 +233,8 @@ static enum store_status tag_create_run(struct store_conn *c, struct store_op *o
 	enum store_status ret = repo_tag_where(c, o->org_id, o->repo_name, o->tag_name, &w);
 	if (ret != STORE_OK)
 		return ret;
-	return vers_tag_insert(c, &w, o->commit_id, o->description, &o->actor, o->tag_id, &o->rev);
+	return vers_tag_insert(c, &w, o->commit_id, o->description, &o->actor, &o->refused,
+	                       o->tag_id, &o->rev);
 }
 
 void vers_tag_create_op_init(struct vers_tag_create_op *o)
@@ -276,7 +279,11 @@ static enum store_status repo_delete_run(struct store_conn *c, struct store_op *
 	struct tag_where w;
 	enum store_status ret = repo_tag_where(c, o->org_id, o->name, NULL, &w);
 	if (ret == STORE_OK)
-		ret = store_tag_delete_all(c, &w, &o->actor);
+		ret = store_tag_delete_all(c, &w, &o->actor, &o->refused);
+	/* The rules last: while the tags went, they still stood guard. */
+	if (ret == STORE_OK)
+		ret = store_rule_drop_all(c, o->org_id, HISTORY_SCOPE_REPOSITORY, w.key, o->name,
+		                          &o->actor);
 	if (ret != STORE_OK)
 		return ret;
 	return repo_change(c, SQL_REPO_DELETE, o->org_id, o->name, 0, false);
@@ -317,7 +324,8 @@ static enum store_status patch_commit(struct store_conn *c, const struct tag_cha
 static enum store_status vers_tag_set(struct store_conn *c, const struct tag_where *w,
                                       const struct vers_tag_patch *patch,
                                       const struct store_expect *expect,
-                                      const struct store_actor *actor, int64_t *rev)
+                                      const struct store_actor *actor,
+                                      struct store_refusal *refused, int64_t *rev)
 {
 	struct tag_change ch = {.where = *w,
 	                        .verb = TAG_SET,
@@ -327,7 +335,8 @@ static enum store_status vers_tag_set(struct store_conn *c, const struct tag_whe
 	                        .desc = patch->desc,
 	                        .description = patch->description,
 	                        .expect = expect,
-	                        .actor = actor};
+	                        .actor = actor,
+	                        .refused = refused};
 	enum store_status ret = store_tag_change(c, &ch);
 	if (ret == STORE_OK)
 		*rev = ch.rev;
@@ -336,9 +345,14 @@ static enum store_status vers_tag_set(struct store_conn *c, const struct tag_whe
 
 static enum store_status vers_tag_remove(struct store_conn *c, const struct tag_where *w,
                                          const struct store_expect *expect,
-                                         const struct store_actor *actor)
+                                         const struct store_actor *actor,
+                                         struct store_refusal *refused)
 {
-	struct tag_change ch = {.where = *w, .verb = TAG_DELETE, .expect = expect, .actor = actor};
+	struct tag_change ch = {.where = *w,
+	                        .verb = TAG_DELETE,
+	                        .expect = expect,
+	                        .actor = actor,
+	                        .refused = refused};
 	return store_tag_change(c, &ch);
 }
 
@@ -352,7 +366,7 @@ static enum store_status tag_update_run(struct store_conn *c, struct store_op *o
 	enum store_status ret = repo_tag_where(c, o->org_id, o->repo_name, o->tag_name, &w);
 	if (ret != STORE_OK)
 		return ret;
-	return vers_tag_set(c, &w, &o->patch, &o->expect, &o->actor, &o->rev);
+	return vers_tag_set(c, &w, &o->patch, &o->expect, &o->actor, &o->refused, &o->rev);
 }
 
 void vers_tag_update_op_init(struct vers_tag_update_op *o)
@@ -371,7 +385,7 @@ static enum store_status tag_delete_run(struct store_conn *c, struct store_op *o
 	enum store_status ret = repo_tag_where(c, o->org_id, o->repo_name, o->tag_name, &w);
 	if (ret != STORE_OK)
 		return ret;
-	return vers_tag_remove(c, &w, &o->expect, &o->actor);
+	return vers_tag_remove(c, &w, &o->expect, &o->actor, &o->refused);
 }
 
 void vers_tag_delete_op_init(struct vers_tag_delete_op *o)
@@ -478,7 +492,8 @@ static enum store_status commit_tag_create_run(struct store_conn *c, struct stor
 	if (locked != STORE_OK)
 		return locked;
 	struct tag_where w = commit_tag_where(o->org_id, o->tag_name);
-	return vers_tag_insert(c, &w, o->commit_id, o->description, &o->actor, o->tag_id, &o->rev);
+	return vers_tag_insert(c, &w, o->commit_id, o->description, &o->actor, &o->refused,
+	                       o->tag_id, &o->rev);
 }
 
 void vers_commit_tag_create_op_init(struct vers_commit_tag_create_op *o)
@@ -494,7 +509,7 @@ static enum store_status commit_tag_update_run(struct store_conn *c, struct stor
 	if (locked != STORE_OK)
 		return locked;
 	struct tag_where w = commit_tag_where(o->org_id, o->tag_name);
-	return vers_tag_set(c, &w, &o->patch, &o->expect, &o->actor, &o->rev);
+	return vers_tag_set(c, &w, &o->patch, &o->expect, &o->actor, &o->refused, &o->rev);
 }
 
 void vers_commit_tag_update_op_init(struct vers_commit_tag_update_op *o)
@@ -510,7 +525,7 @@ static enum store_status commit_tag_delete_run(struct store_conn *c, struct stor
 	if (locked != STORE_OK)
 		return locked;
 	struct tag_where w = commit_tag_where(o->org_id, o->tag_name);
-	return vers_tag_remove(c, &w, &o->expect, &o->actor);
+	return vers_tag_remove(c, &w, &o->expect, &o->actor, &o->refused);
 }
 
 void vers_commit_tag_delete_op_init(struct vers_commit_tag_delete_op *o)

@@ -50,6 +50,7 @@ static int64_t make_org(const char *name, const char *project_id, char *token)
 	to.org_name = name;
 	to.public_id = t.public_id;
 	memcpy(to.digest, t.digest, sizeof(to.digest));
+	to.scope = TOKEN_SCOPE_ADMIN; /* the owner: every right */
 	FU_CHECK(store_execute(fixture.store, &to.op) == STORE_OK);
 	strcpy(token, t.text);
 	return o.org_id;

@@ -249,10 +249,14 @@ class Tagd:
         return r
 
     def new_org(self, name, project_id=None):
-        """Create an organization and a token for it; returns the token."""
+        """Create an organization and its owner's token (scope admin); returns the token."""
         args = ["org", "create", name] + (["--project-id", project_id] if project_id else [])
         self.cli(*args)
-        return self.cli("token", "create", "--org", name).stdout.strip()
+        return self.new_token(name, "admin")
+
+    def new_token(self, org, scope, *args):
+        """A new token of org with that scope (and more `token create` flags)."""
+        return self.cli("token", "create", "--org", org, "--scope", scope, *args).stdout.strip()
 
     def new_commit(self, org, **kw):
         args = ["commit", "create", "--org", org]

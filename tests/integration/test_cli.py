@@ -251,8 +251,9 @@ class JsonListingsTest(Case):
         self.assertIsNone(tokens[0]["revoked_at"])
         self.assertRegex(tokens[1]["revoked_at"], TIME_RE)
         self.assertIsNone(tokens[0]["last_used_at"])
-        self.assertEqual(set(tokens[0]), {"id", "status", "created_at", "expires_at",
+        self.assertEqual(set(tokens[0]), {"id", "status", "scope", "created_at", "expires_at",
                                           "last_used_at", "revoked_at", "label"})
+        self.assertEqual(tokens[0]["scope"], "write")  # the default
         out = tagd("token", "list", "--org", "acme", "--json", *db, check=True).stdout
         for secret in (t1[22:], t2[22:]):
             self.assertNotIn(secret, out)

@@ -414,10 +414,12 @@ class HistoryTest(HistoryCase):
         self.tagd.cli("history", "verify", "--org", o.name, "--expect", expect)
         b_row = db.sql("SELECT commit_id, rev FROM repo_tags WHERE name = 'b' AND repo_id = "
                        "(SELECT id FROM repos WHERE org_id = ? AND name = ?)", (org_id, o.repo))[0]
+        (b_prev,), = db.sql("SELECT previous_seq FROM events WHERE org_id = ? AND seq = ?",
+                            (org_id, seq_b))
         db.sql_exec("DELETE FROM events WHERE org_id = ? AND seq = ?", (org_id, seq_b))
         db.sql_exec("UPDATE repo_tags SET commit_id = (SELECT id FROM commits WHERE uuid = ?), "
                     "rev = ? WHERE name = 'b' AND repo_id = (SELECT id FROM repos WHERE org_id = ? "
-                    "AND name = ?)", (o.c1, last[cols - 11], org_id, o.repo))
+                    "AND name = ?)", (o.c1, b_prev, org_id, o.repo))
         self.tagd.cli("history", "verify", "--org", o.name)  # consistent, but shorter
         r = self.tagd.cli("history", "verify", "--org", o.name, "--expect", expect, check=False)
         self.assertEqual(r.returncode, 1, r)

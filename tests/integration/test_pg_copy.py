@@ -26,7 +26,8 @@ from tagdtest import Tagd
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "schema2")
 TABLES = ("orgs", "tokens", "repos", "commits", "repo_tags", "commit_tags", "ss_repo_auths",
           "ss_repo_auth_namespaces", "ss_namespaces", "ss_projects", "ss_commits", "ss_branches",
-          "ss_branch_commits", "ss_tags", "events", "event_tombstones", "event_floors")
+          "ss_branch_commits", "ss_tags", "tag_rules", "events", "event_tombstones",
+          "event_floors")
 SS = "/v1/proj-acme/git/repos"
 
 
@@ -55,6 +56,9 @@ class CopyTest(unittest.TestCase):
         c1, c2 = cls.fixture["commits"]["c1"], cls.fixture["commits"]["c2"]
         cls.revoked = t.cli("token", "create", "--org", "acme").stdout.strip()
         t.cli("token", "revoke", "--org", "acme", cls.revoked.split("_")[1])
+        t.cli("protect", "add", "rel-*", "--org", "acme", "--repo", "app", "--mode", "immutable")
+        t.cli("protect", "add", "v*", "--org", "acme", "--mode", "protected")
+        t.cli("protect", "remove", "v*", "--org", "acme")
         try:
             t.start()
             steps = [

@@ -5,7 +5,7 @@ order, nullability, defaults, primary keys, unique constraints, indexes by
 name (columns, order, partial or not), CHECK constraints and foreign keys
 (with their ON DELETE actions) as SQLite's migrations give a fresh SQLite
 database; the types are SQLite's written as migrations/pg/0001_initial.sql
-says.  And 0003 keeps the rows written before it.
+says.  And 0003 and 0005 keep the rows written before them.
 
 Runs on the PostgreSQL half only (ctest's integration.pg.pg_schema, fixture
 pg); it needs no tagd.
@@ -107,6 +107,15 @@ def sqlite_schema(path):
         db.close()
 
 
+def pg_default(expr):
+    """A text default as SQLite says it: 'read', not 'read'::text."""
+    if expr is not None:
+        m = re.fullmatch(r"('(?:[^']|'')*')::text", expr)
+        if m:
+            return m.group(1)
+    return expr
+
+
 def pg_schema(database):
     q = lambda sql: pg_query(database, sql)  # noqa: E731
     out = {}
@@ -127,7 +136,7 @@ def pg_schema(database):
         def colnames(nums, of=table):
             return tuple(attnames[(of, int(n))] for n in nums)
 
-        t = {"columns": [(c[0], c[1], c[2], c[3]) for c in cols],
+        t = {"columns": [(c[0], c[1], c[2], pg_default(c[3])) for c in cols],
              "collations": {c[0]: c[5] for c in cols if c[1] == "text"},
              "identity": {c[0] for c in cols if c[4] == "d"},
              "identity_always": {c[0] for c in cols if c[4] == "a"},
@@ -307,6 +316,34 @@ class PgHistoryMigrationTest(unittest.TestCase):
         # An explicit id (as a copy from SQLite writes) is taken.
         self.assertEqual(q(f"INSERT INTO orgs(id, uuid, name, created_at) VALUES (1000, 'o-2', "
                            "'b', 1) RETURNING id"), [(1000,)])
+
+
+class PgProtectionMigrationTest(unittest.TestCase):
+    """0005 makes the tokens already there admin (they keep every right they had);
+    a row written without a scope gets the least."""
+
+    def setUp(self):
+        if not PG_HOST:
+            self.skipTest("no PostgreSQL cluster (TAGD_TEST_PG_HOST)")
+        self.database = create_database()
+        self.addCleanup(drop_database, self.database)
+
+    def test_tokens_before_0005_become_admin(self):
+        _, files = migration_files(PG_DIR)
+        self.assertEqual(os.path.basename(files[4]), "0005_protection.sql")
+        for f in files[:4]:
+            apply_pg(self.database, f)
+        q = lambda sql: pg_query(self.database, sql)  # noqa: E731
+        org = q("INSERT INTO orgs(uuid, name, created_at) VALUES ('o-1', 'acme', 1) "
+                "RETURNING id")[0][0]
+        q(f"INSERT INTO tokens(org_id, public_id, digest, created_at) VALUES ({org}, "
+          "'0123456789abcdef', '\\x00', 1) RETURNING id")
+        apply_pg(self.database, files[4])
+        self.assertEqual(q("SELECT public_id, scope FROM tokens"), [("0123456789abcdef", "admin")])
+        q(f"INSERT INTO tokens(org_id, public_id, digest, created_at) VALUES ({org}, "
+          "'fedcba9876543210', '\\x00', 1) RETURNING id")
+        self.assertEqual(q("SELECT scope FROM tokens WHERE public_id = 'fedcba9876543210'"),
+                         [("read",)])
 
 
 if __name__ == "__main__":

@@ -189,13 +189,27 @@ class ReadmeTest(unittest.TestCase):
                 self.assertEqual(self.api(f"/api/v1/commits/{want}", token)["name"], sha)
         commits = self.api("/api/v1/commits?limit=100", token)["commits"]
         self.assertEqual(len(commits), 3)  # the quick start's, and one per SHA
+
+        # Scopes and rules: a read-only token refused a delete, an immutable v*.
+        heading = "## Scopes and protected tags (tagd extension)"
+        r = bash(setup + "\n" + self.readme(heading), env=dict(terminal_env(), TOKEN=token))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        expected = re.findall(r"#\s*(\{.*\}|\d{3})\s*$", readme_block(heading), re.M)
+        self.assertEqual(expected, ["403", '{"success":false,"error":"tag \'v1.0\' is immutable '
+                                    '(rule \'v*\')"}', "403"])
+        lines = r.stdout.splitlines()
+        self.assertEqual([ln for ln in lines if ln in expected], expected, r.stdout)
+        self.assertEqual(json.loads(lines[0])["tag_name"], "v1.0")
+        rule = json.loads(lines[2])
+        self.assertEqual((rule["pattern"], rule["mode"], rule["scope"]),
+                         ("v*", "immutable", {"kind": "repository", "repository": "my-app"}))
         self.assertEqual(qs.stop(), 0)
 
         # A later run prints the export line and how to make a token: both work as printed.
         qs, output = self.start()
         commands = printed_commands(output)
         self.assertEqual(commands[0], setup)
-        self.assertEqual(commands[1:], ["tagd token create --org default"])
+        self.assertEqual(commands[1:], ["tagd token create --org default --scope admin"])
         r = bash("\n".join(commands))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout.strip(), r"^tagd_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$")

@@ -13,36 +13,18 @@ address of its own (127.0.0.10, .11, ...): at most 4 failures per address.
 """
 import json
 import os
-import re
 import secrets
 import unittest
 import urllib.parse
 
+from routetables import ROOT, source_routes
 from sstest import JSON_TYPE, new_sha
 from tagdtest import TagdCase
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.join(HERE, "..", "..")
-ROUTE_RE = re.compile(r'\{CALL_(\w+),\s*"([^"]+)",\s*ROUTE_AUTH_(\w+)')
 
 MISSING = "Missing or invalid Authorization header"
 INVALID = "Invalid bearer token"
 GW_0301 = "APIGW.0301"
 GW_0302 = "APIGW.0302"
-
-
-def source_routes():
-    """(METHOD, path) of every authenticated route in the dialects' route tables."""
-    routes = set()
-    for name, table in (("vers_api.c", "vers_routes"), ("ss_api.c", "ss_routes")):
-        with open(os.path.join(ROOT, "src", name), encoding="utf-8") as f:
-            text = f.read()
-        start = text.index(f"const struct route {table}[]")
-        body = text[start:text.index("};", start)]
-        for method, path, auth in ROUTE_RE.findall(body):
-            if auth != "NONE":
-                routes.add((method, path))
-    return routes
 
 
 def openapi_secured():
@@ -87,12 +69,18 @@ class Fixture:
            {"sha": self.sha, "message": f"secret-msg-{tag}", "branch": "main"}, 201)
         ok("POST", f"{base}/{self.project}/tags?ref=main",
            {"name": self.sstag, "description": "d"}, 200)
+        # Rules of every level, covering nothing the other cases change.
+        self.rule = f"secret-rule-{tag}-*"
+        rule = {"pattern": self.rule, "mode": "protected"}
+        ok("POST", "/api/v1/protected_tags", rule, 201)
+        ok("POST", f"/api/v1/repositories/{self.repo}/protected_tags", rule, 201)
+        ok("POST", f"{base}/{self.project}/protected_tags", rule, 200)
 
     def identifiers(self):
         """Text that only acme's data contains."""
         return [self.repo, self.tag, self.ctag, self.ns, self.project, self.sstag, self.sha,
                 self.repo_id, self.commit1, self.commit2, self.tag_id, self.ctag_id,
-                "secret-c1-", "secret-c2-", "secret-msg-"]
+                "secret-c1-", "secret-c2-", "secret-msg-", "secret-rule-"]
 
 
 def vers_cases(fx):
@@ -152,6 +140,18 @@ def vers_cases(fx):
             f"/api/v1/commit_tags/{fx.ctag}/history", None, (404, "tag not found"), 200),
         ("GET", "/api/v1/events"): ("/api/v1/events", None, 200, 200),
         ("GET", "/api/v1/events/head"): ("/api/v1/events/head", None, 200, 200),
+        ("GET", "/api/v1/protected_tags"): ("/api/v1/protected_tags", None, 200, 200),
+        ("POST", "/api/v1/protected_tags"): (
+            "/api/v1/protected_tags", {"pattern": fresh, "mode": "protected"}, 201, 201),
+        ("DELETE", "/api/v1/protected_tags/{pattern}"): (
+            f"/api/v1/protected_tags/{q(fx.rule)}", None, (404, "rule not found"), 204),
+        ("GET", "/api/v1/repositories/{repo_name}/protected_tags"): (
+            repo + "/protected_tags", None, (404, "repository not found"), 200),
+        ("POST", "/api/v1/repositories/{repo_name}/protected_tags"): (
+            repo + "/protected_tags", {"pattern": fresh, "mode": "protected"},
+            (404, "repository not found"), 201),
+        ("DELETE", "/api/v1/repositories/{repo_name}/protected_tags/{pattern}"): (
+            f"{repo}/protected_tags/{q(fx.rule)}", None, (404, "repository not found"), 204),
     }
 
 
@@ -187,6 +187,12 @@ def ss_cases(fx):
         ("GET", "/v1/{project_id}/git/repos/project-info"): (
             "/repos/project-info", "?clone_url=" + clone, None, not_found, 200),
         ("GET", "/v1/{project_id}/git/auths"): ("/auths", "", None, (200, None), 200),
+        ("GET", "/v1/{project_id}/git/repos/{namespace}/{project}/protected_tags"): (
+            p + "/protected_tags", "", None, not_found, 200),
+        ("POST", "/v1/{project_id}/git/repos/{namespace}/{project}/protected_tags"): (
+            p + "/protected_tags", "", {"pattern": fresh, "mode": "protected"}, not_found, 200),
+        ("DELETE", "/v1/{project_id}/git/repos/{namespace}/{project}/protected_tags/{pattern}"): (
+            f"{p}/protected_tags/{q(fx.rule)}", "", None, not_found, 204),
     }
 
 
@@ -255,7 +261,9 @@ class SecretsTest(TagdCase):
             f"SELECT * FROM ss_commits WHERE project_id IN {projects} ORDER BY id",
             f"SELECT * FROM ss_branches WHERE project_id IN {projects} ORDER BY id",
             f"SELECT * FROM ss_tags WHERE project_id IN {projects} ORDER BY id",
-            f"SELECT * FROM ss_repo_auths WHERE org_id = {acme} ORDER BY id")}
+            f"SELECT * FROM ss_repo_auths WHERE org_id = {acme} ORDER BY id",
+            f"SELECT * FROM tag_rules WHERE org_id = {acme} ORDER BY id",
+            f"SELECT * FROM events WHERE org_id = {acme} ORDER BY seq")}
 
     def assertNoLeak(self, r, fx, what, sent=""):
         """None of acme's identifiers in r, except those the request itself named (sent)."""

@@ -18,7 +18,8 @@ def token_rows(tagd, org):
     rows = {}
     for line in out[1:]:
         parts = re.split(r"\s{2,}", line.strip())
-        row = dict(zip(["id", "status", "created", "expires", "last_used", "label"], parts))
+        row = dict(zip(["id", "status", "scope", "created", "expires", "last_used", "label"],
+                       parts))
         rows[row["id"]] = row
     return out[0], rows
 
@@ -63,10 +64,11 @@ class ExpiryAndLastUse(ServerCase):
         listing = self.tagd.cli("token", "list", "--org", "acme").stdout
         self.assertNotIn(tok[22:], listing)  # never the secret
         header, rows = token_rows(self.tagd, "acme")
-        self.assertEqual(header.split(), ["ID", "STATUS", "CREATED", "EXPIRES", "LAST", "USED",
-                                          "LABEL"])
+        self.assertEqual(header.split(), ["ID", "STATUS", "SCOPE", "CREATED", "EXPIRES", "LAST",
+                                          "USED", "LABEL"])
         row = rows[public_id(tok)]
-        self.assertEqual((row["status"], row["expires"], row["label"]), ("active", m.group(1), "ci"))
+        self.assertEqual((row["status"], row["scope"], row["expires"], row["label"]),
+                         ("active", "write", m.group(1), "ci"))
         # 90 days from now, to the day.
         days = (calendar.timegm(time.strptime(m.group(1)[:10], "%Y-%m-%d")) - time.time()) / 86400
         self.assertAlmostEqual(days, 90, delta=1.01)

@@ -1,8 +1,11 @@
-"""Upgrading in place: a database written by the previous release (the
-committed fixture tests/fixtures/schema2, made by that release's binary with
-tests/fixtures/make_upgrade_fixture.py) opens with this tagd, keeps every
-row, answers every recorded read as the old tagd did, and then takes part in
-what is new (history, ETags) like any other data."""
+"""Upgrading in place: a database written by an older release (the committed
+fixtures tests/fixtures/schema2 and schema3, each made by that release's
+binary with tests/fixtures/make_upgrade_fixture.py) opens with this tagd,
+keeps every row, answers every recorded read as the old tagd did (schema 3's
+history included, event for event: the canonical form of tag events did not
+change), and then takes part in what is new (history, ETags, scopes, rules)
+like any other data.  The tokens the old release made keep working with every
+right they had: they are admin now."""
 import json
 import os
 import shutil
@@ -13,7 +16,7 @@ import unittest
 from dbtest import only_sqlite
 from tagdtest import Tagd
 
-FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "schema2")
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
 TABLES = ("orgs", "tokens", "repos", "commits", "repo_tags", "commit_tags", "ss_repo_auths",
           "ss_namespaces", "ss_projects", "ss_commits", "ss_branches", "ss_branch_commits",
           "ss_tags")
@@ -27,12 +30,16 @@ def counts(path):
         db.close()
 
 
-@only_sqlite("the committed fixture is a database file of an older SQLite schema")
-class UpgradeTest(unittest.TestCase):
+class Upgrade:
+    """Opening a copy of fixtures/<FIXTURE> with this tagd."""
+
+    FIXTURE = None
+
     def setUp(self):
+        fixture = os.path.join(FIXTURES, self.FIXTURE)
         self.dir = tempfile.mkdtemp(prefix="tagd-upgrade-")
-        shutil.copy(os.path.join(FIXTURE, "tagd.db"), os.path.join(self.dir, "tagd.db"))
-        with open(os.path.join(FIXTURE, "answers.json"), encoding="utf-8") as f:
+        shutil.copy(os.path.join(fixture, "tagd.db"), os.path.join(self.dir, "tagd.db"))
+        with open(os.path.join(fixture, "answers.json"), encoding="utf-8") as f:
             self.fixture = json.load(f)
         self.before = counts(os.path.join(self.dir, "tagd.db"))
         self.tagd = Tagd(workdir=self.dir).start()
@@ -47,9 +54,9 @@ class UpgradeTest(unittest.TestCase):
     def token(self, name):
         return self.fixture["tokens"][name] if name else None
 
-    def test_every_row_kept_and_every_read_answered_as_before(self):
+    def check_reads(self):
+        """Every recorded read answers as the old tagd answered it."""
         self.assertEqual(self.fixture["reads"][0]["path"], "/api/v1/repositories")
-        self.assertGreater(self.before["repo_tags"], 0)
         for read in self.fixture["reads"]:
             headers = None
             if read["servicestage"]:
@@ -57,6 +64,39 @@ class UpgradeTest(unittest.TestCase):
             r = self.tagd.request(read["method"], read["path"], token=self.token(read["token"]),
                                   headers=headers)
             self.assertEqual((r.status, r.json()), (read["status"], read["body"]), read["path"])
+        self.assertEqual(counts(self.tagd.db), self.before)
+
+    def test_old_tokens_are_admin_and_keep_working(self):
+        listing = json.loads(self.tagd.cli("token", "list", "--org", "acme", "--json").stdout)
+        self.assertEqual({t["scope"] for t in listing["tokens"]}, {"admin"})
+        self.assertEqual(len(listing["tokens"]), 2)  # acme's first, and "ci"
+        acme = self.token("acme")
+        # An admin's right: a rule; and a maintainer's: a repository.
+        r = self.tagd.request("POST", "/api/v1/repositories/app/protected_tags",
+                              {"pattern": "v*", "mode": "immutable"}, token=acme)
+        self.assertEqual(r.status, 201, r)
+        r = self.tagd.request("DELETE", "/api/v1/repositories/app/tags/v1.0", token=acme)
+        self.assertEqual((r.status, r.json()["error"]),
+                         (403, "tag 'v1.0' is immutable (rule 'v*')"))
+        r = self.tagd.request("POST", "/api/v1/repositories", {"name": "new"}, token=acme)
+        self.assertEqual(r.status, 201, r)
+        r = self.tagd.request("GET", "/v1/proj-other/git/auths",
+                              headers={"X-Auth-Token": self.token("other")})
+        self.assertEqual(r.status, 200, r)
+        # A token made now gets the default scope.
+        new = self.tagd.cli("token", "create", "--org", "acme").stdout.strip()
+        r = self.tagd.request("POST", "/api/v1/repositories", {"name": "newer"}, token=new)
+        self.assertEqual(r.status, 403, r)
+        self.tagd.cli("history", "verify", "--org", "acme")
+
+
+@only_sqlite("the committed fixture is a database file of an older SQLite schema")
+class UpgradeFromSchema2Test(Upgrade, unittest.TestCase):
+    FIXTURE = "schema2"
+
+    def test_every_row_kept_and_every_read_answered_as_before(self):
+        self.assertGreater(self.before["repo_tags"], 0)
+        self.check_reads()
         db = sqlite3.connect(self.tagd.db)
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -64,10 +104,9 @@ class UpgradeTest(unittest.TestCase):
             revs = db.execute("SELECT DISTINCT rev FROM repo_tags").fetchall()
         finally:
             db.close()
-        self.assertGreaterEqual(version, 3)
+        self.assertGreaterEqual(version, 4)
         self.assertEqual(events, 0)  # every chain starts empty
         self.assertEqual(revs, [(0,)])
-        self.assertEqual(counts(self.tagd.db), self.before)
 
     def test_old_tags_join_the_history(self):
         acme = self.token("acme")
@@ -96,6 +135,29 @@ class UpgradeTest(unittest.TestCase):
         v = self.tagd.cli("history", "verify", "--org", "acme")
         self.assertIn("ok: 2 events", v.stdout)
         self.tagd.cli("history", "verify", "--org", "other")
+
+
+@only_sqlite("the committed fixture is a database file of an older SQLite schema")
+class UpgradeFromSchema3Test(Upgrade, unittest.TestCase):
+    """Made by main's tagd before scopes and rules: its events read back as they
+    were written, and the chain it wrote verifies and goes on."""
+
+    FIXTURE = "schema3"
+
+    def test_every_read_and_every_event_answered_as_before(self):
+        paths = [read["path"] for read in self.fixture["reads"]]
+        self.assertIn("/api/v1/events?limit=100", paths)
+        self.check_reads()
+        for org in ("acme", "other"):
+            self.tagd.cli("history", "verify", "--org", org)
+        head = self.tagd.request("GET", "/api/v1/events/head", token=self.token("acme")).json()
+        # A rule event goes on the old chain, and the chain still verifies from seq 1.
+        r = self.tagd.request("POST", "/api/v1/protected_tags",
+                              {"pattern": "rel*", "mode": "protected"}, token=self.token("acme"))
+        self.assertEqual((r.status, r.json()["seq"]), (201, head["seq"] + 1))
+        v = self.tagd.cli("history", "verify", "--org", "acme",
+                          "--expect", f"{head['seq']}:{head['hash']}")
+        self.assertIn(f"ok: {head['seq'] + 1} events from seq 1", v.stdout)
 
 
 if __name__ == "__main__":

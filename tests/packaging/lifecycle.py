@@ -45,9 +45,11 @@ class Lifecycle:
         self.assertRegex(r.stdout, r"\ndb = /var/lib/tagd/tagd\.db +# /etc/tagd/tagd\.conf:\d+ ")
 
     def bootstrap(self, m, org="acme"):
-        """The README's first organization and token: tagdctl, as root.  The token."""
+        """The README's first organization and a token: tagdctl, as root.  The token, of
+        scope maintain: it makes a repository (create_tag)."""
         m.run(["tagdctl", "org", "create", org, "--project-id", org])
-        token = m.run(["tagdctl", "token", "create", "--org", org, "--name", "ci"]).stdout.strip()
+        token = m.run(["tagdctl", "token", "create", "--org", org, "--name", "ci",
+                       "--scope", "maintain"]).stdout.strip()
         self.assertRegex(token, TOKEN_RE)
         return token
 

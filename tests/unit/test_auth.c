@@ -233,6 +233,7 @@ START_TEST(expired_token)
 	o.public_id = t.public_id;
 	memcpy(o.digest, t.digest, sizeof(o.digest));
 	o.expires_at = 1000; /* long past */
+	o.scope = TOKEN_SCOPE_READ;
 	ck_assert_int_eq(store_execute(s, &o.op), STORE_OK);
 	struct token_identity who;
 	ck_assert_int_eq(auth_check(s, t.text, AUTH_TOKEN_LEN, &who), AUTH_UNKNOWN);
@@ -240,6 +241,7 @@ START_TEST(expired_token)
 	token_create_op_init(&o);
 	o.org_name = "nobody";
 	o.public_id = "0123456789abcdef";
+	o.scope = TOKEN_SCOPE_READ;
 	ck_assert_int_eq(store_execute(s, &o.op), STORE_ORG_NOT_FOUND);
 	tu_store_done(&s, path);
 }

@@ -77,6 +77,63 @@ START_TEST(canonical_bytes)
 }
 END_TEST
 
+/*
+ * A rule event: "rule" and null for what names a tag.  A tag event has no
+ * "rule" whatever its rule fields hold: its canonical form is what it was
+ * before rules existed (canonical_bytes above is that form, unchanged).
+ */
+START_TEST(rule_events)
+{
+	struct history_event ev = {
+	        .id = "0b7c3a3e-8f2f-4c39-9b52-0d6c1e4d3a11",
+	        .seq = 8,
+	        .at = 1764578616123456,
+	        .dialect = HISTORY_CLI,
+	        .scope = HISTORY_SCOPE_ORGANIZATION,
+	        .scope_name = "",
+	        .action = HISTORY_RULE_ADD,
+	        .rule_pattern = "v*",
+	        .rule_mode = "immutable",
+	};
+	size_t len;
+	char *c = history_canonical(&ev, &len);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c,
+	                 "{\"action\":\"rule_add\",\"actor\":null,"
+	                 "\"at\":\"2025-12-01T08:43:36.123456Z\",\"commit_id\":null,"
+	                 "\"description\":null,\"description_changed\":false,\"dialect\":\"cli\","
+	                 "\"id\":\"0b7c3a3e-8f2f-4c39-9b52-0d6c1e4d3a11\","
+	                 "\"previous_commit_id\":null,\"previous_description\":null,"
+	                 "\"previous_seq\":null,\"request_id\":null,"
+	                 "\"rule\":{\"mode\":\"immutable\",\"pattern\":\"v*\"},"
+	                 "\"scope\":{\"kind\":\"organization\"},\"seq\":8,\"tag\":null}");
+	free(c);
+	ev.action = HISTORY_RULE_REMOVE;
+	ev.scope = HISTORY_SCOPE_REPOSITORY;
+	ev.scope_name = "app";
+	c = history_canonical(&ev, &len);
+	ck_assert_ptr_nonnull(strstr(c, "\"action\":\"rule_remove\""));
+	ck_assert_ptr_nonnull(
+	        strstr(c, "\"scope\":{\"kind\":\"repository\",\"repository\":\"app\"}"));
+	free(c);
+
+	struct history_event tag = sample();
+	tag.rule_pattern = "v*";
+	tag.rule_mode = "immutable";
+	c = history_canonical(&tag, &len);
+	ck_assert_ptr_null(strstr(c, "rule"));
+	free(c);
+	ck_assert(history_action_is_rule(HISTORY_RULE_ADD));
+	ck_assert(!history_action_is_rule(HISTORY_DELETE));
+	enum history_action a;
+	ck_assert(history_action_parse("rule_remove", &a) && a == HISTORY_RULE_REMOVE);
+	enum history_scope sc;
+	ck_assert(history_scope_parse("organization", &sc) && sc == HISTORY_SCOPE_ORGANIZATION);
+	enum history_dialect d;
+	ck_assert(history_dialect_parse("cli", &d) && d == HISTORY_CLI);
+}
+END_TEST
+
 START_TEST(invalid_utf8_is_replaced)
 {
 	struct history_event ev = sample();
@@ -219,6 +276,7 @@ static Suite *make_suite(void)
 	Suite *suite = suite_create("history");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, canonical_bytes);
+	tcase_add_test(tc, rule_events);
 	tcase_add_test(tc, invalid_utf8_is_replaced);
 	tcase_add_test(tc, seal_chains);
 	tcase_add_test(tc, api_json_adds_hashes);

@@ -39,13 +39,16 @@ static void h_root(struct call *c)
 }
 
 static const struct route routes[] = {
-        {CALL_GET, "/repos", ROUTE_AUTH_NONE, h_root},
-        {CALL_GET, "/repositories/{repo_name}", ROUTE_AUTH_VERS, h_repo_get},
-        {CALL_DELETE, "/repositories/{repo_name}", ROUTE_AUTH_VERS, h_repo_delete},
-        {CALL_POST, "/repositories/fork", ROUTE_AUTH_VERS, h_fork},
-        {CALL_POST, "/repositories/{repo_name}/tags", ROUTE_AUTH_VERS, h_tags_post},
-        {CALL_GET, "/repositories/{repo_name}/tags", ROUTE_AUTH_VERS, h_tags_get},
-        {CALL_GET, "/repositories/{repo_name}/tags/{tag_name}", ROUTE_AUTH_VERS, h_tag_get},
+        {CALL_GET, "/repos", ROUTE_AUTH_NONE, TOKEN_SCOPE_NONE, h_root},
+        {CALL_GET, "/repositories/{repo_name}", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ, h_repo_get},
+        {CALL_DELETE, "/repositories/{repo_name}", ROUTE_AUTH_VERS, TOKEN_SCOPE_WRITE,
+         h_repo_delete},
+        {CALL_POST, "/repositories/fork", ROUTE_AUTH_VERS, TOKEN_SCOPE_WRITE, h_fork},
+        {CALL_POST, "/repositories/{repo_name}/tags", ROUTE_AUTH_VERS, TOKEN_SCOPE_WRITE,
+         h_tags_post},
+        {CALL_GET, "/repositories/{repo_name}/tags", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ, h_tags_get},
+        {CALL_GET, "/repositories/{repo_name}/tags/{tag_name}", ROUTE_AUTH_VERS, TOKEN_SCOPE_READ,
+         h_tag_get},
 };
 
 struct match {

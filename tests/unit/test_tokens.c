@@ -28,6 +28,7 @@ static void make_token(struct store *s, const char *org, int64_t expires_at, cha
 	o.public_id = t.public_id;
 	memcpy(o.digest, t.digest, sizeof(o.digest));
 	o.expires_at = expires_at;
+	o.scope = TOKEN_SCOPE_WRITE;
 	ck_assert_int_eq(store_execute(s, &o.op), STORE_OK);
 	strcpy(text, t.text);
 }

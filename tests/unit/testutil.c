@@ -52,18 +52,23 @@ int64_t tu_org(struct store *s, const char *name, const char *project_id, char *
 	o.name = name;
 	o.project_id = project_id;
 	ck_assert_int_eq(store_execute(s, &o.op), STORE_OK);
+	tu_token(s, name, TOKEN_SCOPE_ADMIN, token); /* the owner's: every right */
+	return o.org_id;
+}
 
+void tu_token(struct store *s, const char *org, enum token_scope scope, char *token)
+{
 	struct auth_token t;
 	ck_assert(auth_token_generate(&t));
 	struct token_create_op to;
 	token_create_op_init(&to);
-	to.org_name = name;
+	to.org_name = org;
 	to.public_id = t.public_id;
 	memcpy(to.digest, t.digest, sizeof(to.digest));
+	to.scope = scope;
 	ck_assert_int_eq(store_execute(s, &to.op), STORE_OK);
 	if (token != NULL)
 		strcpy(token, t.text);
-	return o.org_id;
 }
 
 void tu_commit(struct store *s, const char *org, char *id)

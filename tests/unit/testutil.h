@@ -23,8 +23,14 @@ struct store *tu_store(char **path);
 /* Close the store and remove its files. */
 void tu_store_done(struct store **s, char *path);
 
-/* Create an organization with a token; the token text goes into token (128 bytes). */
+/*
+ * Create an organization with a token of scope admin; the token text goes
+ * into token (128 bytes) unless it is NULL.
+ */
 int64_t tu_org(struct store *s, const char *name, const char *project_id, char *token);
+
+/* Another token of org with that scope; its text goes into token (128 bytes; may be NULL). */
+void tu_token(struct store *s, const char *org, enum token_scope scope, char *token);
 
 /* Register a commit for org; its UUID goes into id (37 bytes). */
 void tu_commit(struct store *s, const char *org, char *id);
