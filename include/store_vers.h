@@ -107,6 +107,33 @@ struct vers_tag_create_op {
 };
 void vers_tag_create_op_init(struct vers_tag_create_op *o);
 
+/*
+ * Create or move a tag in one call (PUT, a tagd extension): a repository tag
+ * of repo_name, or with repo_name NULL a legacy commit tag of org.  Checks:
+ * repository (STORE_REPO_NOT_FOUND), commit (STORE_COMMIT_NOT_FOUND,
+ * STORE_FORBIDDEN), expect (STORE_PRECONDITION: If-Match makes it move-only,
+ * If-None-Match: * create-only), then the protection rules (STORE_REFUSED).
+ * desc: what becomes of the description (KEEP: on a create, none).  Out:
+ * created (the name was free), unchanged (the tag already pointed there with
+ * that description: nothing written, no event), tag_id and rev.
+ */
+struct vers_tag_put_op {
+	struct store_op op;
+	int64_t org_id;
+	const char *repo_name; /* NULL: a legacy commit tag */
+	const char *tag_name;
+	char commit_id[STORE_UUID_LEN + 1];
+	enum store_desc_change desc;
+	const char *description; /* STORE_DESC_SET only */
+	struct store_expect expect;
+	struct store_actor actor;
+	struct store_refusal refused; /* out on STORE_REFUSED */
+	bool created, unchanged;
+	char tag_id[STORE_UUID_LEN + 1];
+	int64_t rev;
+};
+void vers_tag_put_op_init(struct vers_tag_put_op *o);
+
 /* What a PATCH of a tag (repository or legacy) changes. */
 struct vers_tag_patch {
 	bool move; /* point the tag at commit_id */

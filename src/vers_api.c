@@ -252,6 +252,12 @@ const struct route vers_routes[] = {
          TOKEN_SCOPE_ADMIN, vers_rule_repo_add},
         {CALL_DELETE, "/api/v1/repositories/{repo_name}/protected_tags/{pattern}", ROUTE_AUTH_VERS,
          TOKEN_SCOPE_ADMIN, vers_rule_repo_remove},
+        /* create or move in one call (extensions; last, so that fuzz_body's seeds keep their
+           routes) */
+        {CALL_PUT, "/api/v1/repositories/{repo_name}/tags/{tag_name}", ROUTE_AUTH_VERS,
+         TOKEN_SCOPE_WRITE, vers_tag_put},
+        {CALL_PUT, "/api/v1/commit_tags/{tag_name}", ROUTE_AUTH_VERS, TOKEN_SCOPE_WRITE,
+         vers_ctag_put},
 };
 
 const size_t vers_routes_count = sizeof(vers_routes) / sizeof(vers_routes[0]);

@@ -32,6 +32,7 @@ struct vers_deferred {
 		struct vers_tag_create_op tag_create;
 		struct vers_tag_update_op tag_update;
 		struct vers_tag_delete_op tag_delete;
+		struct vers_tag_put_op tag_put;
 		struct vers_commit_create_op commit_create;
 		struct vers_commit_update_op commit_update;
 		struct vers_commit_delete_op commit_delete;
@@ -173,6 +174,8 @@ void vers_public_repo_get(struct call *c);
 
 /* Repository tags, private and public (vers_tags.c). */
 void vers_tag_create(struct call *c);
+void vers_tag_put(struct call *c);  /* vers_tag_put.c */
+void vers_ctag_put(struct call *c); /* vers_tag_put.c */
 void vers_tag_list(struct call *c);
 void vers_tag_get(struct call *c);
 void vers_tag_update(struct call *c);

@@ -345,15 +345,16 @@ static enum store_status tombstone_write(struct store_conn *c, const struct tag_
 
 /* Write the row side of ch: insert, update or delete; the new revision is rev. */
 static enum store_status tag_write(struct store_conn *c, const struct tag_change *ch,
-                                   const struct tag_row *old, const struct tag_commit *commit,
-                                   const char *description, int64_t now, int64_t rev)
+                                   enum tag_verb verb, const struct tag_row *old,
+                                   const struct tag_commit *commit, const char *description,
+                                   int64_t now, int64_t rev)
 {
 	const struct tag_sql *sql = &tag_sql[ch->where.scope];
 	struct db_stmt *st;
 	/* ServiceStage tags have no UUID and no updated_at: their parameters come one earlier. */
 	bool ss = ch->where.scope == HISTORY_SCOPE_SERVICESTAGE;
 	int k = ss ? 0 : 1;
-	switch (ch->verb) {
+	switch (verb) {
 	case TAG_CREATE:
 		st = store_stmt(c, sql->insert);
 		if (st == NULL)
@@ -392,6 +393,8 @@ static enum store_status tag_write(struct store_conn *c, const struct tag_change
 			return store_conn_error(c);
 		db_bind_int(st, 1, old->id);
 		return store_step_done(st);
+	case TAG_PUT:
+		break; /* decided by now: a create or a set */
 	}
 	return STORE_INVALID;
 }
@@ -401,47 +404,65 @@ enum store_status store_tag_change(struct store_conn *c, struct tag_change *ch)
 	const struct tag_where *w = &ch->where;
 	struct tag_row old = {0};
 	struct tag_commit commit = ch->commit;
+	enum tag_verb verb = ch->verb;
 	enum store_status ret;
 
 	if ((size_t)w->scope >= sizeof(tag_sql) / sizeof(tag_sql[0]))
 		return STORE_INVALID;
 	/* A create finds a taken name by the table's unique key, when it inserts (nothing). */
 	bool exists = false;
-	if (ch->verb != TAG_CREATE) {
+	if (verb != TAG_CREATE) {
 		ret = tag_find(c, w, &old);
 		exists = ret == STORE_OK;
 		if (ret != STORE_OK && ret != STORE_TAG_NOT_FOUND)
 			goto done;
 	}
-	if (ch->verb == TAG_CREATE) {
+	if (verb == TAG_PUT) {
+		ch->created = !exists;
+		ch->unchanged = false;
+		ret = expect_met(ch->expect, exists, old.rev) ? STORE_OK : STORE_PRECONDITION;
+		if (ret != STORE_OK)
+			goto done;
+		const char *want = ch->desc == STORE_DESC_KEEP  ? old.description
+		                   : ch->desc == STORE_DESC_SET ? ch->description
+		                                                : NULL;
+		if (exists && commit.row == old.commit.row && same_text(want, old.description)) {
+			ch->unchanged = true; /* nothing to write, nothing to record */
+			memcpy(ch->tag_id, old.uuid, sizeof(ch->tag_id));
+			ch->rev = old.rev;
+			goto done;
+		}
+		verb = exists ? TAG_SET : TAG_CREATE;
+	}
+	if (verb == TAG_CREATE) {
 		ret = store_rule_enforce(c, w, RULE_CHANGE_CREATE, ch->actor, ch->refused);
 	} else {
 		ret = exists ? STORE_OK : STORE_TAG_NOT_FOUND;
 		if (ret == STORE_OK)
 			ret = store_rule_enforce(
-			        c, w, ch->verb == TAG_SET ? RULE_CHANGE_SET : RULE_CHANGE_DELETE,
+			        c, w, verb == TAG_SET ? RULE_CHANGE_SET : RULE_CHANGE_DELETE,
 			        ch->actor, ch->refused);
 		if (ret == STORE_OK && !expect_met(ch->expect, exists, old.rev))
 			ret = STORE_PRECONDITION;
-		if (ret == STORE_OK && ch->verb == TAG_SET) {
+		if (ret == STORE_OK && verb == TAG_SET && ch->verb == TAG_SET) {
 			commit = old.commit;
 			if (ch->move)
 				ret = ch->resolve != NULL ? ch->resolve(c, ch, &commit)
 				                          : STORE_INVALID;
 		}
 	}
-	if (ret == STORE_OK && ch->verb != TAG_DELETE)
+	if (ret == STORE_OK && verb != TAG_DELETE)
 		ret = commit_ref(c, w->scope, &commit);
 	if (ret != STORE_OK)
 		goto done;
 
 	/* What the tag becomes. */
 	const char *description = old.description;
-	if (ch->verb == TAG_CREATE)
+	if (verb == TAG_CREATE)
 		description = ch->desc == STORE_DESC_SET ? ch->description : NULL;
-	else if (ch->verb == TAG_SET && ch->desc != STORE_DESC_KEEP)
+	else if (verb == TAG_SET && ch->desc != STORE_DESC_KEEP)
 		description = ch->desc == STORE_DESC_SET ? ch->description : NULL;
-	else if (ch->verb == TAG_DELETE)
+	else if (verb == TAG_DELETE)
 		description = NULL;
 
 	struct history_event ev = {
@@ -450,13 +471,13 @@ enum store_status store_tag_change(struct store_conn *c, struct tag_change *ch)
 	        .scope = w->scope,
 	        .scope_name = w->scope_name,
 	        .tag = w->tag,
-	        .commit_id = ch->verb == TAG_DELETE ? NULL : commit.ref,
+	        .commit_id = verb == TAG_DELETE ? NULL : commit.ref,
 	        .previous_commit_id = exists ? old.commit.ref : NULL,
 	        .token_id = ch->actor ? ch->actor->token_id : NULL,
 	        .token_label = ch->actor ? ch->actor->token_label : NULL,
 	        .request_id = ch->actor ? ch->actor->request_id : NULL,
 	};
-	switch (ch->verb) {
+	switch (verb) {
 	case TAG_CREATE:
 		ev.action = HISTORY_CREATE;
 		ev.description_changed = description != NULL;
@@ -469,11 +490,13 @@ enum store_status store_tag_change(struct store_conn *c, struct tag_change *ch)
 		ev.action = HISTORY_DELETE;
 		ev.description_changed = old.description != NULL;
 		break;
+	case TAG_PUT:
+		break; /* decided by now: a create or a set */
 	}
 	ev.description = description;
 	ev.previous_description = old.description;
 
-	if (ch->verb == TAG_CREATE) {
+	if (verb == TAG_CREATE) {
 		if (w->scope == HISTORY_SCOPE_SERVICESTAGE)
 			ch->tag_id[0] = '\0';
 		else
@@ -483,18 +506,18 @@ enum store_status store_tag_change(struct store_conn *c, struct tag_change *ch)
 	}
 	/* The tag's previous event: its row's revision, or the delete that ended the name. */
 	int64_t tomb = 0;
-	if (ch->verb == TAG_CREATE)
+	if (verb == TAG_CREATE)
 		ret = tombstone_find(c, w, &tomb);
-	ev.previous_seq = ch->verb == TAG_CREATE ? tomb : old.rev;
+	ev.previous_seq = verb == TAG_CREATE ? tomb : old.rev;
 	/* The row carries the revision of its event, so the head is read first. */
 	int64_t head = 0;
 	if (ret == STORE_OK)
 		ret = head_read(c, w->org_id, &head, ev.previous_hash);
 	ev.seq = head + 1;
 	if (ret == STORE_OK)
-		ret = tag_write(c, ch, &old, &commit, description, ev.at, ev.seq);
+		ret = tag_write(c, ch, verb, &old, &commit, description, ev.at, ev.seq);
 	if (ret == STORE_OK)
-		ret = tombstone_write(c, w, ch->verb, tomb, ev.seq);
+		ret = tombstone_write(c, w, verb, tomb, ev.seq);
 	if (ret == STORE_OK)
 		ret = event_write(c, w->org_id, &ev);
 	if (ret == STORE_OK) {

@@ -45,6 +45,14 @@ enum tag_verb {
 	TAG_CREATE, /* the name must be free: STORE_CONFLICT otherwise */
 	TAG_SET,    /* move and/or change the description of an existing tag */
 	TAG_DELETE,
+	/*
+	 * Create or move (PUT): TAG_CREATE when the name is free, else TAG_SET
+	 * to the commit given (resolved by the caller, as for TAG_CREATE).  The
+	 * expectation is checked first (If-None-Match: * makes it create-only,
+	 * If-Match move-only); a tag that already is what is asked is left as
+	 * it is, with no event and no rule consulted (out: unchanged).
+	 */
+	TAG_PUT,
 };
 
 struct tag_change;
@@ -60,7 +68,7 @@ typedef enum store_status (*tag_resolve_fn)(struct store_conn *c, const struct t
 struct tag_change {
 	struct tag_where where;
 	enum tag_verb verb;
-	struct tag_commit commit; /* TAG_CREATE: the commit, resolved by the caller */
+	struct tag_commit commit; /* TAG_CREATE, TAG_PUT: the commit, resolved by the caller */
 	bool move;                /* TAG_SET: call resolve and point the tag at its commit */
 	tag_resolve_fn resolve;   /* TAG_SET with move */
 	const void *resolve_arg;  /* for resolve */
@@ -74,6 +82,8 @@ struct tag_change {
 	char tag_id[STORE_UUID_LEN + 1]; /* the tag's UUID (empty for ServiceStage tags) */
 	int64_t rev;                     /* the tag's revision now (its event's seq) */
 	enum history_action action;
+	bool created;   /* TAG_PUT: the name was free */
+	bool unchanged; /* TAG_PUT: the tag already was that; nothing written */
 };
 
 /*

@@ -243,6 +243,43 @@ void vers_tag_create_op_init(struct vers_tag_create_op *o)
 	o->op.run = tag_create_run;
 }
 
+static enum store_status tag_put_run(struct store_conn *c, struct store_op *op)
+{
+	struct vers_tag_put_op *o = (struct vers_tag_put_op *)op;
+	enum store_status ret = store_tag_lock(c, o->org_id);
+	if (ret != STORE_OK)
+		return ret;
+	struct tag_change ch = {.verb = TAG_PUT,
+	                        .desc = o->desc,
+	                        .description = o->description,
+	                        .expect = &o->expect,
+	                        .actor = &o->actor,
+	                        .refused = &o->refused};
+	if (o->repo_name != NULL)
+		ret = repo_tag_where(c, o->org_id, o->repo_name, o->tag_name, &ch.where);
+	else
+		ch.where = commit_tag_where(o->org_id, o->tag_name);
+	if (ret == STORE_OK)
+		ret = taggable_commit(c, o->org_id, o->commit_id, &ch.commit.row);
+	if (ret != STORE_OK)
+		return ret;
+	snprintf(ch.commit.ref, sizeof(ch.commit.ref), "%s", o->commit_id);
+	ret = store_tag_change(c, &ch);
+	if (ret == STORE_OK) {
+		o->created = ch.created;
+		o->unchanged = ch.unchanged;
+		memcpy(o->tag_id, ch.tag_id, sizeof(o->tag_id));
+		o->rev = ch.rev;
+	}
+	return ret;
+}
+
+void vers_tag_put_op_init(struct vers_tag_put_op *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->op.run = tag_put_run;
+}
+
 /* ---- repositories: delete, visibility ---- */
 
 static const char SQL_REPO_DELETE[] = "DELETE FROM repos WHERE org_id = $1 AND name = $2";

@@ -214,6 +214,11 @@ class ProtectMatrixTest(TagdCase):
                 "write", lambda case, state: case.vtag(state),
                 send("PATCH", vtag_path, lambda x: {"commit_id": c.c2}), change="set", ok=204,
                 snapshot=created(vtag_path)),
+            # PUT of an existing tag moves it (its create is POST's, in test_vers_put.py)
+            ("PUT", "/api/v1/repositories/{repo_name}/tags/{tag_name}"): Cell(
+                "write", lambda case, state: case.vtag(state),
+                send("PUT", vtag_path, lambda x: {"commit_id": c.c2}), change="set",
+                snapshot=created(vtag_path)),
             ("DELETE", "/api/v1/repositories/{repo_name}/tags/{tag_name}"): Cell(
                 "write", lambda case, state: case.vtag(state), send("DELETE", vtag_path),
                 change="delete", ok=204, snapshot=created(vtag_path)),
@@ -266,6 +271,10 @@ class ProtectMatrixTest(TagdCase):
             ("PATCH", "/api/v1/commit_tags/{tag_name}"): Cell(
                 "write", lambda case, state: case.ctag(state),
                 send("PATCH", ctag_path, {"description": "changed"}), change="set", ok=204,
+                snapshot=created(ctag_path), org_rule=True),
+            ("PUT", "/api/v1/commit_tags/{tag_name}"): Cell(
+                "write", lambda case, state: case.ctag(state),
+                send("PUT", ctag_path, lambda x: {"commit_id": c.c2}), change="set",
                 snapshot=created(ctag_path), org_rule=True),
             ("DELETE", "/api/v1/commit_tags/{tag_name}"): Cell(
                 "write", lambda case, state: case.ctag(state), send("DELETE", ctag_path),
