@@ -42,12 +42,16 @@ struct db_stmt;
  * and reads its head once, not once per change.  Valid until the
  * transaction ends or rolls back to a savepoint (store_txn forgets it then):
  * the lock and every event appended meanwhile are the transaction's own, and
- * no other writer can append while the lock is held.
+ * no other writer can append while the lock is held.  Whether the
+ * organization has protection rules at all is remembered the same way (rules
+ * change under that lock too), so that an organization without any pays
+ * one query per batch for them rather than one per change.
  */
 struct chain_memo {
 	int64_t org_id; /* 0: nothing known */
 	bool locked;    /* lock_chain was taken in this transaction */
 	bool head_known;
+	enum { CHAIN_RULES_UNKNOWN, CHAIN_RULES_NONE, CHAIN_RULES_SOME } rules; /* of the org */
 	int64_t head_seq;
 	uint8_t head_hash[HISTORY_HASH_LEN];
 };

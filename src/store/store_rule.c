@@ -35,6 +35,8 @@ static const char SQL_RULE_ALL[] = "SELECT " RULE_COLS "FROM tag_rules WHERE org
                                    "ORDER BY scope_kind <> 'organization', scope_kind, scope, "
                                    "pattern";
 /* A tag's rules: its organization's, and those of its repository or project. */
+static const char SQL_ANY_RULE[] = "SELECT count(*) FROM (SELECT 1 FROM tag_rules "
+                                   "WHERE org_id = $1 LIMIT 1) AS one";
 static const char SQL_RULES_OF_TAG[] =
         "SELECT pattern, mode, scope_kind FROM tag_rules WHERE org_id = $1 "
         "AND (scope_kind = 'organization' OR (scope_kind = $2 AND scope_key = $3)) "
@@ -171,6 +173,7 @@ static enum store_status rule_add_run(struct store_conn *c, struct store_op *op)
 		                 o->mode, &o->actor, &r->seq, &r->created_at);
 	if (ret != STORE_OK)
 		return ret;
+	c->chain.rules = CHAIN_RULES_UNKNOWN;
 	struct db_stmt *st = store_stmt(c, SQL_RULE_INSERT);
 	if (st == NULL)
 		return store_conn_error(c);
@@ -234,6 +237,7 @@ static enum store_status rule_remove_run(struct store_conn *c, struct store_op *
 		                 mode, &o->actor, NULL, NULL);
 	if (ret != STORE_OK)
 		return ret;
+	c->chain.rules = CHAIN_RULES_UNKNOWN;
 	st = store_stmt(c, SQL_RULE_DELETE);
 	if (st == NULL)
 		return store_conn_error(c);
@@ -352,6 +356,21 @@ enum store_status store_rule_enforce(struct store_conn *c, const struct tag_wher
                                      struct store_refusal *refused)
 {
 	enum token_scope scope = actor != NULL ? actor->scope : TOKEN_SCOPE_NONE;
+	/* Under the chain lock, an organization known to have no rule at all passes. */
+	bool held = c->chain.org_id == w->org_id && c->chain.locked;
+	if (held && c->chain.rules == CHAIN_RULES_UNKNOWN) {
+		struct db_stmt *any = store_stmt(c, SQL_ANY_RULE);
+		int64_t n = 0;
+		if (any != NULL)
+			db_bind_int(any, 1, w->org_id);
+		enum store_status got =
+		        any != NULL ? store_step_id(any, STORE_ERROR, &n) : store_conn_error(c);
+		if (got != STORE_OK)
+			return got;
+		c->chain.rules = n == 0 ? CHAIN_RULES_NONE : CHAIN_RULES_SOME;
+	}
+	if (held && c->chain.rules == CHAIN_RULES_NONE)
+		return STORE_OK;
 	struct db_stmt *st = store_stmt(c, SQL_RULES_OF_TAG);
 	if (st == NULL)
 		return store_conn_error(c);
@@ -435,6 +454,7 @@ enum store_status store_rule_drop_all(struct store_conn *c, int64_t org_id,
 	for (size_t i = 0; ret == STORE_OK && i < n; i++) {
 		ret = rule_event(c, org_id, HISTORY_RULE_REMOVE, scope, scope_name, list[i].pattern,
 		                 list[i].mode, actor, NULL, NULL);
+		c->chain.rules = CHAIN_RULES_UNKNOWN;
 		st = ret == STORE_OK ? store_stmt(c, SQL_RULE_DELETE) : NULL;
 		if (ret == STORE_OK && st == NULL)
 			ret = store_conn_error(c);
