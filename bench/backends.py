@@ -15,7 +15,6 @@ neighbour's burst on a shared machine moves one round, not the table.
 """
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -26,17 +25,6 @@ import bench  # noqa: E402  (wrk, free_port, Server)
 
 TICK = os.sysconf("SC_CLK_TCK")
 CONNS = 64
-
-
-def parse_wrk(out):
-    """The RESULT line bench/wrk/common.lua's done() prints."""
-    m = re.search(r"RESULT requests=(\d+) duration_us=(\d+) p50_us=(\d+) p99_us=(\d+) "
-                  r"errors=(\d+) non2xx=(\d+)", out)
-    if not m:
-        raise RuntimeError("no RESULT line from wrk:\n" + out)
-    req, dur, p50, p99, errors, non2xx = map(int, m.groups())
-    return {"rps": req / (dur / 1e6), "p50_ms": p50 / 1000, "p99_ms": p99 / 1000,
-            "errors": errors, "non2xx": non2xx, "requests": req}
 
 
 def cpu_seconds(pids):
@@ -102,7 +90,7 @@ def drive(nodes, script, seconds, env, pg_dir):
     c_tagd = cpu_since(c_tagd, tagd)
     c_pg = cpu_since(c_pg, pg_pids(pg_dir)) if pg_dir else 0.0
     c_wrk = (w.children_user - t_wrk.children_user) + (w.children_system - t_wrk.children_system)
-    res = [parse_wrk(o) for o in outs]
+    res = [bench.parse_wrk(o) for o in outs]
     req = sum(r["requests"] for r in res)
     return {"rps": sum(r["rps"] for r in res), "p50_ms": max(r["p50_ms"] for r in res),
             "p99_ms": max(r["p99_ms"] for r in res), "bad": sum(r["errors"] + r["non2xx"]

@@ -88,6 +88,11 @@ def wrk(port, script, conns, seconds, env):
     cmd = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "5s", "-s",
            os.path.join(LUA, script), f"http://127.0.0.1:{port}"]
     out = subprocess.run(cmd, capture_output=True, text=True, env=e, check=True).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out):
+    """The figures of the RESULT line bench/wrk/common.lua's done() prints."""
     m = re.search(r"RESULT requests=(\d+) duration_us=(\d+) p50_us=(\d+) p99_us=(\d+) "
                   r"errors=(\d+) non2xx=(\d+)", out)
     if not m:
