@@ -189,32 +189,11 @@ static bool startup_check(struct store *s, sqlite3 *db, char **err)
 	return why == NULL;
 }
 
-/* The schema version into s, for a store that changes nothing (check_only). */
+/* The schema version into s; a newer one than this tagd's is refused. */
 static bool read_version(struct store *s, sqlite3 *db, char **err)
 {
 	int current = 0;
 	int rc = read_user_version(db, &current);
-	if (rc != SQLITE_OK) {
-		*err = errmsg_fmt("%s: cannot read schema version: %s", s->path,
-		                  sqlite3_errstr(rc));
-		return false;
-	}
-	if (current > store_known_version()) {
-		*err = errmsg_fmt("%s: database schema version %d was written by a newer tagd "
-		                  "(this one knows up to %d)",
-		                  s->path, current, store_known_version());
-		return false;
-	}
-	s->schema_version = current;
-	return true;
-}
-
-/* Apply every migration newer than the database, all in one transaction. */
-static bool migrate(struct store *s, sqlite3 *db, char **err)
-{
-	int current = 0;
-	int rc = read_user_version(db, &current);
-
 	if (rc != SQLITE_OK) {
 		*err = errmsg_fmt("%s: cannot read schema version: %s", s->path,
 		                  sqlite3_errstr(rc));
@@ -227,6 +206,15 @@ static bool migrate(struct store *s, sqlite3 *db, char **err)
 		return false;
 	}
 	s->schema_version = current;
+	return true;
+}
+
+/* Apply every migration newer than the database, all in one transaction. */
+static bool migrate(struct store *s, sqlite3 *db, char **err)
+{
+	if (!read_version(s, db, err))
+		return false;
+	int current = s->schema_version, rc;
 	if (current == store_known_version())
 		return true;
 
@@ -237,19 +225,11 @@ static bool migrate(struct store *s, sqlite3 *db, char **err)
 	 * may have migrated between the first look and the write lock: look again
 	 * under the lock.
 	 */
-	rc = read_user_version(db, &current);
-	if (rc != SQLITE_OK || current > store_known_version()) {
-		*err = rc != SQLITE_OK
-		               ? errmsg_fmt("%s: cannot read schema version: %s", s->path,
-		                            sqlite3_errstr(rc))
-		               : errmsg_fmt("%s: database schema version %d was written by a "
-		                            "newer tagd (this one knows up to %d); refusing "
-		                            "to open it",
-		                            s->path, current, store_known_version());
+	if (!read_version(s, db, err)) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return false;
 	}
-	s->schema_version = current;
+	current = s->schema_version;
 	if (current == store_known_version()) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return true;
