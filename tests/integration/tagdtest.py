@@ -20,7 +20,7 @@ import threading
 import time
 import unittest
 
-from dbtest import Database
+from dbtest import Database, on_postgres
 
 TAGD_BIN = os.environ.get("TAGD_BIN", os.path.join(os.path.dirname(__file__), "../../build/tagd"))
 START_TIMEOUT = 20.0
@@ -34,6 +34,22 @@ TAGD_SETTING_VARS = ("TAGD_CONFIG", "TAGD_LISTEN", "TAGD_DB", "TAGD_THREADS",
                      "TAGD_TLS_PRIORITIES", "TAGD_WRITE_BATCH", "TAGD_HISTORY_RETENTION",
                      "TAGD_DB_POOL_SIZE", "TAGD_DB_TIMEOUT")
 LISTENING_RE = re.compile(r'msg="listening" addr=\S*:(\d+)|"msg":"listening","addr":"[^"]*:(\d+)"')
+
+
+# How soon a token change made behind a server's back is seen: at the next
+# request on SQLite, when the epoch's notification arrives (a second at most)
+# on PostgreSQL (README "Token lifecycle").
+EPOCH_BOUND_S = 1.0 if on_postgres() else 0.0
+
+
+def once_seen(send, refused=lambda r: r.status == 401):
+    """send() until refused(answer), within EPOCH_BOUND_S; the last answer."""
+    deadline = time.monotonic() + EPOCH_BOUND_S
+    while True:
+        r = send()
+        if refused(r) or time.monotonic() >= deadline:
+            return r
+        time.sleep(0.01)
 
 
 def clean_env(extra=None):

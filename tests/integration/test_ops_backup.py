@@ -228,7 +228,7 @@ class DbCheckTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0, r.stdout)
 
     def test_a_rewritten_history_event(self):
-        token = self.t.cli("token", "create", "--org", "acme").stdout.strip()
+        token = self.t.new_token("acme", "admin")
         commit = self.t.new_commit("acme")
         self.t.start()
         try:

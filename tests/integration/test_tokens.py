@@ -5,28 +5,11 @@ import re
 import time
 import unittest
 
-from dbtest import on_postgres
-from tagdtest import Tagd
+from tagdtest import Tagd, once_seen
 
 INVALID = {"success": False, "error": "Invalid bearer token"}
 TOO_MANY = {"success": False, "error": "Too many failed authentication attempts; retry later"}
 BURST = 20  # GUARD_DEFAULT_BURST
-
-# How soon a token change made behind a server's back is seen: at the next
-# request on SQLite, when the epoch's notification arrives (a second at most)
-# on PostgreSQL (README "Token lifecycle").
-EPOCH_BOUND_S = 1.0 if on_postgres() else 0.0
-
-
-def once_seen(send, refused=lambda r: r.status == 401):
-    """send() until refused(answer), within EPOCH_BOUND_S; the last answer."""
-    deadline = time.monotonic() + EPOCH_BOUND_S
-    while True:
-        r = send()
-        if refused(r) or time.monotonic() >= deadline:
-            return r
-        time.sleep(0.01)
-
 
 def token_rows(tagd, org):
     """`tagd token list` as {id: {column: value}}."""
