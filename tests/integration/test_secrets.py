@@ -112,6 +112,9 @@ def vers_cases(fx):
         ("PATCH", "/api/v1/repositories/{repo_name}/tags/{tag_name}"): (
             f"{repo}/tags/{fx.tag}", {"commit_id": fx.commit2}, (404, "repository not found"),
             204),
+        ("PUT", "/api/v1/repositories/{repo_name}/tags/{tag_name}"): (
+            f"{repo}/tags/{fx.tag}", {"commit_id": fx.commit2}, (404, "repository not found"),
+            200),
         ("DELETE", "/api/v1/repositories/{repo_name}/tags/{tag_name}"): (
             f"{repo}/tags/{fx.tag}", None, (404, "repository not found"), 204),
         ("GET", "/api/v1/repositories/{repo_name}/tags/{tag_name}/history"): (
@@ -134,6 +137,9 @@ def vers_cases(fx):
         ("PATCH", "/api/v1/commit_tags/{tag_name}"): (
             f"/api/v1/commit_tags/{fx.ctag}", {"description": "changed"},
             (404, "tag not found"), 204),
+        ("PUT", "/api/v1/commit_tags/{tag_name}"): (
+            f"/api/v1/commit_tags/{fx.ctag}", {"commit_id": fx.commit2}, (403, "forbidden"),
+            200),
         ("DELETE", "/api/v1/commit_tags/{tag_name}"): (
             f"/api/v1/commit_tags/{fx.ctag}", None, (404, "tag not found"), 204),
         ("GET", "/api/v1/commit_tags/{tag_name}/history"): (
