@@ -23,6 +23,7 @@ static const struct {
         {cli_ops_commands, &cli_ops_count},
         {cli_admin_commands, &cli_admin_count},
         {cli_history_commands, &cli_history_count},
+        {cli_hooks_commands, &cli_hooks_count},
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))

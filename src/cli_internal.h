@@ -11,7 +11,7 @@
  * added here must be documented in README.md and packaging/tagd.8.
  *
  * A module with commands exports one table (cli_admin.c, cli_ops.c,
- * cli_history.c); cli.c
+ * cli_history.c, cli_hooks.c); cli.c
  * lists the tables.
  */
 #ifndef TAGD_CLI_INTERNAL_H
@@ -118,6 +118,8 @@ extern const struct cli_command cli_ops_commands[];
 extern const size_t cli_ops_count;
 extern const struct cli_command cli_history_commands[];
 extern const size_t cli_history_count;
+extern const struct cli_command cli_hooks_commands[];
+extern const size_t cli_hooks_count;
 
 /* "tagd help [--json] [COMMAND...]" (cli.c). */
 int cli_help(struct cli_ctx *ctx);

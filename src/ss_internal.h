@@ -71,5 +71,8 @@ void ss_projects_list(struct call *c);
 void ss_project_create(struct call *c);
 void ss_project_info(struct call *c);
 void ss_auths_list(struct call *c);
+void ss_hook_create(struct call *c); /* ss_hooks.c */
+void ss_hooks_list(struct call *c);
+void ss_hook_delete(struct call *c);
 
 #endif

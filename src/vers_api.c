@@ -187,6 +187,16 @@ const struct route vers_routes[] = {
         /* the history of tag changes (extensions) */
         {CALL_GET, "/api/v1/events", ROUTE_AUTH_VERS, vers_events},
         {CALL_GET, "/api/v1/events/head", ROUTE_AUTH_VERS, vers_events_head},
+        /* webhooks (extensions) */
+        {CALL_GET, "/api/v1/hooks", ROUTE_AUTH_VERS, vers_hooks_list},
+        {CALL_POST, "/api/v1/hooks", ROUTE_AUTH_VERS, vers_hook_create},
+        {CALL_DELETE, "/api/v1/hooks/{hook_id}", ROUTE_AUTH_VERS, vers_hook_delete},
+        {CALL_GET, "/api/v1/hooks/{hook_id}/deliveries", ROUTE_AUTH_VERS, vers_hook_deliveries},
+        {CALL_GET, "/api/v1/repositories/{repo_name}/hooks", ROUTE_AUTH_VERS, vers_repo_hooks_list},
+        {CALL_POST, "/api/v1/repositories/{repo_name}/hooks", ROUTE_AUTH_VERS,
+         vers_repo_hook_create},
+        {CALL_DELETE, "/api/v1/repositories/{repo_name}/hooks/{hook_id}", ROUTE_AUTH_VERS,
+         vers_repo_hook_delete},
 };
 
 const size_t vers_routes_count = sizeof(vers_routes) / sizeof(vers_routes[0]);
