@@ -7,15 +7,20 @@ secret.
 The receiver can answer something else than 200 (answer), be slow (delay),
 hold every request until released (hold), or be down: a socket bound but not
 listening refuses connections, so the hook's URL is known before it is up.
-Tests wait on its records (wait_for), never on the clock.
+Tests wait on its records (wait_for), never on the clock.  With
+TAGD_CONTRACT_LOG set, every delivery is logged for the contract check too
+(tests/contract/check_contract.mjs checks it against the document's webhooks).
 """
 import base64
 import hashlib
 import hmac
 import http.server
 import json
+import os
 import threading
 import time
+
+import tagdtest
 
 WAIT = 30.0
 
@@ -41,6 +46,21 @@ def standard_signature(secret, webhook_id, timestamp, body):
 
 def hub_signature(secret, body):
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _contract_log(path, headers, body):
+    """One delivery as a record of the contract log (see tagdtest.py)."""
+    if not tagdtest.CONTRACT_LOG:
+        return
+    record = {"webhook": "tagPush" if "x-gitlab-event" in headers else "tagEvent",
+              "method": "POST", "path": path, "status": 0, "headers": headers,
+              "body": body.decode("utf-8", "replace"), "test": None}
+    line = json.dumps(record, ensure_ascii=False) + "\n"
+    with tagdtest._contract_lock:
+        os.makedirs(tagdtest.CONTRACT_LOG, exist_ok=True)
+        name = os.path.join(tagdtest.CONTRACT_LOG, f"exchanges-{os.getpid()}.jsonl")
+        with open(name, "a", encoding="utf-8") as f:
+            f.write(line)
 
 
 class Receiver:
@@ -110,6 +130,7 @@ class Receiver:
             self.max_in_flight[path] = max(self.max_in_flight.get(path, 0),
                                            self.in_flight[path])
         self.arrived.set()
+        _contract_log(path, headers, body)
         try:
             if self.hold is not None:
                 self.hold.wait(WAIT)

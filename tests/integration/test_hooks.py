@@ -11,6 +11,7 @@ to a slow receiver have classes of their own below.
 """
 import os
 import re
+import threading
 import time
 import unittest
 
@@ -159,6 +160,45 @@ class DeliveryTest(HookCase):
         self.assertEqual(self.req("DELETE", f"/api/v1/hooks/{h['id']}").status, 204)
         self.assertVersError(self.req("GET", f"/api/v1/hooks/{h['id']}/deliveries"), 404,
                              "hook not found")
+
+
+def readme_receiver():
+    """The receiver of README's "Webhooks", as its namespace: Hook, SECRET."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md"),
+              encoding="utf-8") as f:
+        text = f.read()
+    start = text.index("```python\n", text.index("A receiver that checks the signature"))
+    code = text[start + len("```python\n"):text.index("```\n", start + 10)]
+    serve = 'HTTPServer(("127.0.0.1", 9000), Hook).serve_forever()\n'
+    assert code.endswith(serve), code[-200:]
+    return code[:-len(serve)]
+
+
+class ReadmeReceiverTest(HookCase):
+    def test_the_readme_receiver_verifies_the_signature(self):
+        printed = []
+        ns = {"print": lambda *a: printed.append(a)}
+        exec(readme_receiver(), ns)  # noqa: S102 -- README's own example
+        server = ns["HTTPServer"](("127.0.0.1", 0), ns["Hook"])
+        self.addCleanup(server.server_close)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.shutdown)
+        url = f"http://127.0.0.1:{server.server_address[1]}/tagd"
+        good = self.req("POST", "/api/v1/hooks",
+                        {"url": url, "secret": ns["SECRET"].decode()}).json()
+        wrong = self.req("POST", "/api/v1/hooks", {"url": url, "secret": SECRET}).json()
+        mark = self.tagd.log_mark()
+        repo = self.repo()
+        c = self.commit()
+        self.tag(repo, "v1", c)
+        self.wait_round(good["id"], mark=mark)
+        self.wait_round(wrong["id"], mark=mark)
+        self.assertEqual(printed, [("create", repo, "v1", c)])
+        (d,) = self.get_hook(good["id"])["deliveries"]
+        self.assertEqual((d["state"], d["last_status"]), ("delivered", 204))
+        (d,) = self.get_hook(wrong["id"])["deliveries"]
+        self.assertEqual((d["state"], d["last_status"], d["last_error"]),
+                         ("pending", 401, "HTTP 401"))
 
 
 class ServiceStageHookTest(HookCase):
@@ -490,7 +530,7 @@ class CrashTest(unittest.TestCase):
     def test_kill_then_restart(self):
         rx = Receiver()
         self.addCleanup(rx.close)
-        rx.hold = __import__("threading").Event()
+        rx.hold = threading.Event()
         t = Tagd(extra_args=("--hook-allow-private", "true"))
         self.addCleanup(t.cleanup)
         token = t.new_org("acme")
@@ -523,7 +563,7 @@ class ManyEventsTest(unittest.TestCase):
     def test_thousand(self):
         rx = Receiver()
         self.addCleanup(rx.close)
-        rx.hold = __import__("threading").Event()
+        rx.hold = threading.Event()
         t = Tagd(extra_args=("--hook-allow-private", "true"))
         self.addCleanup(t.cleanup)
         token = t.new_org("acme")

@@ -61,7 +61,8 @@ class ConfigTest(unittest.TestCase):
                                     "max_connections_per_ip", "connection_timeout", "max_body",
                                     "synchronous", "clone_base_url", "log_level", "log_format",
                                     "log_file", "shutdown_timeout", "tls_cert", "tls_key",
-                                    "tls_priorities", "write_batch", "history_retention"})
+                                    "tls_priorities", "write_batch", "history_retention",
+                                    "hook_allow_private"})
 
     def test_credentials_in_url_are_refused(self):
         """Every clone_url answered would carry them: refused, and never echoed."""
