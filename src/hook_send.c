@@ -304,8 +304,11 @@ bool hook_url_check(const char *url, bool allow_private, char *why, size_t cap)
 		snprintf(why, cap, "url must be http:// or https://");
 		goto done;
 	}
-	if (strncasecmp(url, scheme, strlen(scheme)) != 0) {
-		/* curl guesses a scheme for "host/path"; a hook's URL says it. */
+	size_t slen = strlen(scheme);
+	if (strncasecmp(url, scheme, slen) != 0 || strncmp(url + slen, "://", 3) != 0 ||
+	    url[slen + 3] == '/' || host[0] == '\0') {
+		/* curl guesses a scheme for "host/path" and a host for "http:///x": a hook says
+		 * both. */
 		snprintf(why, cap, "url is not an absolute http:// or https:// URL");
 		goto done;
 	}
