@@ -70,7 +70,7 @@ static json_t *hook_json(const struct store_hook *h)
 /* tagd hook list */
 static int hook_list(struct cli_ctx *ctx)
 {
-	int64_t org_id;
+	int64_t org_id = 0;
 	int rc = org_of(ctx, &org_id);
 	if (rc != CLI_EXIT_OK)
 		return rc;
@@ -118,7 +118,7 @@ static int hook_of(const struct cli_ctx *ctx, int64_t org_id, struct store_hook 
 /* tagd hook deliveries HOOK */
 static int hook_deliveries(struct cli_ctx *ctx)
 {
-	int64_t org_id;
+	int64_t org_id = 0;
 	struct store_hook h;
 	int rc = org_of(ctx, &org_id);
 	if (rc == CLI_EXIT_OK)
@@ -187,7 +187,7 @@ static int hook_redeliver(struct cli_ctx *ctx)
 			return cli_fail(ctx, CLI_EXIT_USAGE,
 			                "--from takes an event's seq (1 or more)");
 	}
-	int64_t org_id;
+	int64_t org_id = 0;
 	int rc = org_of(ctx, &org_id);
 	if (rc != CLI_EXIT_OK)
 		return rc;
@@ -215,7 +215,7 @@ static int hook_redeliver(struct cli_ctx *ctx)
 /* tagd hook enable HOOK */
 static int hook_enable(struct cli_ctx *ctx)
 {
-	int64_t org_id;
+	int64_t org_id = 0;
 	int rc = org_of(ctx, &org_id);
 	if (rc != CLI_EXIT_OK)
 		return rc;

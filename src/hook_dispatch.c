@@ -61,6 +61,7 @@ struct hook_dispatcher {
 	_Atomic bool stopping;
 	bool poll_now;
 	bool claims_refused; /* another process delivers (logged once) */
+	bool failing;        /* a store failure was logged: no more until a round works */
 };
 
 static uint64_t monotonic_us(void)
@@ -72,6 +73,14 @@ static uint64_t monotonic_us(void)
 
 /* ---- a round ---- */
 
+/* A store failure of the dispatcher: logged once, not on every poll of an outage. */
+static void store_failed(struct hook_dispatcher *d, const char *msg, enum store_status st)
+{
+	if (!d->failing)
+		log_msg(LOG_ERROR, msg, "error=\"%s\"", store_status_str(st));
+	d->failing = true;
+}
+
 static void job_release(struct hook_dispatcher *d, struct job *j)
 {
 	if (d->claims != NULL)
@@ -80,6 +89,7 @@ static void job_release(struct hook_dispatcher *d, struct job *j)
 	history_list_release(&j->window);
 	free(j->body);
 	j->body = NULL;
+	explicit_bzero(j->header_text, sizeof(j->header_text)); /* X-Gitlab-Token */
 	j->busy = false;
 }
 
@@ -99,9 +109,11 @@ static void job_finish(struct hook_dispatcher *d, struct job *j)
 		op.n = j->nattempts;
 		enum store_status st = store_execute(d->store, &op.op);
 		if (st != STORE_OK)
-			log_msg(LOG_ERROR, "hook deliveries not recorded; they will be sent again",
-			        "hook=%s error=\"%s\"", j->hook.uuid, store_status_str(st));
-		else if (j->disable_reason != NULL && !op.stale)
+			store_failed(d, "hook deliveries not recorded; they will be sent again",
+			             st);
+		else
+			d->failing = false;
+		if (st == STORE_OK && j->disable_reason != NULL && !op.stale)
 			log_msg(LOG_WARN, "hook disabled", "hook=%s reason=\"%s\"", j->hook.uuid,
 			        j->disable_reason);
 		if (st == STORE_OK)
@@ -254,8 +266,7 @@ static void job_start(struct hook_dispatcher *d, size_t slot, int64_t hook_id)
 	bool got = false;
 	enum store_status st = store_hook_claim(d->claims, hook_id, &got);
 	if (st != STORE_OK) {
-		log_msg(LOG_ERROR, "cannot claim a hook's deliveries", "error=\"%s\"",
-		        store_status_str(st));
+		store_failed(d, "cannot claim a hook's deliveries", st);
 		store_hook_claims_close(&d->claims);
 		return;
 	}
@@ -279,8 +290,7 @@ static void job_start(struct hook_dispatcher *d, size_t slot, int64_t hook_id)
 		                        &j->window);
 	if (st != STORE_OK) {
 		if (st != STORE_NOT_FOUND)
-			log_msg(LOG_ERROR, "cannot read a hook's events", "error=\"%s\"",
-			        store_status_str(st));
+			store_failed(d, "cannot read a hook's events", st);
 		j->hook.id = hook_id;
 		job_release(d, j);
 		return;

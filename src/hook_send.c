@@ -244,6 +244,14 @@ static void result_of(struct slot *sl, CURLcode rc, struct hook_result *r)
 		snprintf(r->error, sizeof(r->error), "HTTP %ld", code);
 }
 
+/* Keep an error fit for a log value and a JSON string: no quotes, backslashes, controls. */
+static void scrub(char *text)
+{
+	for (char *p = text; *p != '\0'; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '\'';
+}
+
 void hook_sender_run(struct hook_sender *s, int timeout_ms, hook_sender_done_fn done, void *arg)
 {
 	int running = 0, left = 0;
@@ -260,6 +268,7 @@ void hook_sender_run(struct hook_sender *s, int timeout_ms, hook_sender_done_fn 
 			continue;
 		struct hook_result r;
 		result_of(sl, m->data.result, &r);
+		scrub(r.error);
 		size_t slot = (size_t)(sl - s->slots);
 		hook_sender_cancel(s, slot);
 		done(arg, slot, &r);
