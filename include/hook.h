@@ -56,6 +56,13 @@ bool hook_dialect_parse(const char *name, enum hook_dialect *out);
 bool hook_scope_parse(const char *name, enum hook_scope *out);
 
 /*
+ * A hook's state as the API and the CLI show it: "disabled", else
+ * "temporarily_disabled" from HOOK_TEMP_DISABLE_AFTER failures in a row on
+ * (it is still retried on the schedule), else "active".
+ */
+const char *hook_state_name(bool disabled, int64_t failures);
+
+/*
  * Whether secret may be a hook's: min_len..HOOK_SECRET_MAX bytes without
  * control characters (it is sent as X-Gitlab-Token).  On false, why (cap
  * bytes) says what is wrong, without the secret.

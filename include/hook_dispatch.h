@@ -9,13 +9,15 @@
  * until one fails, 32 were sent or 2 s passed; then it records the round
  * (store_hook_record_op) and lets the claim go.  Up to HOOK_DISPATCH_SLOTS
  * hooks are worked on at once, so a slow receiver holds up only its own
- * hook.  A failed attempt is retried on hook.h's schedule; 410 Gone or
- * HOOK_DISABLE_AFTER failures in a row disable the hook.
+ * hook; a hook whose round ended is due again at once but behind the hooks
+ * that waited longer, so many busy hooks take turns.  A failed attempt is retried on hook.h's
+ * schedule; 410 Gone or HOOK_DISABLE_AFTER failures in a row disable the hook.
  *
  * It wakes when the writer committed something (checked every 50 ms) and at
- * least once a second (other nodes' changes, retries coming due).  It runs
- * at a lower CPU priority than the HTTP threads where the system allows
- * (nice +10; systemd's filter of @resources refuses it, which is harmless).
+ * least twice a second (other nodes' changes, retries coming due).  Its
+ * thread runs at the lowest CPU priority (nice 19): under load the HTTP
+ * threads and the writer go first and deliveries fall behind, to catch up
+ * when the load falls (tagd.service allows the setpriority this needs).
  */
 #ifndef TAGD_HOOK_DISPATCH_H
 #define TAGD_HOOK_DISPATCH_H

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "store.h"
+#include "store_org.h"
 
 /* Every module's commands; "tagd help" lists them in this order. */
 static const struct {
@@ -96,6 +97,19 @@ int cli_fail(const struct cli_ctx *ctx, int status, const char *fmt, ...)
 int cli_fail_store(const struct cli_ctx *ctx, enum store_status st)
 {
 	return cli_fail(ctx, CLI_EXIT_FAIL, "%s", store_status_str(st));
+}
+
+int cli_org_id(const struct cli_ctx *ctx, int64_t *id)
+{
+	struct org org;
+	enum store_status st = store_org_by_name(ctx->store, cli_value(ctx, "org"), &org);
+	if (st == STORE_ORG_NOT_FOUND)
+		return cli_fail(ctx, CLI_EXIT_NOT_FOUND, "no such organization");
+	if (st != STORE_OK)
+		return cli_fail_store(ctx, st);
+	*id = org.id;
+	org_release(&org);
+	return CLI_EXIT_OK;
 }
 
 int cli_print_json(const struct cli_ctx *ctx, json_t *v)

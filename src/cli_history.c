@@ -12,21 +12,6 @@
 #include "clock.h"
 #include "expiry.h"
 #include "store_history.h"
-#include "store_org.h"
-
-/* The id of organization name; on failure has printed and returns the exit status. */
-static int org_id_of(const struct cli_ctx *ctx, int64_t *id)
-{
-	struct org org;
-	enum store_status st = store_org_by_name(ctx->store, cli_value(ctx, "org"), &org);
-	if (st == STORE_ORG_NOT_FOUND)
-		return cli_fail(ctx, CLI_EXIT_NOT_FOUND, "no such organization");
-	if (st != STORE_OK)
-		return cli_fail_store(ctx, st);
-	*id = org.id;
-	org_release(&org);
-	return CLI_EXIT_OK;
-}
 
 /* One event: a JSON line with --json, else one line of words. */
 static bool print_event(const struct history_event *ev, bool json)
@@ -77,7 +62,7 @@ static int history_list(struct cli_ctx *ctx)
 	if (scopes > 1)
 		return cli_fail(ctx, CLI_EXIT_USAGE,
 		                "give one of --repo, --commit-tags and --project");
-	int rc = org_id_of(ctx, &org_id);
+	int rc = cli_org_id(ctx, &org_id);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	int64_t after = 0;
@@ -125,7 +110,7 @@ static int history_verify(struct cli_ctx *ctx)
 	if (expect != NULL && !parse_expect(expect, &want_seq, want))
 		return cli_fail(ctx, CLI_EXIT_USAGE,
 		                "--expect takes SEQ:HASH, the seq and the 64 hex digits of a head");
-	int rc = org_id_of(ctx, &org_id);
+	int rc = cli_org_id(ctx, &org_id);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	struct history_verify v;

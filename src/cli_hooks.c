@@ -12,23 +12,8 @@
 #include "clock.h"
 #include "hook.h"
 #include "store_hooks.h"
-#include "store_org.h"
 
 static const char JSON_HELP[] = "print one JSON document instead of a table";
-
-/* The organization --org names; on failure has printed and returns the exit status. */
-static int org_of(const struct cli_ctx *ctx, int64_t *id)
-{
-	struct org org;
-	enum store_status st = store_org_by_name(ctx->store, cli_value(ctx, "org"), &org);
-	if (st == STORE_ORG_NOT_FOUND)
-		return cli_fail(ctx, CLI_EXIT_NOT_FOUND, "no such organization");
-	if (st != STORE_OK)
-		return cli_fail_store(ctx, st);
-	*id = org.id;
-	org_release(&org);
-	return CLI_EXIT_OK;
-}
 
 /* A hook's id as its dialect shows it: the UUID (Vers) or the number (ServiceStage). */
 static const char *shown_id(const struct store_hook *h, char buf[24])
@@ -37,13 +22,6 @@ static const char *shown_id(const struct store_hook *h, char buf[24])
 		return h->uuid;
 	snprintf(buf, 24, "%" PRId64, h->id);
 	return buf;
-}
-
-static const char *state_of(const struct store_hook *h)
-{
-	if (h->disabled)
-		return "disabled";
-	return h->failures >= HOOK_TEMP_DISABLE_AFTER ? "temporarily_disabled" : "active";
 }
 
 static json_t *nullable(const char *s)
@@ -58,10 +36,11 @@ static json_t *hook_json(const struct store_hook *h)
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o}",
 	                 "id", shown_id(h, buf), "dialect", hook_dialect_name(h->dialect), "scope",
 	                 hook_scope_name(h->scope), "scope_name", h->scope_name, "url", h->url,
-	                 "state", state_of(h), "disabled_reason", nullable(h->disabled_reason),
-	                 "failures", (json_int_t)h->failures, "delivered_seq",
-	                 (json_int_t)h->delivered_seq, "created_at", cli_json_time(h->created_at),
-	                 "last_attempt_at", cli_json_time(h->last_attempt_at), "next_attempt_at",
+	                 "state", hook_state_name(h->disabled, h->failures), "disabled_reason",
+	                 nullable(h->disabled_reason), "failures", (json_int_t)h->failures,
+	                 "delivered_seq", (json_int_t)h->delivered_seq, "created_at",
+	                 cli_json_time(h->created_at), "last_attempt_at",
+	                 cli_json_time(h->last_attempt_at), "next_attempt_at",
 	                 retrying ? cli_json_time(h->next_attempt_at) : json_null(), "last_status",
 	                 h->last_status > 0 ? json_integer(h->last_status) : json_null(),
 	                 "last_error", nullable(h->last_error));
@@ -71,7 +50,7 @@ static json_t *hook_json(const struct store_hook *h)
 static int hook_list(struct cli_ctx *ctx)
 {
 	int64_t org_id = 0;
-	int rc = org_of(ctx, &org_id);
+	int rc = cli_org_id(ctx, &org_id);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	struct store_hook_select sel = {.org_id = org_id, .kind = STORE_HOOKS_ALL};
@@ -99,7 +78,8 @@ static int hook_list(struct cli_ctx *ctx)
 		printf("%-36s  %-12s  %-24s  %-20s  %8" PRId64 "  %10" PRId64 "  %s\n",
 		       shown_id(h, buf), hook_dialect_name(h->dialect),
 		       h->scope == HOOK_SCOPE_ORGANIZATION ? "(organization)" : h->scope_name,
-		       state_of(h), h->failures, h->delivered_seq, h->url);
+		       hook_state_name(h->disabled, h->failures), h->failures, h->delivered_seq,
+		       h->url);
 	}
 	store_hook_list_free(&list, n);
 	return CLI_EXIT_OK;
@@ -120,7 +100,7 @@ static int hook_deliveries(struct cli_ctx *ctx)
 {
 	int64_t org_id = 0;
 	struct store_hook h;
-	int rc = org_of(ctx, &org_id);
+	int rc = cli_org_id(ctx, &org_id);
 	if (rc == CLI_EXIT_OK)
 		rc = hook_of(ctx, org_id, &h);
 	if (rc != CLI_EXIT_OK)
@@ -188,7 +168,7 @@ static int hook_redeliver(struct cli_ctx *ctx)
 			                "--from takes an event's seq (1 or more)");
 	}
 	int64_t org_id = 0;
-	int rc = org_of(ctx, &org_id);
+	int rc = cli_org_id(ctx, &org_id);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	struct store_hook_redeliver_op o;
@@ -216,7 +196,7 @@ static int hook_redeliver(struct cli_ctx *ctx)
 static int hook_enable(struct cli_ctx *ctx)
 {
 	int64_t org_id = 0;
-	int rc = org_of(ctx, &org_id);
+	int rc = cli_org_id(ctx, &org_id);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	struct store_hook_enable_op o;

@@ -102,6 +102,12 @@ const char *const *cli_values(const struct cli_ctx *ctx, const char *flag, size_
 int cli_fail(const struct cli_ctx *ctx, int status, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/*
+ * The id of the organization --org names into *id; CLI_EXIT_OK, or the
+ * exit status after printing why (CLI_EXIT_NOT_FOUND when there is none).
+ */
+int cli_org_id(const struct cli_ctx *ctx, int64_t *id);
+
 /* cli_fail with a store status's text, status CLI_EXIT_FAIL. */
 int cli_fail_store(const struct cli_ctx *ctx, enum store_status st);
 

@@ -55,6 +55,13 @@ bool hook_scope_parse(const char *name, enum hook_scope *out)
 	return false;
 }
 
+const char *hook_state_name(bool disabled, int64_t failures)
+{
+	if (disabled)
+		return "disabled";
+	return failures >= HOOK_TEMP_DISABLE_AFTER ? "temporarily_disabled" : "active";
+}
+
 bool hook_secret_check(const char *secret, size_t min_len, char *why, size_t cap)
 {
 	size_t len = strlen(secret);

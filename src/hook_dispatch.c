@@ -27,8 +27,8 @@
 #define ROUND_MAX   32              /* events of one hook per round at most */
 #define ROUND_US    (2 * 1000000LL) /* no new attempt in a round after this */
 #define TICK_MS     50              /* how often the writer's commits are looked at */
-#define POLL_US     1000000LL       /* the database is looked at least this often */
-#define NICE        10
+#define POLL_US     500000LL        /* the database is looked at least this often */
+#define NICE        19
 #define MAX_HEADERS 12
 
 /* One hook being worked on: a round. */
@@ -249,7 +249,8 @@ static void on_done(void *arg, size_t slot, const struct hook_result *r)
 	        (long long)ev->seq, r->status);
 	j->cursor = ev->seq;
 	j->failures = 0;
-	j->next_attempt_at = 0;
+	/* Due at once, but after the hooks served before it: the most overdue go first. */
+	j->next_attempt_at = clock_now_us();
 	j->next++;
 	if (j->nattempts == ROUND_MAX || monotonic_us() - j->started_us > ROUND_US) {
 		d->poll_now = true; /* more may wait: another round soon, after the others' */

@@ -32,14 +32,6 @@ static json_t *status_json(int status)
 	return status > 0 ? json_integer(status) : json_null();
 }
 
-/* "active", "temporarily_disabled" (failing, retried later) or "disabled". */
-static const char *state_name(const struct store_hook *h)
-{
-	if (h->disabled)
-		return "disabled";
-	return h->failures >= HOOK_TEMP_DISABLE_AFTER ? "temporarily_disabled" : "active";
-}
-
 static json_t *hook_json(const struct store_hook *h)
 {
 	bool retrying = !h->disabled && h->failures > 0;
@@ -47,7 +39,8 @@ static json_t *hook_json(const struct store_hook *h)
 	        "{s:s, s:s, s:o, s:o, s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:I}", "id", h->uuid,
 	        "url", h->url, "repository",
 	        h->scope == HOOK_SCOPE_REPOSITORY ? json_string(h->scope_name) : json_null(),
-	        "created_at", vers_time(h->created_at), "state", state_name(h), "disabled_reason",
+	        "created_at", vers_time(h->created_at), "state",
+	        hook_state_name(h->disabled, h->failures), "disabled_reason",
 	        vers_nullable(h->disabled_reason), "failures", (json_int_t)h->failures,
 	        "next_attempt_at", retrying ? vers_time(h->next_attempt_at) : json_null(),
 	        "last_attempt_at", h->last_attempt_at ? vers_time(h->last_attempt_at) : json_null(),

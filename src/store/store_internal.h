@@ -290,7 +290,7 @@ void store_read_end(struct store_conn *c);
 bool store_touch_claim(struct store *s, const char *public_id, int64_t now_us);
 
 /*
- * The oldest delivered_seq of org_id's active hooks (store_hooks.c), on c:
+ * The oldest delivered_seq of org_id's active hooks (store_hooks_dispatch.c), on c:
  * retention keeps every event after it.  *any false when there is none.
  */
 enum store_status store_hooks_hold(struct store_conn *c, int64_t org_id, int64_t *hold, bool *any);

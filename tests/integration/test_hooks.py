@@ -524,57 +524,53 @@ class PrivateAddressTest(unittest.TestCase):
         self.tagd.stop()
 
 
-class CrashTest(unittest.TestCase):
+class HeldReceiverCase(unittest.TestCase):
+    """A server of the test's own with one organization hook, posting to a receiver
+    that holds every request until the test releases it (rx.hold.set())."""
+
+    def server_with_hook(self, name):
+        self.rx = Receiver()
+        self.addCleanup(self.rx.close)
+        self.rx.hold = threading.Event()
+        t = Tagd(extra_args=("--hook-allow-private", "true"))
+        self.addCleanup(t.cleanup)
+        self.headers = {"Authorization": f"Bearer {t.new_org('acme')}"}
+        t.start()
+        r = t.request("POST", "/api/v1/hooks", {"url": self.rx.register(name, SECRET),
+                                                "secret": SECRET}, headers=self.headers)
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(t.request("POST", "/api/v1/repositories", {"name": "a"},
+                                   headers=self.headers).status, 201)
+        return t, t.new_commit("acme")
+
+
+class CrashTest(HeldReceiverCase):
     """tagd SIGKILLed between a change and its delivery: delivered after the restart."""
 
     def test_kill_then_restart(self):
-        rx = Receiver()
-        self.addCleanup(rx.close)
-        rx.hold = threading.Event()
-        t = Tagd(extra_args=("--hook-allow-private", "true"))
-        self.addCleanup(t.cleanup)
-        token = t.new_org("acme")
-        t.start()
-        h = {"Authorization": f"Bearer {token}"}
-        r = t.request("POST", "/api/v1/hooks", {"url": rx.register("k", SECRET), "secret": SECRET},
-                      headers=h)
-        self.assertEqual(r.status, 201, r)
-        self.assertEqual(t.request("POST", "/api/v1/repositories", {"name": "a"}, headers=h).status,
-                         201)
-        commit = t.new_commit("acme")
+        t, commit = self.server_with_hook("k")
         self.assertEqual(t.request("POST", "/api/v1/repositories/a/tags",
-                                   {"tag_name": "t", "commit_id": commit}, headers=h).status, 201)
-        self.assertTrue(rx.arrived.wait(30), "the delivery never started")
+                                   {"tag_name": "t", "commit_id": commit},
+                                   headers=self.headers).status, 201)
+        self.assertTrue(self.rx.arrived.wait(30), "the delivery never started")
         t.kill()  # SIGKILL while the receiver holds the request: nothing was recorded
         t.start()
-        rx.hold.set()
-        first, second = rx.wait_for("k", 2)
+        self.rx.hold.set()
+        first, second = self.rx.wait_for("k", 2)
         self.assertEqual((first.webhook_id, first.body), (second.webhook_id, second.body))
         self.assertEqual(first.json["tag"], "t")
         t.stop()
 
 
-class ManyEventsTest(unittest.TestCase):
+class ManyEventsTest(HeldReceiverCase):
     """1,000 events to a slow receiver: all of them, in order, and tagd's memory does not
     grow with the backlog (each is 16 KiB: holding them all would be 16 MiB)."""
 
     N = 1000
 
     def test_thousand(self):
-        rx = Receiver()
-        self.addCleanup(rx.close)
-        rx.hold = threading.Event()
-        t = Tagd(extra_args=("--hook-allow-private", "true"))
-        self.addCleanup(t.cleanup)
-        token = t.new_org("acme")
-        t.start()
-        h = {"Authorization": f"Bearer {token}"}
-        r = t.request("POST", "/api/v1/hooks", {"url": rx.register("many", SECRET),
-                                                "secret": SECRET}, headers=h)
-        self.assertEqual(r.status, 201, r)
-        self.assertEqual(t.request("POST", "/api/v1/repositories", {"name": "a"}, headers=h).status,
-                         201)
-        commit = t.new_commit("acme")
+        t, commit = self.server_with_hook("many")
+        rx, h = self.rx, self.headers
         description = "d" * 16384
         conn = t.connection()
         try:
