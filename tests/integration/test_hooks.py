@@ -572,21 +572,40 @@ class ManyEventsTest(HeldReceiverCase):
         t, commit = self.server_with_hook("many")
         rx, h = self.rx, self.headers
         description = "d" * 16384
-        conn = t.connection()
-        try:
-            for i in range(self.N):
-                r = t.request("POST", "/api/v1/repositories/a/tags",
-                              {"tag_name": f"t{i:04}", "commit_id": commit,
-                               "description": description}, headers=h, conn=conn)
-                self.assertEqual(r.status, 201, r)
-        finally:
-            conn.close()
+        errors = []
+
+        def make(names):
+            conn = t.connection()
+            try:
+                for name in names:
+                    r = t.request("POST", "/api/v1/repositories/a/tags",
+                                  {"tag_name": name, "commit_id": commit,
+                                   "description": description}, headers=h, conn=conn)
+                    if r.status != 201:
+                        errors.append(r)
+            finally:
+                conn.close()
+
+        names = [f"t{i:04}" for i in range(self.N)]
+        makers = [threading.Thread(target=make, args=(names[k::4],)) for k in range(4)]
+        for m in makers:
+            m.start()
+        for m in makers:
+            m.join()
+        self.assertEqual(errors, [])
+        order, after = [], 0
+        while after is not None:  # pages stop at about 4 MiB: these events are big
+            page = t.request("GET", f"/api/v1/events?limit=1000&after={after}",
+                             headers=h).json()
+            order += [e["tag"] for e in page["events"]]
+            after = page["next_after"]
+        self.assertEqual(sorted(order), names)
         before = _rss_kib(t.proc.pid)
         _reset_peak(t.proc.pid)
         rx.delay = 0.002
         rx.hold.set()
         got = rx.wait_for("many", self.N, timeout=240)
-        self.assertEqual([d.json["tag"] for d in got], [f"t{i:04}" for i in range(self.N)])
+        self.assertEqual([d.json["tag"] for d in got], order)
         self.assertEqual(len({d.webhook_id for d in got}), self.N)
         self.assertEqual(rx.max_in_flight["/h/many"], 1)
         grew = _peak_kib(t.proc.pid) - before
