@@ -10,6 +10,7 @@ with bench/seed.sh (10 repositories x 100 tags and a second commit), starts
 the binary and drives with wrk (1 thread, keep-alive):
   create   POST a uniquely named tag (bench/wrk/create.lua)
   move     PATCH one of 100 seeded tags to the other commit (bench/wrk/move.lua)
+  get      GET one seeded tag (bench/wrk/get.lua; --scenarios get,create)
 Writes are durable (synchronous=FULL, group commit).  Prints per-round
 figures and the median req/s of each side with the ratio B/A.
 
@@ -78,6 +79,7 @@ def run(binary, scenario, seconds, conns, work, hooks=0, receiver_port=None):
             add_hooks(srv.port, token, hooks, receiver_port)
         env = {"TOKEN": token, "COMMIT": commit, "COMMIT2": commit2, "CLOSE": "0",
                "CREATE_PATH": "/api/v1/repositories/r00002/tags", "MOVE_REPO": "r00003",
+               "GET_PATH": "/api/v1/repositories/r00001/tags/t0042",
                "RUN_ID": f"{int(time.time() * 1000)}"}
         r = bench.wrk(srv.port, f"{scenario}.lua", conns, seconds, env)
     finally:

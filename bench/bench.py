@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""tagd's benchmark: drives tagd and two baselines with wrk on loopback and
-prints one markdown table.  Run through bench/run.sh, which builds and seeds.
+"""tagd's benchmark: drives tagd, two baselines and a peer with wrk on loopback
+and prints one markdown table.  Run through bench/run.sh, which builds and
+seeds.  The peer (--peer) is what a team would write instead of tagd: the
+Fastify + better-sqlite3 server of ../shared/bench/peer-node, durable too.
 
 Every figure is measured in this run: requests/s and p50/p99 latency from
 wrk's own summary (a Lua done() hook), peak RSS from /proc/PID/status (VmHWM,
@@ -14,6 +16,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,6 +123,34 @@ def idle_connections_rss(server, n):
             s.close()
 
 
+def peer_server(peer_dir, db, token, commit):
+    """Start the peer (node server.js PORT DB) and seed it like tagd's small database:
+    the token, repositories r00001 and r00002, the commit, and tag t0042 in r00001."""
+    port = free_port()
+    s = Server(["node", os.path.join(peer_dir, "server.js"), str(port), db], port)
+    try:
+        for repo in ("r00001", "r00002"):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("POST", "/seed", body=json.dumps({"token": token, "org": "bench",
+                                                         "repo": repo, "commit": commit}),
+                      headers={"Content-Type": "application/json"})
+            if c.getresponse().status != 200:
+                raise RuntimeError("peer: seeding failed")
+            c.close()
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("POST", "/api/v1/repositories/r00001/tags",
+                  body=json.dumps({"tag_name": "t0042", "commit_id": commit}),
+                  headers={"Content-Type": "application/json",
+                           "Authorization": f"Bearer {token}"})
+        if c.getresponse().status != 201:
+            raise RuntimeError("peer: cannot create the tag to get")
+        c.close()
+    except Exception:
+        s.stop()
+        raise
+    return s
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tagd", required=True)
@@ -129,6 +160,10 @@ def main():
     ap.add_argument("--small-creds", required=True, help="TOKEN COMMIT")
     ap.add_argument("--large-creds", required=True)
     ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="rounds of the side-by-side target measurements")
+    ap.add_argument("--peer", default=None,
+                    help="a peer-node directory with its node_modules installed")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
 
@@ -225,6 +260,37 @@ http {{ access_log off; keepalive_requests 100000000; default_type application/j
                 baselines[("nginx", conns, close)] = r
     finally:
         n.stop()
+
+    # The targets, side by side: tagd, the libmicrohttpd baseline and the peer run at once,
+    # and each round takes their scenarios back to back, so that every ratio compares
+    # figures measured within a minute of each other.  The load of a shared machine drifts
+    # over a whole run by more than the targets' margins.
+    token, commit = a.small_creds.split()
+    rounds = []
+    srv = tagd_server(a.tagd, a.small_db)
+    mport = free_port()
+    servers = [srv, Server([a.baseline, str(mport), str(size)], mport)]
+    try:
+        peer = None
+        if a.peer:
+            peer = peer_server(a.peer, os.path.join(work, "peer.db"), token, commit)
+            servers.append(peer)
+        for i in range(a.rounds):
+            env = {"TOKEN": token, "COMMIT": commit, "GET_PATH": get_path,
+                   "CREATE_PATH": create_path, "CLOSE": "0", "RUN_ID": f"t{int(time.time())}r{i}"}
+            r = {"mhd get": wrk(mport, "get.lua", 64, a.seconds,
+                                {"GET_PATH": "/x", "CLOSE": "0", "TOKEN": ""}),
+                 "get": wrk(srv.port, "get.lua", 64, a.seconds, env),
+                 "create": wrk(srv.port, "create.lua", 64, a.seconds, env)}
+            if peer is not None:
+                r["peer get"] = wrk(peer.port, "get.lua", 64, a.seconds, env)
+                r["peer create"] = wrk(peer.port, "create.lua", 64, a.seconds, env)
+            rounds.append(r)
+            print(f"round {i + 1}: " + ", ".join(f"{k} {v['rps']:.0f}/s p99 {v['p99_ms']:.2f} ms"
+                                                 for k, v in r.items()), flush=True)
+    finally:
+        for x in servers:
+            x.stop()
     shutil.rmtree(work, ignore_errors=True)
 
     lines = ["| scenario | conns | connection | req/s | p50 ms | p99 ms | peak RSS MiB | "
@@ -243,6 +309,44 @@ http {{ access_log off; keepalive_requests 100000000; default_type application/j
                      f"({size} B body) | {conns} | {'close' if close else 'keep-alive'} | "
                      f"{r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {rss} | | |")
     lines.append("")
+    lines.append(f"Targets, side by side ({len(rounds)} rounds; 64 keep-alive connections, 1k tags):")
+    lines.append("")
+    with_peer = bool(rounds) and "peer get" in rounds[0]
+    head = "| round | libmicrohttpd get | tagd get | tagd create (p99 ms) |"
+    sep = "|---|---|---|---|"
+    if with_peer:
+        head += " peer get | peer create (p99 ms) |"
+        sep += "---|---|"
+    head += " get / libmicrohttpd | create / get |"
+    sep += "---|---|"
+    if with_peer:
+        head += " get / peer get | create / peer create |"
+        sep += "---|---|"
+    lines += [head, sep]
+    ratios = {"get": [], "create": [], "peer get": [], "peer create": []}
+    for i, r in enumerate(rounds):
+        g, c, m = r["get"]["rps"], r["create"]["rps"], r["mhd get"]["rps"]
+        row = f"| {i + 1} | {m:.0f} | {g:.0f} | {c:.0f} ({r['create']['p99_ms']:.2f}) |"
+        if with_peer:
+            row += (f" {r['peer get']['rps']:.0f} | {r['peer create']['rps']:.0f} "
+                    f"({r['peer create']['p99_ms']:.2f}) |")
+        ratios["get"].append(g / m)
+        ratios["create"].append(c / g)
+        row += f" {g / m:.2f} | {c / g:.2f} |"
+        if with_peer:
+            ratios["peer get"].append(g / r["peer get"]["rps"])
+            ratios["peer create"].append(c / r["peer create"]["rps"])
+            row += f" {ratios['peer get'][-1]:.1f} | {ratios['peer create'][-1]:.1f} |"
+        lines.append(row)
+    lines.append("")
+    if rounds:
+        lines.append(f"- median of the rounds: get one tag {statistics.median(ratios['get']):.2f} x "
+                     f"libmicrohttpd; create tag {statistics.median(ratios['create']):.2f} x get "
+                     f"one tag, p99 {statistics.median(r['create']['p99_ms'] for r in rounds):.2f} ms")
+    if with_peer:
+        lines.append(f"- median of the rounds: get {statistics.median(ratios['peer get']):.1f} x "
+                     f"and create {statistics.median(ratios['peer create']):.1f} x the peer "
+                     "(Fastify + better-sqlite3)")
     lines.append(f"- peak RSS with 1,000 open keep-alive connections: {rss_1000 / 1024:.1f} MiB")
     lines.append(f"- ready to serve with 1M tags (exec to first answer), 5 starts: "
                  f"min {min(readies) * 1000:.0f} ms, max {max(readies) * 1000:.0f} ms")

@@ -32,4 +32,11 @@ struct store *app_store(const struct app *a);
  */
 void app_handle(struct app *a, struct call *c);
 
+/*
+ * Answer a request the HTTP layer refuses (see enum call_refusal) with its
+ * status in the envelope of the path's dialect.  The call needs only its
+ * path (may be NULL: Vers).
+ */
+void app_refuse(struct call *c, enum call_refusal why);
+
 #endif

@@ -53,8 +53,9 @@ const char *auth_bearer(const char *header, size_t *len);
 
 enum auth_result {
 	AUTH_OK,
-	AUTH_UNKNOWN, /* not a live token of any organization */
-	AUTH_ERROR,   /* the store failed */
+	AUTH_UNKNOWN,     /* not a live token of any organization */
+	AUTH_UNAVAILABLE, /* the database cannot be reached now: 503, try again */
+	AUTH_ERROR,       /* the store failed */
 };
 
 /*

@@ -35,10 +35,32 @@ enum call_method {
 	CALL_OTHER,
 };
 
+/* A request with more header fields or query parameters is refused (431 / 414), never cut. */
 #define CALL_MAX_HEADERS   64
 #define CALL_MAX_QUERY     32
 #define CALL_MAX_PARAMS    4
 #define CALL_MAX_RESP_HDRS 6
+
+/*
+ * Why the HTTP layer refuses a request before any handler sees it.  The app
+ * answers each in the envelope of the path's dialect (app_refuse), so the
+ * HTTP layer knows no envelope.
+ */
+enum call_refusal {
+	CALL_REFUSE_NONE,
+	CALL_REFUSE_URL_TOO_LONG,       /* 414: path and query over the limit */
+	CALL_REFUSE_TOO_MANY_QUERY,     /* 414: more than CALL_MAX_QUERY parameters */
+	CALL_REFUSE_HEADERS_TOO_LARGE,  /* 431: header bytes over the limit */
+	CALL_REFUSE_TOO_MANY_HEADERS,   /* 431: more than CALL_MAX_HEADERS fields */
+	CALL_REFUSE_BODY_TOO_LARGE,     /* 413 */
+	CALL_REFUSE_BAD_TARGET,         /* 400: whitespace or control bytes in the path */
+	CALL_REFUSE_BAD_HEADER,         /* 400: a field that is not name ":" value on one line */
+	CALL_REFUSE_BAD_HOST,           /* 400: HTTP/1.1 without Host, several, or a bad one */
+	CALL_REFUSE_FRAMING,            /* 400: Content-Length and Transfer-Encoding together */
+	CALL_REFUSE_CONTENT_LENGTH,     /* 400: several Content-Length fields, or not digits */
+	CALL_REFUSE_TRANSFER_ENCODING,  /* 400: not a list that ends in one chunked */
+	CALL_REFUSE_CODING_UNSUPPORTED, /* 501: codings before chunked (tagd decodes none) */
+};
 
 struct call_pair {
 	const char *name;

@@ -11,6 +11,11 @@
 
 #define CLOCK_RFC3339_LEN 28 /* "2006-01-02T15:04:05.000000Z" + NUL */
 
+struct timespec;
+
+/* The CLOCK_REALTIME moment ms milliseconds from now, as pthread_cond_timedwait takes it. */
+void clock_realtime_after_ms(unsigned ms, struct timespec *out);
+
 /* Now, in microseconds since the epoch. */
 int64_t clock_now_us(void);
 

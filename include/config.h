@@ -38,7 +38,9 @@ struct config {
 	struct config_listen listen[CONFIG_MAX_LISTEN];
 	size_t nlisten;
 	char *db;
-	unsigned threads; /* 0: one per core */
+	unsigned db_pool_size; /* PostgreSQL connections at most */
+	unsigned db_timeout;   /* seconds */
+	unsigned threads;      /* 0: one per core */
 	unsigned max_connections;
 	unsigned max_connections_per_ip; /* 0: no limit */
 	unsigned connection_timeout;     /* seconds */

@@ -30,6 +30,8 @@ struct http_options {
 	const int *listen_fds; /* when nlisten_fds > 0: listening sockets to serve on (several
 	                          addresses, or systemd's); these win over host/port/listen_fd */
 	size_t nlisten_fds;    /* at most HTTP_MAX_LISTEN */
+	bool listen_shared;    /* the sockets are systemd's too (socket activation): see
+	                          http_quiesce */
 	/* With several sockets, threads and conn_limit are shared out between them. */
 	unsigned threads;      /* 0: one per core */
 	size_t max_body;       /* 0: 1 MiB */
@@ -41,6 +43,11 @@ struct http_options {
 	const char *tls_cert_file;
 	const char *tls_key_file;
 	const char *tls_priorities; /* GnuTLS priority string; NULL: TLS_DEFAULT_PRIORITIES */
+	/*
+	 * For tests (the HTTP fuzz target): no thread of the server's own; the
+	 * caller drives it with http_run().  One listening socket only.
+	 */
+	bool external_loop;
 };
 
 struct http_server;
@@ -77,6 +84,12 @@ void http_close_fds(const int *fds, size_t n);
  */
 struct http_server *http_start(const struct http_options *opts, struct app *app, char **err);
 
+/*
+ * Serve what is ready, waiting at most max_wait_ms for something to happen;
+ * only for a server started with external_loop.
+ */
+void http_run(struct http_server *h, unsigned max_wait_ms);
+
 /* True when the server speaks HTTPS. */
 bool http_is_tls(const struct http_server *h);
 
@@ -103,7 +116,12 @@ uint16_t http_port_at(const struct http_server *h, size_t i);
  */
 void http_set_limits(struct http_server *h, size_t max_body, unsigned timeout_s);
 
-/* Stop accepting new connections; requests in flight go on. */
+/*
+ * Stop accepting new connections; requests in flight go on.  The listening
+ * sockets are closed (new connections are refused), or, when they are
+ * shared with systemd, left to systemd (new connections wait for the next
+ * start).
+ */
 void http_quiesce(struct http_server *h);
 
 /* Number of requests being handled now (accepted, not yet answered). */

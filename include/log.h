@@ -3,9 +3,11 @@
  * file that stderr is redirected to), logfmt by default or JSON.
  *
  * Level and format are process-wide and may be changed at any time (SIGHUP);
- * every line is written with one write(2) so lines from several threads never
- * interleave.  Under systemd (JOURNAL_STREAM names our stderr) each line
- * starts with a "<N>" priority prefix that journald turns into the level.
+ * lines from several threads never interleave.  By default each line is one
+ * write(2); the daemon starts an asynchronous sink instead (log_async_start),
+ * which keeps the write off the request path and loses no line.  Under systemd (JOURNAL_STREAM
+ * names our stderr) each line starts with a "<N>" priority prefix that journald turns into the
+ * level.
  *
  * Callers never pass request headers or bodies: tokens must not reach a log.
  */
@@ -33,6 +35,20 @@ bool log_format_parse(const char *text, enum log_format *out);
  * malloc'd message.
  */
 bool log_open_file(const char *path, char **err);
+
+/*
+ * Write lines from now on through a buffer that one thread writes out,
+ * batched (an info line waits at most 50 ms; warn and error lines are written
+ * out before log_msg returns).  Block signals first: the thread inherits the
+ * mask.  false when the thread cannot start (lines stay direct writes).
+ */
+bool log_async_start(void);
+
+/* Write out everything buffered, stop the sink's thread; direct writes again. */
+void log_async_stop(void);
+
+/* Write out everything buffered now (before _exit or abort). */
+void log_flush(void);
 
 /*
  * Log msg (a fixed text) with logfmt key=value pairs formatted from fmt (may

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "call.h"
+#include "dynbuf.h"
 
 struct store_stats;
 struct store_counts;
@@ -30,22 +31,17 @@ void metrics_request_started(void);
 void metrics_request_done(const char *route, const char *path, enum call_method method, int status,
                           uint64_t duration_us);
 
-/* A growing text buffer; on allocation failure it stays failed and keeps nothing more. */
-struct metrics_text {
-	char *buf;
-	size_t len;
-	size_t cap;
-	bool failed;
-};
+/*
+ * The largest exposition: far above what MAX_SERIES series print, so a text
+ * past it means a bug, answered 500 rather than cut.
+ */
+#define METRICS_TEXT_MAX (16 * 1024 * 1024)
 
-void metrics_text_append(struct metrics_text *t, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-
-/* Append the HTTP series, the in-flight gauge and build information. */
-void metrics_render_http(struct metrics_text *t);
+/* Append the HTTP series, the in-flight gauge and build information to t. */
+void metrics_render_http(struct dynbuf *t);
 
 /* Append the database series: write latency and batch sizes, object counts (may be NULL). */
-void metrics_render_store(struct metrics_text *t, const struct store_stats *st,
+void metrics_render_store(struct dynbuf *t, const struct store_stats *st,
                           const struct store_counts *counts);
 
 #endif

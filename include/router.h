@@ -32,6 +32,23 @@ struct route {
 	route_handler_fn handler;
 };
 
+/*
+ * The dialect a raw path belongs to, decided here and nowhere else: it picks
+ * the error envelope of what no handler answers (HTTP-level refusals, 404,
+ * 405) and the "dialect" label of the metrics.
+ */
+enum router_dialect {
+	ROUTER_DIALECT_VERS,  /* /api/... */
+	ROUTER_DIALECT_SS,    /* /v1/... (ServiceStage) */
+	ROUTER_DIALECT_OTHER, /* anything else: tagd's own paths and unknown ones */
+};
+
+/* The dialect of path (a raw path or a route template); NULL is OTHER. */
+enum router_dialect router_dialect(const char *path);
+
+/* True when errors for path are answered in the ServiceStage envelope (else Vers's). */
+bool router_is_ss(const char *path);
+
 enum router_result {
 	ROUTER_FOUND,
 	ROUTER_NOT_FOUND,

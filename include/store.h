@@ -5,17 +5,26 @@
  *
  * Concurrency model:
  *  - Reads run on the calling thread with a connection borrowed from a pool;
- *    no connection is ever used by two threads at once.
- *  - Writes are store operations (struct store_op) queued to one writer thread.
- *    The writer takes every queued operation (up to a batch limit), runs them
- *    in one BEGIN IMMEDIATE transaction, each inside its own SAVEPOINT, and
- *    commits once: group commit.  An operation that fails is rolled back to
- *    its savepoint without touching the others in its batch.  Only after the
- *    COMMIT has reached the disk (synchronous=FULL) is each operation's done
- *    callback called; if the COMMIT itself fails, every operation of the
- *    batch fails and nothing of it remains.
- *  - With one writer there is no SQLITE_BUSY between writers; readers never
- *    block it in WAL mode.
+ *    no connection is ever used by two threads at once.  A read of more than
+ *    one statement runs in one read transaction (one snapshot).  SQLite's
+ *    readers are kept per thread; PostgreSQL's are at most db_pool_size - 2
+ *    and a read waits at most db_timeout for one (then STORE_UNAVAILABLE).
+ *  - Writes are store operations (struct store_op) queued to one writer thread
+ *    with one connection.  The writer takes every queued operation (up to a
+ *    batch limit) and runs them in one transaction, then commits once: group
+ *    commit.  An operation that fails without writing (a name taken, a tag
+ *    not found) costs the others nothing; one that fails after writing makes
+ *    the batch run again with a SAVEPOINT per operation, so that it alone is
+ *    rolled back.  Only after the COMMIT is durable (SQLite synchronous=FULL,
+ *    PostgreSQL synchronous_commit=on) is each operation's done callback
+ *    called; if the COMMIT itself fails, every operation of the batch fails
+ *    and nothing of it remains.
+ *  - SQLite: one writer, so no SQLITE_BUSY between writers; readers never
+ *    block it in WAL mode.  PostgreSQL: the writers of several nodes meet in
+ *    the database: every tag change takes its organization's chain lock
+ *    first (store_tag.h), constraints decide uniqueness, and a deadlock or
+ *    serialization failure (STORE_RETRY) makes the writer run the batch again.
+ *    The database away: STORE_UNAVAILABLE, and the store reconnects by itself.
  */
 #ifndef TAGD_STORE_H
 #define TAGD_STORE_H
@@ -60,13 +69,14 @@ struct store_options {
 	bool synchronous_normal;  /* SQLite: synchronous=NORMAL instead of FULL (not durable on
 	                             power loss) */
 	unsigned db_timeout_s;    /* PostgreSQL: connect and statement timeout; 0: default (5) */
-	unsigned pool_size;       /* PostgreSQL: connections at most (readers and writers); 0: 8 */
-	bool check_only;          /* open only if the schema is current; never migrate */
+	unsigned pool_size; /* PostgreSQL: connections at most (readers, writer, listener); 0: 8 */
+	bool check_only;    /* change nothing: never migrate (store_schema_version tells how old the
+	                       schema is; a newer one is still refused), SQLite read-only */
 };
 
 /*
- * Open (creating if needed) the database at path, apply pending migrations in
- * one transaction and start the writer thread.  opts may be NULL.  On error,
+ * Open (creating if needed) the database at path (a file, or a PostgreSQL
+ * URI), apply pending migrations and start the writer thread.  opts may be NULL.  On error,
  * NULL is returned, nothing is left running and *err (if err is not NULL) is
  * set to a malloc'd one-line message the caller frees.
  */
@@ -182,5 +192,17 @@ struct store_conn *store_reader(struct store *s);
 
 /* Return a connection taken with store_reader(). */
 void store_reader_release(struct store *s, struct store_conn *c);
+
+/*
+ * One snapshot per request.  Between store_read_scope_begin and
+ * store_read_scope_end, the reads this thread makes on s (the token check,
+ * then the handler's reads) share one read transaction on one connection:
+ * they see one snapshot, and pay for one transaction's locks instead of one
+ * each.  A read made while the scope's connection is busy (a read inside
+ * another read's callback) gets a connection and snapshot of its own, as
+ * without a scope.  Scopes do not nest; writes are not affected.
+ */
+void store_read_scope_begin(struct store *s);
+void store_read_scope_end(struct store *s);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "body.h"
 #include "call.h"
+#include "dynbuf.h"
 #include "store.h"
 #include "store_vers.h"
 
@@ -58,9 +59,8 @@ json_t *vers_commit_tag_json(const struct vers_tag *t);
 #define VERS_LIST_MAX ((size_t)1 << 30)
 
 struct vers_list {
-	char *buf;
-	size_t len, cap;
-	bool failed;
+	struct dynbuf text;
+	bool failed;     /* the text failed, or a caller gave up on the list */
 	bool need_comma; /* an element was added since the last vers_list_raw() */
 };
 

@@ -15,6 +15,7 @@
 #include "router.h"
 #include "ss_api.h"
 #include "ss_reply.h"
+#include "store.h"
 #include "vers_api.h"
 #include "vers_reply.h"
 
@@ -36,12 +37,6 @@ static const struct {
         {ops_routes, &ops_routes_count},
         {health_routes, &health_routes_count},
 };
-
-/* True for paths of the ServiceStage dialect, whose fallbacks use its envelope. */
-static bool is_ss_path(const char *path)
-{
-	return strncmp(path, "/v1/", 4) == 0;
-}
 
 void app_free(struct app **ap)
 {
@@ -131,6 +126,64 @@ static void auth_failed(struct app *a, struct call *c, enum route_auth dialect)
 	call_add_header(c, "Retry-After", secs);
 }
 
+/* The status and message of each refusal; ServiceStage's code is SVCSTG.REPO.0<status>. */
+static const struct {
+	int status;
+	const char *msg;
+} refusals[] = {
+        [CALL_REFUSE_NONE] = {500, "internal server error"},
+        [CALL_REFUSE_URL_TOO_LONG] = {414, "request URL too long"},
+        [CALL_REFUSE_TOO_MANY_QUERY] = {414, "too many query parameters"},
+        [CALL_REFUSE_HEADERS_TOO_LARGE] = {431, "request headers too large"},
+        [CALL_REFUSE_TOO_MANY_HEADERS] = {431, "too many request headers"},
+        [CALL_REFUSE_BODY_TOO_LARGE] = {413, "request body too large"},
+        [CALL_REFUSE_BAD_TARGET] = {400, "invalid request target"},
+        [CALL_REFUSE_BAD_HEADER] = {400, "invalid request header field"},
+        [CALL_REFUSE_BAD_HOST] = {400, "an HTTP/1.1 request needs exactly one valid Host header"},
+        [CALL_REFUSE_FRAMING] = {400,
+                                 "Content-Length and Transfer-Encoding cannot be used together"},
+        [CALL_REFUSE_CONTENT_LENGTH] = {400, "invalid Content-Length"},
+        [CALL_REFUSE_TRANSFER_ENCODING] = {400, "invalid Transfer-Encoding"},
+        [CALL_REFUSE_CODING_UNSUPPORTED] =
+                {501, "transfer coding not implemented: only chunked is supported"},
+};
+
+void app_refuse(struct call *c, enum call_refusal why)
+{
+	if ((size_t)why >= sizeof(refusals) / sizeof(refusals[0]))
+		why = CALL_REFUSE_NONE;
+	int status = refusals[why].status;
+	call_reset_response(c);
+	if (router_is_ss(c->path)) {
+		/* 4xx: the gateway's "parameter invalid" code; 5xx: the status's own. */
+		const char *code = status == 501   ? "SVCSTG.REPO.0501"
+		                   : status == 500 ? "SVCSTG.REPO.0500"
+		                                   : "SVCSTG.REPO.0400";
+		ss_error(c, status, code, refusals[why].msg, refusals[why].msg);
+	} else {
+		vers_error(c, status, refusals[why].msg);
+	}
+}
+
+/* Check the caller's credentials for the route; false when the call has been answered. */
+static bool authenticate(struct app *a, struct call *c, enum route_auth auth)
+{
+	bool ok = true;
+	switch (auth) {
+	case ROUTE_AUTH_NONE:
+		break;
+	case ROUTE_AUTH_VERS:
+		ok = vers_authenticate(c);
+		break;
+	case ROUTE_AUTH_SS:
+		ok = ss_authenticate(c);
+		break;
+	}
+	if (!ok)
+		auth_failed(a, c, auth);
+	return ok;
+}
+
 void app_handle(struct app *a, struct call *c)
 {
 	const struct route *route = NULL;
@@ -138,7 +191,7 @@ void app_handle(struct app *a, struct call *c)
 
 	c->app_opts = &a->opts;
 	enum router_result rr = router_match(a->router, c, &route, allow, sizeof(allow));
-	if (rr != ROUTER_FOUND && is_ss_path(c->path)) {
+	if (rr != ROUTER_FOUND && router_is_ss(c->path)) {
 		/* As Huawei's API gateway: an API is a method and a path, so a wrong method is 404.
 		 */
 		if (rr == ROUTER_BAD_PATH)
@@ -169,21 +222,9 @@ void app_handle(struct app *a, struct call *c)
 		                  "out of memory routing the path");
 		return;
 	}
-	switch (route->auth) {
-	case ROUTE_AUTH_NONE:
-		break;
-	case ROUTE_AUTH_VERS:
-		if (!vers_authenticate(c)) {
-			auth_failed(a, c, route->auth);
-			return;
-		}
-		break;
-	case ROUTE_AUTH_SS:
-		if (!ss_authenticate(c)) {
-			auth_failed(a, c, route->auth);
-			return;
-		}
-		break;
-	}
-	route->handler(c);
+	/* The token check and the handler's reads: one snapshot, one read transaction. */
+	store_read_scope_begin(a->store);
+	if (authenticate(a, c, route->auth))
+		route->handler(c);
+	store_read_scope_end(a->store);
 }

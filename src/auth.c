@@ -133,7 +133,15 @@ enum auth_result auth_check(struct store *s, const char *text, size_t len,
 		return AUTH_UNKNOWN;
 	enum store_status st = store_token_verify(s, t.public_id, t.digest, who);
 	explicit_bzero(&t, sizeof(t));
-	if (st == STORE_OK)
+	switch (st) {
+	case STORE_OK:
 		return AUTH_OK;
-	return st == STORE_NOT_FOUND ? AUTH_UNKNOWN : AUTH_ERROR;
+	case STORE_NOT_FOUND:
+		return AUTH_UNKNOWN;
+	case STORE_UNAVAILABLE:
+	case STORE_RETRY:
+		return AUTH_UNAVAILABLE;
+	default:
+		return AUTH_ERROR;
+	}
 }

@@ -4,12 +4,24 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <time.h>
 
 #include "clock.h"
 
 /* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: what four-digit years can say. */
 #define CLOCK_MIN_S (-62135596800LL)
 #define CLOCK_MAX_S (253402300799LL)
+
+void clock_realtime_after_ms(unsigned ms, struct timespec *out)
+{
+	clock_gettime(CLOCK_REALTIME, out);
+	out->tv_sec += (time_t)(ms / 1000);
+	out->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (out->tv_nsec >= 1000000000L) {
+		out->tv_sec++;
+		out->tv_nsec -= 1000000000L;
+	}
+}
 
 int64_t clock_now_us(void)
 {

@@ -350,7 +350,13 @@ static const struct config_key keys[] = {
          "addresses to listen on, comma-separated: HOST:PORT or [IPV6]:PORT; a host name is "
          "resolved at start and each of its addresses bound (port 0: any free port)"},
         {"db", "db", CONFIG_DEFAULT_DB, set_path, KEY(db), 0, 0, NULL, false, false,
-         "the SQLite database file"},
+         "the database: a SQLite file, or a PostgreSQL URI (postgresql://...)"},
+        {"db_pool_size", "db-pool-size", "8", set_uint, KEY(db_pool_size), 3, 1000, NULL, false,
+         false,
+         "PostgreSQL: connections this node opens at most (the writer's, the token listener's "
+         "and the readers')"},
+        {"db_timeout", "db-timeout", "5", set_uint, KEY(db_timeout), 1, 3600, NULL, false, false,
+         "PostgreSQL: seconds to connect or answer before a request gets 503"},
         {"threads", "threads", "0", set_uint, KEY(threads), 0, 256, NULL, false, false,
          "HTTP threads (0: one per core)"},
         {"max_connections", "max-connections", "1024", set_uint, KEY(max_connections), 1, 100000,
@@ -677,12 +683,38 @@ bool config_args_set(struct config_args *args, const struct config_key *k, const
 	return true;
 }
 
+/*
+ * v with the password of a URI (scheme://user:PASSWORD@host, or a
+ * password=... parameter) written as ***, into buf; v itself when it has none.
+ */
+static const char *masked(const char *v, char *buf, size_t cap)
+{
+	const char *auth = strstr(v, "://");
+	const char *pw = strstr(v, "password=");
+	if (auth != NULL) {
+		auth += 3;
+		const char *at = strchr(auth, '@'), *slash = strchr(auth, '/');
+		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (colon != NULL && (slash == NULL || at < slash)) {
+			snprintf(buf, cap, "%.*s***%s", (int)(colon + 1 - v), v, at);
+			return buf;
+		}
+	}
+	if (pw != NULL) {
+		size_t end = strcspn(pw + 9, "& ");
+		snprintf(buf, cap, "%.*s***%s", (int)(pw + 9 - v), v, pw + 9 + end);
+		return buf;
+	}
+	return v;
+}
+
 void config_print(const struct config *cfg, FILE *f)
 {
 	fprintf(f, "# tagd effective configuration (key = value  # where it comes from)\n");
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct config_key *k = &keys[i];
-		const char *v = cfg->text[i] ? cfg->text[i] : "";
+		char buf[4096];
+		const char *v = masked(cfg->text[i] ? cfg->text[i] : "", buf, sizeof(buf));
 		bool quote = v[0] == '\0' || strchr(v, '#') != NULL || v[0] == ' ';
 		int n = fprintf(f, "%s = ", k->name);
 		if (k->secret) {

@@ -64,20 +64,23 @@ static void readyz(struct call *c)
 
 static void metrics(struct call *c)
 {
-	struct metrics_text t = {0};
+	struct dynbuf t;
 	struct store_stats stats;
 	struct store_counts counts;
 
+	dynbuf_init(&t, METRICS_TEXT_MAX);
 	metrics_render_http(&t);
 	store_stats_get(c->store, &stats);
 	bool have_counts = store_count_objects(c->store, &counts) == STORE_OK;
 	metrics_render_store(&t, &stats, have_counts ? &counts : NULL);
-	if (t.failed) {
-		free(t.buf);
+	if (dynbuf_failed(&t)) {
+		dynbuf_release(&t);
 		reply_text(c, 500, "out of memory\n");
 		return;
 	}
-	call_respond_take(c, 200, t.buf, t.len, "text/plain; version=0.0.4; charset=utf-8");
+	size_t len;
+	char *text = dynbuf_take(&t, &len);
+	call_respond_take(c, 200, text, len, "text/plain; version=0.0.4; charset=utf-8");
 	call_add_header(c, "Cache-Control", "no-store");
 }
 

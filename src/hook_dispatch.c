@@ -315,14 +315,19 @@ static void poll_due(struct hook_dispatcher *d)
 		idle += !d->jobs[i].busy;
 	if (idle == 0)
 		return;
+	if (store_hooks_due(d->store, clock_now_us(), ids, sizeof(ids) / sizeof(ids[0]), &n) !=
+	            STORE_OK ||
+	    n == 0)
+		return;
 	if (d->claims == NULL) {
 		d->claims = store_hook_claims_open(d->store);
-		if (d->claims == NULL)
+		if (d->claims == NULL) {
+			/* PostgreSQL with db_pool_size 3, all taken, or down: another poll. */
+			store_failed(d, "no database connection for the hook claims",
+			             STORE_UNAVAILABLE);
 			return;
+		}
 	}
-	if (store_hooks_due(d->store, clock_now_us(), ids, sizeof(ids) / sizeof(ids[0]), &n) !=
-	    STORE_OK)
-		return;
 	for (size_t k = 0; k < n && d->claims != NULL; k++) {
 		bool taken = false;
 		size_t free_slot = HOOK_DISPATCH_SLOTS;

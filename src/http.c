@@ -1,11 +1,16 @@
 /*
- * http.c - libmicrohttpd plumbing.  See http.h.
+ * http.c - the requests: libmicrohttpd's access handler, responses, deferred
+ * calls.  Starting and stopping the server is http_server.c's.  See http.h.
  *
  * Life of a request (one "exchange"):
- *  1. First access-handler call: headers are in.  Allocate the exchange.  A
- *     declared Content-Length over the limit is answered 413 at once; nothing
- *     else is answered yet, because answering before the request is read
- *     makes libmicrohttpd close the connection (no keep-alive).
+ *  1. First access-handler call: headers are in.  Allocate the exchange and
+ *     fill the call's method, path, headers and query in one pass over each.
+ *     A head that breaks the framing rules (http_framing.h) is answered at
+ *     once with Connection: close; so are too many or too large headers or
+ *     query parameters (431/414) and a declared Content-Length over the limit
+ *     (413).  Nothing else is answered yet, because answering before the
+ *     request is read makes libmicrohttpd close the connection (no
+ *     keep-alive).
  *  2. Calls with upload data: append to a bounded buffer; past the limit
  *     (chunked bodies) keep reading but discard, and answer 413 at the end.
  *  3. Final call: build the struct call, let the app handle it.  If the
@@ -13,41 +18,27 @@
  *     resumed by the writer thread once the operation has committed; the
  *     handler's finish function then runs here, on an HTTP thread.
  */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <microhttpd.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <stdarg.h>
 #include <stdatomic.h>
-#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
+#include <strings.h>
 #include <sys/random.h>
+#include <sys/types.h>
+#include <time.h>
 
-#include "errmsg.h"
 #include "app.h"
 #include "call.h"
+#include "dynbuf.h"
 #include "http.h"
 #include "http_deadline.h"
+#include "http_framing.h"
+#include "http_internal.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
-#include "tls.h"
-
-#define DEFAULT_MAX_BODY   (1024 * 1024)
-#define DEFAULT_TIMEOUT_S  30
-#define DEFAULT_CONN_LIMIT 1024
-/*
- * Each connection's memory pool (request line, headers, read and write
- * buffers): libmicrohttpd's 32 KiB default made 1,000 idle keep-alive
- * connections cost ~32 MiB.  16 KiB still holds 8 KiB of headers (more is
- * answered 431) and the largest non-list answers.
- */
-#define CONNECTION_MEMORY (16 * 1024)
 
 /*
  * Request line and header limits, answered 414 and 431 in the dialect's
@@ -60,23 +51,6 @@
 /* A body this far past the limit is not worth reading to the end: drop the connection. */
 #define DISCARD_LIMIT (64 * 1024 * 1024)
 
-struct http_server {
-	struct MHD_Daemon *mhd[HTTP_MAX_LISTEN]; /* one daemon per listening socket */
-	int fd[HTTP_MAX_LISTEN];
-	uint16_t port[HTTP_MAX_LISTEN];
-	size_t nlisten;
-	struct app *app;
-	struct store *store;
-	atomic_size_t max_body;   /* reloadable */
-	atomic_uint timeout_s;    /* reloadable; applied to each new request's connection */
-	unsigned start_timeout_s; /* what the daemons were started with */
-	atomic_uint in_flight;
-	char *tls_cert_file; /* NULL: plain HTTP */
-	char *tls_key_file;
-	atomic_uint deferred;
-	struct http_deadline *deadline; /* headers must arrive within the timeout */
-};
-
 enum exchange_state {
 	X_READING,
 	X_DEFERRED, /* suspended, waiting for the store */
@@ -88,19 +62,27 @@ struct exchange {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
 	enum exchange_state state;
-	char *body;
-	size_t len;
-	size_t cap;
+	struct dynbuf body; /* bounded by max_body when the request started */
 	size_t discarded;
 	bool too_large;
-	bool too_many_headers;
+	bool close; /* answer with Connection: close (the framing cannot be trusted) */
 	struct store_op *op;
-	struct call call;
 	char request_id[64];
 	uint64_t started_us; /* monotonic */
 	size_t resp_bytes;
 	enum call_method method;
-	bool recorded; /* counted in the metrics and logged */
+	bool recorded;    /* counted in the metrics and logged */
+	struct call call; /* last: call_init zeroes it, the rest is zeroed up to it */
+};
+
+/*
+ * What a connection keeps across its requests (libmicrohttpd's socket
+ * context): its header deadline watch, and the last request's exchange for
+ * the next one, so that a keep-alive connection allocates it once.
+ */
+struct conn_ctx {
+	struct http_watch *watch;
+	struct exchange *spare;
 };
 
 static uint64_t monotonic_us(void)
@@ -108,32 +90,6 @@ static uint64_t monotonic_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* Keep the path percent-encoded: the router decodes each segment itself. */
-static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
-{
-	return strlen(s);
-}
-
-/* libmicrohttpd's fatal errors: say where in the log before aborting, as it would. */
-static void mhd_panic(void *cls, const char *file, unsigned int line, const char *reason)
-{
-	log_msg(LOG_ERROR, "libmicrohttpd panic", "file=%s line=%u reason=\"%.200s\"",
-	        file ? file : "?", line, reason ? reason : "?");
-	abort();
-}
-
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
-        __attribute__((format(printf, 2, 0)));
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
-{
-	char buf[512];
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	/* A client going away is routine; a flood of them must not flood the log. */
-	bool routine = strncmp(buf, "Connection socket is closed", 27) == 0;
-	log_msg(routine ? LOG_DEBUG : LOG_WARN, "libmicrohttpd", "detail=\"%s\"", buf);
 }
 
 /* ---- responses ---- */
@@ -172,10 +128,7 @@ static enum MHD_Result queue_call_response(struct exchange *x)
 
 	x->state = X_ANSWERED;
 	if (c->status == 0) {
-		static const char body[] =
-		        "{\"success\":false,\"error\":\"internal server error\"}";
-		char *copy = strdup(body);
-		call_respond_take(c, 500, copy, copy ? sizeof(body) - 1 : 0, "application/json");
+		app_refuse(c, CALL_REFUSE_NONE); /* a 500 in the dialect's envelope */
 		call_set_reason(c, "the handler gave no answer");
 	}
 	x->resp_bytes = c->resp_len;
@@ -190,52 +143,82 @@ static enum MHD_Result queue_call_response(struct exchange *x)
 	MHD_add_response_header(resp, "X-Request-Id", x->request_id);
 	for (size_t i = 0; i < c->nresp_headers; i++)
 		MHD_add_response_header(resp, c->resp_headers[i].name, c->resp_headers[i].value);
+	/* libmicrohttpd closes the connection once this answer is sent. */
+	if (x->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ret = MHD_queue_response(x->conn, (unsigned)c->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
-/* An error answered by the HTTP layer itself, in the dialect of the path. */
-static enum MHD_Result queue_plain_error(struct exchange *x, const char *url, int status,
-                                         const char *vers_msg, const char *ss_code,
-                                         const char *ss_msg)
+/* Answer a refused request in its dialect's envelope. */
+static enum MHD_Result refuse(struct exchange *x, enum call_refusal why)
 {
-	char *body;
-	if (strncmp(url, "/v1/", 4) == 0)
-		body = errmsg_fmt("{\"error_code\":\"%s\",\"error_msg\":\"%s\"}", ss_code, ss_msg);
-	else
-		body = errmsg_fmt("{\"success\":false,\"error\":\"%s\"}", vers_msg);
-	call_respond_take(&x->call, status, body, body ? strlen(body) : 0, "application/json");
-	call_set_reason(&x->call, vers_msg);
+	app_refuse(&x->call, why);
 	return queue_call_response(x);
 }
 
-/* ---- building the call ---- */
+/* ---- reading the head ---- */
 
-static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
+/* What one pass over the header fields found (see scan_header). */
+struct head_scan {
+	struct exchange *x;
+	struct http_framing framing;
+	size_t count;               /* fields, kept or not */
+	size_t bytes;               /* their names and values, and a separator's worth each */
+	const char *request_id;     /* the first X-Request-Id, NULL when none */
+	const char *content_length; /* the first Content-Length, NULL when none */
+};
+
+/*
+ * Every header field once: kept in the call (the first CALL_MAX_HEADERS),
+ * measured and shown to the framing rules.  The sizes come from
+ * libmicrohttpd, so a field is judged by what it holds, not by a C string.
+ */
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
 {
-	struct exchange *x = cls;
-	struct call *c = &x->call;
-	if (c->nheaders == CALL_MAX_HEADERS) {
-		x->too_many_headers = true;
-		return MHD_NO;
-	}
-	c->headers[c->nheaders].name = key;
-	c->headers[c->nheaders].value = value ? value : "";
-	c->nheaders++;
+	struct head_scan *hs = cls;
+	struct call *c = &hs->x->call;
+
+	if (value == NULL)
+		value = "", value_size = 0;
+	/*
+	 * libmicrohttpd 0.9.75 parses the head in place, so a value lies after
+	 * its name in memory.  An obs-fold continuation line it appends to the
+	 * *name*, which it moves to new memory past the read buffer: a value
+	 * before the end of its own name is how a folded field shows.
+	 */
+	bool folded = (uintptr_t)value < (uintptr_t)key + key_size + 1;
+	http_framing_field(&hs->framing, key, key_size, value, value_size, folded);
+	hs->bytes += key_size + value_size + 2;
+	hs->count++;
+	if (c->nheaders < CALL_MAX_HEADERS)
+		c->headers[c->nheaders++] = (struct call_pair){key, value};
+	if (hs->request_id == NULL && key_size == 12 && strcasecmp(key, "X-Request-Id") == 0)
+		hs->request_id = value;
+	if (hs->content_length == NULL && key_size == 14 && strcasecmp(key, "Content-Length") == 0)
+		hs->content_length = value;
 	return MHD_YES;
 }
 
-static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+/* The query parameters, once: kept in the call (the first CALL_MAX_QUERY) and measured. */
+struct query_scan {
+	struct call *call;
+	size_t count;
+	size_t bytes;
+};
+
+static enum MHD_Result scan_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                size_t key_size, const char *value, size_t value_size)
 {
-	struct call *c = cls;
-	if (c->nquery == CALL_MAX_QUERY)
-		return MHD_NO;
-	c->query[c->nquery].name = key;
-	c->query[c->nquery].value = value;
-	c->nquery++;
+	struct query_scan *qs = cls;
+	struct call *c = qs->call;
+
+	qs->bytes += key_size + (value ? value_size : 0) + 2;
+	qs->count++;
+	if (c->nquery < CALL_MAX_QUERY)
+		c->query[c->nquery++] = (struct call_pair){key, value};
 	return MHD_YES;
 }
 
@@ -277,26 +260,9 @@ static void request_id_new(char out[37])
 	out[o] = '\0';
 }
 
-static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *key,
-                                const char *value)
+/* Take the client's X-Request-Id (given) when it is short and plain, else make one. */
+static void set_request_id(struct exchange *x, const char *given)
 {
-	size_t *total = cls;
-	*total += strlen(key) + (value ? strlen(value) : 0) + 2;
-	return MHD_YES;
-}
-
-/* Bytes of the values of kind on conn, with a separator's worth for each. */
-static size_t values_size(struct MHD_Connection *conn, enum MHD_ValueKind kind)
-{
-	size_t total = 0;
-	MHD_get_connection_values(conn, kind, add_size, &total);
-	return total;
-}
-
-/* Take the client's X-Request-Id when it is short and plain, else make one. */
-static void set_request_id(struct exchange *x)
-{
-	const char *given = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "X-Request-Id");
 	if (given != NULL) {
 		size_t len = strlen(given);
 		bool plain = len > 0 && len < sizeof(x->request_id);
@@ -341,98 +307,150 @@ static void http_defer(struct call *c, struct store_op *op)
 
 /* ---- the access handler ---- */
 
+/*
+ * Keep n more body bytes.  Past the limit they are counted and dropped, to
+ * answer 413 once the body is read; false (drop the connection) when far
+ * past it or out of memory.
+ */
 static bool append_body(struct exchange *x, const char *data, size_t n)
 {
-	size_t max = atomic_load_explicit(&x->srv->max_body, memory_order_relaxed);
-	if (x->too_large || n > max - x->len) {
-		x->too_large = true;
-		x->discarded += n;
-		return x->discarded <= DISCARD_LIMIT;
-	}
-	if (x->len + n + 1 > x->cap) {
-		size_t cap = x->cap ? x->cap : 1024;
-		while (cap < x->len + n + 1)
-			cap *= 2;
-		if (cap > max + 1)
-			cap = max + 1;
-		char *grown = realloc(x->body, cap);
-		if (grown == NULL)
+	if (!x->too_large) {
+		enum dynbuf_status st = dynbuf_add(&x->body, data, n);
+		if (st == DYNBUF_OK)
+			return true;
+		if (st == DYNBUF_NOMEM)
 			return false;
-		x->body = grown;
-		x->cap = cap;
+		x->too_large = true;
 	}
-	memcpy(x->body + x->len, data, n);
-	x->len += n;
-	x->body[x->len] = '\0';
-	return true;
+	x->discarded += n;
+	return x->discarded <= DISCARD_LIMIT;
 }
 
-/* The deadline watch of conn (NULL when it could not be made). */
-static struct http_watch *watch_of(struct MHD_Connection *conn)
+/* The context of conn (NULL when it could not be made). */
+static struct conn_ctx *ctx_of(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *info =
 	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	return info ? info->socket_context : NULL;
 }
 
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
+/* The deadline watch of conn (NULL when it could not be made). */
+static struct http_watch *watch_of(struct MHD_Connection *conn)
+{
+	struct conn_ctx *ctx = ctx_of(conn);
+	return ctx ? ctx->watch : NULL;
+}
+
+void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
 {
 	struct http_server *h = cls;
+	struct conn_ctx *ctx = *socket_context;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *info =
 		        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-		*socket_context = info ? http_deadline_watch(h->deadline, info->connect_fd) : NULL;
-	} else {
-		http_deadline_unwatch(h->deadline, *socket_context);
+		ctx = calloc(1, sizeof(*ctx));
+		if (ctx != NULL && info != NULL)
+			ctx->watch = http_deadline_watch(h->deadline, info->connect_fd);
+		*socket_context = ctx;
+	} else if (ctx != NULL) {
+		http_deadline_unwatch(h->deadline, ctx->watch);
+		free(ctx->spare);
+		free(ctx);
 		*socket_context = NULL;
 	}
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version, const char *upload_data,
-                                 size_t *upload_data_size, void **con_cls)
+/*
+ * What is wrong with the head, in the order answered: framing first (it
+ * decides where the next request would start, so the connection is closed),
+ * then sizes and counts, then a declared body over the limit.
+ */
+static enum call_refusal head_refusal(struct exchange *x, const struct head_scan *hs,
+                                      const struct query_scan *qs, const char *url,
+                                      const char *version)
+{
+	size_t max_body = x->body.max;
+	enum call_refusal why =
+	        http_target_bad(url)
+	                ? CALL_REFUSE_BAD_TARGET
+	                : http_framing_verdict(&hs->framing,
+	                                       strcmp(version, MHD_HTTP_VERSION_1_1) == 0);
+	if (why != CALL_REFUSE_NONE) {
+		x->close = true;
+		return why;
+	}
+	if (hs->count > CALL_MAX_HEADERS)
+		return CALL_REFUSE_TOO_MANY_HEADERS;
+	if (hs->bytes > MAX_HEADER_BYTES)
+		return CALL_REFUSE_HEADERS_TOO_LARGE;
+	if (strlen(url) + qs->bytes > MAX_TARGET_BYTES)
+		return CALL_REFUSE_URL_TOO_LONG;
+	if (qs->count > CALL_MAX_QUERY)
+		return CALL_REFUSE_TOO_MANY_QUERY;
+	/* Digits only, at most 19 (http_framing): strtoull cannot fail here. */
+	if (hs->content_length != NULL && strtoull(hs->content_length, NULL, 10) > max_body)
+		return CALL_REFUSE_BODY_TOO_LARGE;
+	return CALL_REFUSE_NONE;
+}
+
+/* The first call of a request: its head is in.  Fill the call and judge the head. */
+static enum MHD_Result exchange_start(struct http_server *h, struct MHD_Connection *conn,
+                                      const char *url, const char *method, const char *version,
+                                      void **con_cls)
+{
+	struct conn_ctx *ctx = ctx_of(conn);
+	struct exchange *x = ctx != NULL ? ctx->spare : NULL;
+	if (x != NULL)
+		ctx->spare = NULL;
+	else if ((x = malloc(sizeof(*x))) == NULL)
+		return MHD_NO;
+	memset(x, 0, offsetof(struct exchange, call)); /* call_init zeroes the call below */
+	x->srv = h;
+	x->conn = conn;
+	x->started_us = monotonic_us();
+	x->method = call_method_parse(method);
+	dynbuf_init(&x->body, atomic_load_explicit(&h->max_body, memory_order_relaxed));
+	*con_cls = x;
+	atomic_fetch_add(&h->in_flight, 1);
+	metrics_request_started();
+	http_deadline_headers_in(h->deadline, watch_of(conn));
+	unsigned timeout = atomic_load_explicit(&h->timeout_s, memory_order_relaxed);
+	if (timeout != h->start_timeout_s)
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, timeout);
+
+	struct call *c = &x->call;
+	call_init(c, h->store, &http_transport, x);
+	c->method_name = method;
+	c->method = x->method;
+	c->path = url;
+	c->request_id = x->request_id;
+	const union MHD_ConnectionInfo *peer =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	c->client_addr = peer ? peer->client_addr : NULL;
+
+	struct head_scan hs = {.x = x};
+	http_framing_init(&hs.framing);
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &hs);
+	set_request_id(x, hs.request_id);
+	struct query_scan qs = {.call = c};
+	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, scan_arg, &qs);
+
+	enum call_refusal why = head_refusal(x, &hs, &qs, url, version);
+	if (why != CALL_REFUSE_NONE)
+		return refuse(x, why);
+	return MHD_YES;
+}
+
+enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *upload_data,
+                               size_t *upload_data_size, void **con_cls)
 {
 	struct http_server *h = cls;
 	struct exchange *x = *con_cls;
 
-	if (x == NULL) {
-		x = calloc(1, sizeof(*x));
-		if (x == NULL)
-			return MHD_NO;
-		x->srv = h;
-		x->conn = conn;
-		x->started_us = monotonic_us();
-		x->method = call_method_parse(method);
-		call_init(&x->call, h->store, &http_transport, x);
-		*con_cls = x;
-		atomic_fetch_add(&h->in_flight, 1);
-		metrics_request_started();
-		http_deadline_headers_in(h->deadline, watch_of(conn));
-		set_request_id(x);
-		unsigned timeout = atomic_load_explicit(&h->timeout_s, memory_order_relaxed);
-		if (timeout != h->start_timeout_s)
-			MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, timeout);
-		if (strlen(url) + values_size(conn, MHD_GET_ARGUMENT_KIND) > MAX_TARGET_BYTES)
-			return queue_plain_error(x, url, 414, "request URL too long",
-			                         "SVCSTG.REPO.0400", "request URL too long");
-		if (values_size(conn, MHD_HEADER_KIND) > MAX_HEADER_BYTES)
-			return queue_plain_error(x, url, 431, "request headers too large",
-			                         "SVCSTG.REPO.0400", "request headers too large");
-		const char *cl =
-		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl != NULL) {
-			char *end;
-			errno = 0;
-			unsigned long long n = strtoull(cl, &end, 10);
-			if (errno != 0 ||
-			    n > atomic_load_explicit(&h->max_body, memory_order_relaxed))
-				return queue_plain_error(x, url, 413, "request body too large",
-				                         "SVCSTG.REPO.0400",
-				                         "request body too large");
-		}
-		return MHD_YES;
-	}
+	if (x == NULL)
+		return exchange_start(h, conn, url, method, version, con_cls);
 
 	switch (x->state) {
 	case X_READING:
@@ -456,33 +474,19 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return ok ? MHD_YES : MHD_NO;
 	}
 	if (x->too_large)
-		return queue_plain_error(x, url, 413, "request body too large", "SVCSTG.REPO.0400",
-		                         "request body too large");
+		return refuse(x, CALL_REFUSE_BODY_TOO_LARGE);
 
 	struct call *c = &x->call;
-	c->method_name = method;
-	c->method = call_method_parse(method);
-	c->path = url;
-	c->body = x->body ? x->body : "";
-	c->body_len = x->len;
-	c->request_id = x->request_id;
-	const union MHD_ConnectionInfo *peer =
-	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	c->client_addr = peer ? peer->client_addr : NULL;
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, x);
-	if (x->too_many_headers)
-		return queue_plain_error(x, url, 431, "too many request headers",
-		                         "SVCSTG.REPO.0400", "too many request headers");
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, c);
-
+	c->body = x->body.buf ? x->body.buf : "";
+	c->body_len = x->body.len;
 	app_handle(h->app, c);
 	if (call_is_deferred(c))
 		return MHD_YES;
 	return queue_call_response(x);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                       enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *h = cls;
 	struct exchange *x = *con_cls;
@@ -504,247 +508,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&h->in_flight, 1);
 	record(x, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	call_release(&x->call);
-	free(x->body);
-	free(x);
+	dynbuf_release(&x->body);
+	/* Kept for the connection's next request (freed when it closes). */
+	struct conn_ctx *ctx = ctx_of(conn);
+	if (ctx != NULL && ctx->spare == NULL)
+		ctx->spare = x;
+	else
+		free(x);
 	*con_cls = NULL;
-}
-
-/* ---- start and stop ---- */
-
-/* Free the server struct and, when it served TLS, the installed credentials. */
-static void free_server(struct http_server *h)
-{
-	http_deadline_stop(&h->deadline);
-	if (h->tls_cert_file != NULL)
-		tls_uninstall();
-	free(h->tls_cert_file);
-	free(h->tls_key_file);
-	free(h);
-}
-
-/* Install checked credentials; the expiry goes to the log, for whoever renews them. */
-static void install_tls(const struct http_server *h, struct tls_creds *creds)
-{
-	char when[32];
-	time_t expires = (time_t)tls_creds_expiry(creds);
-	struct tm tm;
-	gmtime_r(&expires, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	tls_install(creds);
-	log_msg(LOG_INFO, "TLS certificate loaded", "cert=\"%s\" expires=%s", h->tls_cert_file,
-	        when);
-}
-
-/* Check and install the certificate before anything listens: a bad one refuses to start. */
-static bool start_tls(struct http_server *h, const struct http_options *opts, char **err)
-{
-	if (opts->tls_cert_file == NULL && opts->tls_key_file == NULL)
-		return true;
-	if (opts->tls_cert_file == NULL || opts->tls_key_file == NULL) {
-		*err = errmsg_fmt("HTTPS needs both a certificate and a key file");
-		return false;
-	}
-	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES ||
-	    MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK) != MHD_YES) {
-		*err = errmsg_fmt("this libmicrohttpd was built without HTTPS support");
-		return false;
-	}
-	const char *prio = opts->tls_priorities ? opts->tls_priorities : TLS_DEFAULT_PRIORITIES;
-	if (!tls_priorities_check(prio, err))
-		return false;
-	h->tls_cert_file = strdup(opts->tls_cert_file);
-	h->tls_key_file = strdup(opts->tls_key_file);
-	if (h->tls_cert_file == NULL || h->tls_key_file == NULL) {
-		*err = errmsg_fmt("out of memory");
-		return false;
-	}
-	struct tls_creds *creds = tls_creds_load(h->tls_cert_file, h->tls_key_file, err);
-	if (creds == NULL)
-		return false;
-	install_tls(h, creds);
-	return true;
-}
-
-struct http_server *http_start(const struct http_options *opts, struct app *app, char **err)
-{
-	int fds[HTTP_MAX_LISTEN];
-	size_t nfds = 0;
-
-	*err = NULL;
-	if (opts->nlisten_fds > HTTP_MAX_LISTEN) {
-		http_close_fds(opts->listen_fds, opts->nlisten_fds);
-		*err = errmsg_fmt("at most %d listening sockets", HTTP_MAX_LISTEN);
-		return NULL;
-	}
-	if (opts->nlisten_fds > 0) {
-		memcpy(fds, opts->listen_fds, opts->nlisten_fds * sizeof(int));
-		nfds = opts->nlisten_fds;
-	} else {
-		fds[0] = opts->listen_fd >= 0 ? opts->listen_fd
-		                              : http_listen(opts->host ? opts->host : "127.0.0.1",
-		                                            opts->port, err);
-		if (fds[0] < 0)
-			return NULL;
-		nfds = 1;
-	}
-	struct http_server *h = calloc(1, sizeof(*h));
-	if (h == NULL) {
-		http_close_fds(fds, nfds);
-		*err = errmsg_fmt("out of memory");
-		return NULL;
-	}
-	h->app = app;
-	h->store = app_store(app);
-	h->start_timeout_s = opts->timeout_s ? opts->timeout_s : DEFAULT_TIMEOUT_S;
-	atomic_init(&h->max_body, opts->max_body ? opts->max_body : DEFAULT_MAX_BODY);
-	atomic_init(&h->timeout_s, h->start_timeout_s);
-	atomic_init(&h->in_flight, 0);
-	atomic_init(&h->deferred, 0);
-	if (!start_tls(h, opts, err)) {
-		http_close_fds(fds, nfds);
-		free_server(h);
-		return NULL;
-	}
-
-	MHD_set_panic_func(mhd_panic, NULL);
-	h->deadline = http_deadline_start(h->start_timeout_s);
-	if (h->deadline == NULL) {
-		*err = errmsg_fmt("cannot start the header deadline watchdog");
-		http_close_fds(fds, nfds);
-		free_server(h);
-		return NULL;
-	}
-
-	/* Threads and the connection limit are shared out between the sockets. */
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned threads = opts->threads ? opts->threads : (cores > 0 ? (unsigned)cores : 1);
-	unsigned conn_limit = opts->conn_limit ? opts->conn_limit : DEFAULT_CONN_LIMIT;
-	threads = threads / (unsigned)nfds ? threads / (unsigned)nfds : 1;
-	conn_limit = conn_limit / (unsigned)nfds ? conn_limit / (unsigned)nfds : 1;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	if (h->tls_cert_file != NULL)
-		flags |= MHD_USE_TLS;
-	for (size_t i = 0; i < nfds; i++) {
-		h->fd[i] = fds[i];
-		h->port[i] = http_socket_port(fds[i]);
-	}
-	h->nlisten = nfds;
-	for (size_t i = 0; i < nfds; i++) {
-		struct MHD_OptionItem options[12];
-		size_t n = 0;
-		options[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, h->fd[i], NULL};
-		options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
-		                                       h->start_timeout_s, NULL};
-		options[n++] =
-		        (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, conn_limit, NULL};
-		options[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		                                       opts->per_ip_limit, NULL};
-		options[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
-		options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		                                       CONNECTION_MEMORY, NULL};
-		/* A pool of one is no pool: libmicrohttpd warns; leave it out. */
-		if (threads > 1)
-			options[n++] =
-			        (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
-		if (h->tls_cert_file != NULL) {
-			const char *prio = opts->tls_priorities ? opts->tls_priorities
-			                                        : TLS_DEFAULT_PRIORITIES;
-			options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
-			                                       tls_cert_callback()};
-			options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
-			                                       (void *)prio};
-		}
-		options[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-		h->mhd[i] = MHD_start_daemon(
-		        flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
-		        NULL, MHD_OPTION_ARRAY, options, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		        h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-		        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
-		if (h->mhd[i] == NULL) {
-			*err = errmsg_fmt("cannot start the HTTP server on port %u", h->port[i]);
-			for (size_t j = 0; j < i; j++)
-				MHD_stop_daemon(h->mhd[j]); /* closes its socket */
-			http_close_fds(h->fd + i, nfds - i);
-			free_server(h);
-			return NULL;
-		}
-	}
-	return h;
-}
-
-bool http_is_tls(const struct http_server *h)
-{
-	return h->tls_cert_file != NULL;
-}
-
-bool http_reload_tls(struct http_server *h, char **err)
-{
-	*err = NULL;
-	if (h->tls_cert_file == NULL)
-		return true;
-	struct tls_creds *creds = tls_creds_load(h->tls_cert_file, h->tls_key_file, err);
-	if (creds == NULL)
-		return false;
-	install_tls(h, creds);
-	return true;
-}
-
-uint16_t http_port(const struct http_server *h)
-{
-	return h->port[0];
-}
-
-size_t http_listen_count(const struct http_server *h)
-{
-	return h->nlisten;
-}
-
-uint16_t http_port_at(const struct http_server *h, size_t i)
-{
-	return i < h->nlisten ? h->port[i] : 0;
-}
-
-void http_set_limits(struct http_server *h, size_t max_body, unsigned timeout_s)
-{
-	if (max_body != 0)
-		atomic_store(&h->max_body, max_body);
-	if (timeout_s != 0) {
-		atomic_store(&h->timeout_s, timeout_s);
-		http_deadline_set_limit(h->deadline, timeout_s);
-	}
-}
-
-void http_quiesce(struct http_server *h)
-{
-	for (size_t i = 0; i < h->nlisten; i++) {
-		if (h->fd[i] < 0)
-			continue;
-		MHD_socket fd = MHD_quiesce_daemon(h->mhd[i]);
-		if (fd != MHD_INVALID_SOCKET)
-			close(fd);
-		h->fd[i] = -1;
-	}
-}
-
-unsigned http_in_flight(const struct http_server *h)
-{
-	return atomic_load(&h->in_flight);
-}
-
-unsigned http_deferred(const struct http_server *h)
-{
-	return atomic_load(&h->deferred);
-}
-
-void http_stop(struct http_server **hp)
-{
-	struct http_server *h = *hp;
-	if (h == NULL)
-		return;
-	/* libmicrohttpd closes the listening socket unless quiesce handed it back already. */
-	for (size_t i = 0; i < h->nlisten; i++)
-		MHD_stop_daemon(h->mhd[i]);
-	free_server(h);
-	*hp = NULL;
 }

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "clock.h"
 #include "http_deadline.h"
 #include "log.h"
 
@@ -42,12 +43,7 @@ static void *watchdog_main(void *arg)
 	pthread_mutex_lock(&d->lock);
 	while (!d->stopping) {
 		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += TICK_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		clock_realtime_after_ms(TICK_MS, &until);
 		pthread_cond_timedwait(&d->cond, &d->lock, &until);
 		int64_t now = now_ms();
 		unsigned cut = 0;

@@ -1,14 +1,25 @@
 /*
  * log.c - logfmt or JSON lines on stderr.  See log.h.
+ *
+ * With the asynchronous sink running (log_async_start, the daemon), a line
+ * is formatted on the caller's thread and copied into a buffer; one thread
+ * writes the buffer out.  It waits up to BATCH_MS, or until BATCH_BYTES are
+ * in, so that a busy server makes one write(2) for hundreds of access lines
+ * instead of one per request.  Nothing is dropped: a caller that finds the
+ * buffer full writes it out itself (in order, under the output lock), warn
+ * and error lines are written out at once, and log_open_file (SIGHUP) and
+ * log_async_stop (shutdown) write out what is buffered first.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -17,12 +28,39 @@
 #define LINE_MAX_LOGFMT 2048
 #define LINE_MAX_JSON   4096
 
+#define SINK_BYTES  (256 * 1024) /* each of the two buffers */
+#define BATCH_BYTES (64 * 1024)  /* wake the writer early past this much */
+#define BATCH_MS    50           /* the longest an info line waits to be written */
+
 /* Process-wide settings, changed by the main thread while others log. */
 static atomic_int min_level = LOG_INFO;
 static atomic_int format = LOG_FORMAT_LOGFMT;
 static atomic_bool journald = false;
 static atomic_bool journald_checked = false;
 static int saved_stderr = -1; /* the original stderr while logging to a file */
+
+/*
+ * The asynchronous sink.  `lock` guards the buffer being filled; `io_lock` is
+ * held by whoever writes to stderr through the sink, and owns `spare`: the
+ * holder swaps the buffers under `lock`, then writes without it, so lines
+ * leave in the order they came and appenders never wait on the disk.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t more;     /* the writer: lines arrived (or BATCH_BYTES), or stop */
+	pthread_mutex_t io_lock; /* writing to stderr; also held across log_open_file's swap */
+	char *fill;              /* SINK_BYTES, under lock */
+	size_t len;
+	char *spare; /* under io_lock */
+	bool running;
+	bool idle; /* the writer waits for a first line (no timeout) */
+	bool stopping;
+	pthread_t thread;
+} sink = {
+        .lock = PTHREAD_MUTEX_INITIALIZER,
+        .more = PTHREAD_COND_INITIALIZER,
+        .io_lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 /* syslog priorities: debug 7, info 6, warning 4, err 3. */
@@ -80,15 +118,158 @@ static void check_journald(void)
 	atomic_store(&journald_checked, true);
 }
 
+/* Write all of buf to stderr; a failing log has nowhere to report to. */
+static void write_all(const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+/* With io_lock held: write out what the sink holds. */
+static void sink_drain_locked(void)
+{
+	pthread_mutex_lock(&sink.lock);
+	char *out = sink.fill;
+	size_t n = sink.len;
+	sink.fill = sink.spare;
+	sink.spare = out;
+	sink.len = 0;
+	pthread_mutex_unlock(&sink.lock);
+	if (n > 0)
+		write_all(out, n);
+}
+
+void log_flush(void)
+{
+	pthread_mutex_lock(&sink.io_lock);
+	if (sink.fill != NULL)
+		sink_drain_locked();
+	pthread_mutex_unlock(&sink.io_lock);
+}
+
+static void *sink_main(void *arg)
+{
+	pthread_mutex_lock(&sink.lock);
+	for (;;) {
+		sink.idle = true;
+		while (sink.len == 0 && !sink.stopping)
+			pthread_cond_wait(&sink.more, &sink.lock);
+		sink.idle = false;
+		if (sink.len == 0)
+			break; /* stopping, and nothing left */
+		/* Let a batch gather: up to BATCH_MS, or BATCH_BYTES, or the stop. */
+		struct timespec until;
+		clock_realtime_after_ms(BATCH_MS, &until);
+		while (sink.len < BATCH_BYTES && !sink.stopping &&
+		       pthread_cond_timedwait(&sink.more, &sink.lock, &until) == 0)
+			;
+		pthread_mutex_unlock(&sink.lock);
+		log_flush();
+		pthread_mutex_lock(&sink.lock);
+	}
+	pthread_mutex_unlock(&sink.lock);
+	return NULL;
+}
+
+bool log_async_start(void)
+{
+	bool ok = false;
+	pthread_mutex_lock(&sink.io_lock);
+	pthread_mutex_lock(&sink.lock);
+	if (sink.running) {
+		ok = true;
+		goto out;
+	}
+	sink.fill = malloc(SINK_BYTES);
+	sink.spare = malloc(SINK_BYTES);
+	sink.len = 0;
+	sink.stopping = false;
+	if (sink.fill != NULL && sink.spare != NULL &&
+	    pthread_create(&sink.thread, NULL, sink_main, NULL) == 0) {
+		sink.running = ok = true;
+		goto out;
+	}
+	free(sink.fill);
+	free(sink.spare);
+	sink.fill = sink.spare = NULL;
+out:
+	pthread_mutex_unlock(&sink.lock);
+	pthread_mutex_unlock(&sink.io_lock);
+	return ok;
+}
+
+void log_async_stop(void)
+{
+	pthread_mutex_lock(&sink.lock);
+	if (!sink.running) {
+		pthread_mutex_unlock(&sink.lock);
+		return;
+	}
+	sink.stopping = true;
+	pthread_cond_signal(&sink.more);
+	pthread_mutex_unlock(&sink.lock);
+	pthread_join(sink.thread, NULL);
+	/* Lines that came during the join, then direct writes from now on. */
+	pthread_mutex_lock(&sink.io_lock);
+	sink_drain_locked();
+	pthread_mutex_lock(&sink.lock);
+	sink.running = false;
+	free(sink.fill);
+	free(sink.spare);
+	sink.fill = sink.spare = NULL;
+	pthread_mutex_unlock(&sink.lock);
+	pthread_mutex_unlock(&sink.io_lock);
+}
+
+/* One finished line: into the sink when it runs, else straight to stderr. */
+static void emit(enum log_level level, const char *line, size_t n)
+{
+	pthread_mutex_lock(&sink.lock);
+	while (sink.running && n > SINK_BYTES - sink.len) {
+		/* Full: write it out here rather than drop or wait for the writer. */
+		pthread_mutex_unlock(&sink.lock);
+		log_flush();
+		pthread_mutex_lock(&sink.lock);
+	}
+	if (!sink.running) {
+		pthread_mutex_unlock(&sink.lock);
+		/* Behind io_lock: after anything the sink still writes out. */
+		pthread_mutex_lock(&sink.io_lock);
+		write_all(line, n);
+		pthread_mutex_unlock(&sink.io_lock);
+		return;
+	}
+	memcpy(sink.fill + sink.len, line, n);
+	sink.len += n;
+	if ((sink.idle && sink.len == n) || (sink.len >= BATCH_BYTES && sink.len - n < BATCH_BYTES))
+		pthread_cond_signal(&sink.more);
+	pthread_mutex_unlock(&sink.lock);
+	/* What may come right before a crash is never left in memory. */
+	if (level >= LOG_WARN)
+		log_flush();
+}
+
 bool log_open_file(const char *path, char **err)
 {
 	*err = NULL;
 	if (path == NULL || path[0] == '\0') {
+		pthread_mutex_lock(&sink.io_lock);
 		if (saved_stderr >= 0) {
+			/* What was logged before goes where it was logged to. */
+			if (sink.fill != NULL)
+				sink_drain_locked();
 			dup2(saved_stderr, STDERR_FILENO);
 			close(saved_stderr);
 			saved_stderr = -1;
 		}
+		pthread_mutex_unlock(&sink.io_lock);
 		check_journald();
 		return true;
 	}
@@ -98,10 +279,17 @@ bool log_open_file(const char *path, char **err)
 			*err = NULL;
 		return false;
 	}
+	pthread_mutex_lock(&sink.io_lock);
 	if (saved_stderr < 0)
 		saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-	/* dup2 swaps the file under every thread at once: no line is split or lost. */
+	/*
+	 * Lines logged before the reopen go to the old file (logrotate moved it);
+	 * dup2 swaps the file under every thread at once: no line is split or lost.
+	 */
+	if (sink.fill != NULL)
+		sink_drain_locked();
 	dup2(fd, STDERR_FILENO);
+	pthread_mutex_unlock(&sink.io_lock);
 	close(fd);
 	check_journald();
 	return true;
@@ -269,7 +457,5 @@ void log_msg(enum log_level level, const char *msg, const char *fmt, ...)
 		}
 	}
 	line[o.len++] = '\n';
-	/* One write per line so that lines from several threads never interleave. */
-	ssize_t w = write(STDERR_FILENO, line, o.len);
-	(void)w;
+	emit(level, line, o.len);
 }

@@ -7,13 +7,12 @@
  * atomic additions.  Route templates get a small id the same way.  Nothing
  * is ever removed, so a reader needs no lock either.
  */
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "metrics.h"
+#include "router.h"
 #include "sdnotify.h"
 #include "store.h"
 #include "store_admin.h"
@@ -71,15 +70,17 @@ static unsigned route_id(const char *route)
 	return 0;
 }
 
+/* The template's dialect, else the path's; tagd's own routes are "ops", unknown paths "none". */
 static enum dialect dialect_of(const char *route, const char *path)
 {
-	const char *p = route ? route : path;
-	if (p == NULL)
-		return D_NONE;
-	if (strncmp(p, "/api/", 5) == 0)
+	switch (router_dialect(route ? route : path)) {
+	case ROUTER_DIALECT_VERS:
 		return D_VERS;
-	if (strncmp(p, "/v1/", 4) == 0)
+	case ROUTER_DIALECT_SS:
 		return D_SERVICESTAGE;
+	case ROUTER_DIALECT_OTHER:
+		break;
+	}
 	return route ? D_OPS : D_NONE;
 }
 
@@ -124,37 +125,6 @@ void metrics_request_done(const char *route, const char *path, enum call_method 
 
 /* ---- exposition ---- */
 
-void metrics_text_append(struct metrics_text *t, const char *fmt, ...)
-{
-	va_list ap;
-	if (t->failed)
-		return;
-	for (;;) {
-		size_t room = t->cap - t->len;
-		va_start(ap, fmt);
-		int n = vsnprintf(t->buf ? t->buf + t->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->failed = true;
-			return;
-		}
-		if ((size_t)n < room) {
-			t->len += (size_t)n;
-			return;
-		}
-		size_t cap = t->cap ? t->cap * 2 : 16384;
-		while (cap - t->len <= (size_t)n)
-			cap *= 2;
-		char *grown = realloc(t->buf, cap);
-		if (grown == NULL) {
-			t->failed = true;
-			return;
-		}
-		t->buf = grown;
-		t->cap = cap;
-	}
-}
-
 /* Route templates are tagd's own text: no quote or backslash needs escaping. */
 static const char *route_label(unsigned id)
 {
@@ -162,37 +132,35 @@ static const char *route_label(unsigned id)
 	return r ? r : "unmatched";
 }
 
-void metrics_render_http(struct metrics_text *t)
+void metrics_render_http(struct dynbuf *t)
 {
-	metrics_text_append(t,
-	                    "# HELP tagd_build_info tagd's version and libraries.\n"
-	                    "# TYPE tagd_build_info gauge\n"
-	                    "tagd_build_info{version=\"%s\",sqlite=\"%s\",systemd=\"%s\"} 1\n",
-	                    TAGD_VERSION, store_sqlite_version(),
-	                    sdnotify_supported() ? "yes" : "no");
-	metrics_text_append(t,
-	                    "# HELP tagd_http_requests_in_flight Requests being handled now.\n"
-	                    "# TYPE tagd_http_requests_in_flight gauge\n"
-	                    "tagd_http_requests_in_flight %lld\n",
-	                    (long long)atomic_load(&in_flight));
-	metrics_text_append(t, "# HELP tagd_http_requests_total Requests answered, by dialect, "
-	                       "route template, method and status.\n"
-	                       "# TYPE tagd_http_requests_total counter\n");
+	dynbuf_printf(t,
+	              "# HELP tagd_build_info tagd's version and libraries.\n"
+	              "# TYPE tagd_build_info gauge\n"
+	              "tagd_build_info{version=\"%s\",sqlite=\"%s\",systemd=\"%s\"} 1\n",
+	              TAGD_VERSION, store_sqlite_version(), sdnotify_supported() ? "yes" : "no");
+	dynbuf_printf(t,
+	              "# HELP tagd_http_requests_in_flight Requests being handled now.\n"
+	              "# TYPE tagd_http_requests_in_flight gauge\n"
+	              "tagd_http_requests_in_flight %lld\n",
+	              (long long)atomic_load(&in_flight));
+	dynbuf_printf(t, "# HELP tagd_http_requests_total Requests answered, by dialect, "
+	                 "route template, method and status.\n"
+	                 "# TYPE tagd_http_requests_total counter\n");
 	for (size_t i = 0; i < MAX_SERIES; i++) {
 		uint32_t key = atomic_load(&table[i].key);
 		if (key == 0)
 			continue;
-		metrics_text_append(
-		        t,
-		        "tagd_http_requests_total{dialect=\"%s\",route=\"%s\",method=\"%s\","
-		        "status=\"%u\"} %llu\n",
-		        dialect_names[(key >> 10) & 3], route_label((key >> 16) & 0xff),
-		        call_method_name((enum call_method)((key >> 12) & 7)), key & 0x3ff,
-		        (unsigned long long)atomic_load(&table[i].count));
+		dynbuf_printf(t,
+		              "tagd_http_requests_total{dialect=\"%s\",route=\"%s\",method=\"%s\","
+		              "status=\"%u\"} %llu\n",
+		              dialect_names[(key >> 10) & 3], route_label((key >> 16) & 0xff),
+		              call_method_name((enum call_method)((key >> 12) & 7)), key & 0x3ff,
+		              (unsigned long long)atomic_load(&table[i].count));
 	}
-	metrics_text_append(t, "# HELP tagd_http_request_duration_seconds Time from the request's "
-	                       "headers to its completion.\n"
-	                       "# TYPE tagd_http_request_duration_seconds histogram\n");
+	dynbuf_printf(t, "# HELP tagd_http_request_duration_seconds Time from the request's "
+	                 "headers to its completion.\n"
+	                 "# TYPE tagd_http_request_duration_seconds histogram\n");
 	for (size_t i = 0; i < MAX_SERIES; i++) {
 		struct series *s = &table[i];
 		uint32_t key = atomic_load(&s->key);
@@ -208,104 +176,103 @@ void metrics_render_http(struct metrics_text *t)
 		for (size_t b = 0; b <= NBUCKETS; b++) {
 			cum += atomic_load(&s->buckets[b]);
 			if (b < NBUCKETS)
-				metrics_text_append(t,
-				                    "tagd_http_request_duration_seconds_bucket{%s,"
-				                    "le=\"%g\"} %llu\n",
-				                    labels, (double)bounds_us[b] / 1e6,
-				                    (unsigned long long)cum);
+				dynbuf_printf(t,
+				              "tagd_http_request_duration_seconds_bucket{%s,"
+				              "le=\"%g\"} %llu\n",
+				              labels, (double)bounds_us[b] / 1e6,
+				              (unsigned long long)cum);
 			else
-				metrics_text_append(t,
-				                    "tagd_http_request_duration_seconds_bucket{%s,"
-				                    "le=\"+Inf\"} %llu\n",
-				                    labels, (unsigned long long)cum);
+				dynbuf_printf(t,
+				              "tagd_http_request_duration_seconds_bucket{%s,"
+				              "le=\"+Inf\"} %llu\n",
+				              labels, (unsigned long long)cum);
 		}
-		metrics_text_append(t, "tagd_http_request_duration_seconds_sum{%s} %.6f\n", labels,
-		                    (double)atomic_load(&s->sum_us) / 1e6);
-		metrics_text_append(t, "tagd_http_request_duration_seconds_count{%s} %llu\n",
-		                    labels, (unsigned long long)cum);
+		dynbuf_printf(t, "tagd_http_request_duration_seconds_sum{%s} %.6f\n", labels,
+		              (double)atomic_load(&s->sum_us) / 1e6);
+		dynbuf_printf(t, "tagd_http_request_duration_seconds_count{%s} %llu\n", labels,
+		              (unsigned long long)cum);
 	}
-	metrics_text_append(t,
-	                    "# HELP tagd_http_requests_dropped_series_total Requests not counted "
-	                    "by series because the series table is full.\n"
-	                    "# TYPE tagd_http_requests_dropped_series_total counter\n"
-	                    "tagd_http_requests_dropped_series_total %llu\n",
-	                    (unsigned long long)atomic_load(&dropped));
+	dynbuf_printf(t,
+	              "# HELP tagd_http_requests_dropped_series_total Requests not counted "
+	              "by series because the series table is full.\n"
+	              "# TYPE tagd_http_requests_dropped_series_total counter\n"
+	              "tagd_http_requests_dropped_series_total %llu\n",
+	              (unsigned long long)atomic_load(&dropped));
 }
 
-void metrics_render_store(struct metrics_text *t, const struct store_stats *st,
+void metrics_render_store(struct dynbuf *t, const struct store_stats *st,
                           const struct store_counts *counts)
 {
 	uint64_t cum = 0;
 
-	metrics_text_append(t,
-	                    "# HELP tagd_db_write_transactions_total Write transactions (group "
-	                    "commits) run by the store's writer.\n"
-	                    "# TYPE tagd_db_write_transactions_total counter\n"
-	                    "tagd_db_write_transactions_total %llu\n"
-	                    "# HELP tagd_db_write_transactions_failed_total Write transactions "
-	                    "that could not begin or commit.\n"
-	                    "# TYPE tagd_db_write_transactions_failed_total counter\n"
-	                    "tagd_db_write_transactions_failed_total %llu\n"
-	                    "# HELP tagd_db_write_operations_total Write operations carried by "
-	                    "those transactions.\n"
-	                    "# TYPE tagd_db_write_operations_total counter\n"
-	                    "tagd_db_write_operations_total %llu\n",
-	                    (unsigned long long)st->batches, (unsigned long long)st->failed_batches,
-	                    (unsigned long long)st->ops);
-	metrics_text_append(t, "# HELP tagd_db_write_duration_seconds Time of one write "
-	                       "transaction, BEGIN to durable COMMIT.\n"
-	                       "# TYPE tagd_db_write_duration_seconds histogram\n");
+	dynbuf_printf(t,
+	              "# HELP tagd_db_write_transactions_total Write transactions (group "
+	              "commits) run by the store's writer.\n"
+	              "# TYPE tagd_db_write_transactions_total counter\n"
+	              "tagd_db_write_transactions_total %llu\n"
+	              "# HELP tagd_db_write_transactions_failed_total Write transactions "
+	              "that could not begin or commit.\n"
+	              "# TYPE tagd_db_write_transactions_failed_total counter\n"
+	              "tagd_db_write_transactions_failed_total %llu\n"
+	              "# HELP tagd_db_write_operations_total Write operations carried by "
+	              "those transactions.\n"
+	              "# TYPE tagd_db_write_operations_total counter\n"
+	              "tagd_db_write_operations_total %llu\n",
+	              (unsigned long long)st->batches, (unsigned long long)st->failed_batches,
+	              (unsigned long long)st->ops);
+	dynbuf_printf(t, "# HELP tagd_db_write_duration_seconds Time of one write "
+	                 "transaction, BEGIN to durable COMMIT.\n"
+	                 "# TYPE tagd_db_write_duration_seconds histogram\n");
 	for (size_t b = 0; b <= STORE_LATENCY_BUCKETS; b++) {
 		cum += st->latency[b];
 		if (b < STORE_LATENCY_BUCKETS)
-			metrics_text_append(
-			        t, "tagd_db_write_duration_seconds_bucket{le=\"%g\"} %llu\n",
-			        (double)store_latency_bounds_us[b] / 1e6, (unsigned long long)cum);
+			dynbuf_printf(t, "tagd_db_write_duration_seconds_bucket{le=\"%g\"} %llu\n",
+			              (double)store_latency_bounds_us[b] / 1e6,
+			              (unsigned long long)cum);
 		else
-			metrics_text_append(
-			        t, "tagd_db_write_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-			        (unsigned long long)cum);
+			dynbuf_printf(t,
+			              "tagd_db_write_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+			              (unsigned long long)cum);
 	}
-	metrics_text_append(t,
-	                    "tagd_db_write_duration_seconds_sum %.6f\n"
-	                    "tagd_db_write_duration_seconds_count %llu\n",
-	                    (double)st->latency_sum_us / 1e6, (unsigned long long)cum);
+	dynbuf_printf(t,
+	              "tagd_db_write_duration_seconds_sum %.6f\n"
+	              "tagd_db_write_duration_seconds_count %llu\n",
+	              (double)st->latency_sum_us / 1e6, (unsigned long long)cum);
 	cum = 0;
-	metrics_text_append(t, "# HELP tagd_db_write_batch_operations Operations per write "
-	                       "transaction.\n"
-	                       "# TYPE tagd_db_write_batch_operations histogram\n");
+	dynbuf_printf(t, "# HELP tagd_db_write_batch_operations Operations per write "
+	                 "transaction.\n"
+	                 "# TYPE tagd_db_write_batch_operations histogram\n");
 	for (size_t b = 0; b <= STORE_BATCH_BUCKETS; b++) {
 		cum += st->batch_ops[b];
 		if (b < STORE_BATCH_BUCKETS)
-			metrics_text_append(
-			        t, "tagd_db_write_batch_operations_bucket{le=\"%u\"} %llu\n",
-			        store_batch_bounds[b], (unsigned long long)cum);
+			dynbuf_printf(t, "tagd_db_write_batch_operations_bucket{le=\"%u\"} %llu\n",
+			              store_batch_bounds[b], (unsigned long long)cum);
 		else
-			metrics_text_append(
-			        t, "tagd_db_write_batch_operations_bucket{le=\"+Inf\"} %llu\n",
-			        (unsigned long long)cum);
+			dynbuf_printf(t,
+			              "tagd_db_write_batch_operations_bucket{le=\"+Inf\"} %llu\n",
+			              (unsigned long long)cum);
 	}
-	metrics_text_append(t,
-	                    "tagd_db_write_batch_operations_sum %llu\n"
-	                    "tagd_db_write_batch_operations_count %llu\n",
-	                    (unsigned long long)st->ops, (unsigned long long)cum);
+	dynbuf_printf(t,
+	              "tagd_db_write_batch_operations_sum %llu\n"
+	              "tagd_db_write_batch_operations_count %llu\n",
+	              (unsigned long long)st->ops, (unsigned long long)cum);
 	if (counts == NULL)
 		return;
-	metrics_text_append(t,
-	                    "# HELP tagd_tags Tags stored, by kind.\n"
-	                    "# TYPE tagd_tags gauge\n"
-	                    "tagd_tags{kind=\"repository\"} %lld\n"
-	                    "tagd_tags{kind=\"commit\"} %lld\n"
-	                    "# HELP tagd_repositories Repositories stored.\n"
-	                    "# TYPE tagd_repositories gauge\n"
-	                    "tagd_repositories %lld\n"
-	                    "# HELP tagd_commits Commits stored (not deleted).\n"
-	                    "# TYPE tagd_commits gauge\n"
-	                    "tagd_commits %lld\n"
-	                    "# HELP tagd_organizations Organizations stored.\n"
-	                    "# TYPE tagd_organizations gauge\n"
-	                    "tagd_organizations %lld\n",
-	                    (long long)counts->repo_tags, (long long)counts->commit_tags,
-	                    (long long)counts->repositories, (long long)counts->commits,
-	                    (long long)counts->orgs);
+	dynbuf_printf(t,
+	              "# HELP tagd_tags Tags stored, by kind.\n"
+	              "# TYPE tagd_tags gauge\n"
+	              "tagd_tags{kind=\"repository\"} %lld\n"
+	              "tagd_tags{kind=\"commit\"} %lld\n"
+	              "# HELP tagd_repositories Repositories stored.\n"
+	              "# TYPE tagd_repositories gauge\n"
+	              "tagd_repositories %lld\n"
+	              "# HELP tagd_commits Commits stored (not deleted).\n"
+	              "# TYPE tagd_commits gauge\n"
+	              "tagd_commits %lld\n"
+	              "# HELP tagd_organizations Organizations stored.\n"
+	              "# TYPE tagd_organizations gauge\n"
+	              "tagd_organizations %lld\n",
+	              (long long)counts->repo_tags, (long long)counts->commit_tags,
+	              (long long)counts->repositories, (long long)counts->commits,
+	              (long long)counts->orgs);
 }

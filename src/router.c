@@ -27,6 +27,22 @@ struct router {
 	size_t n;
 };
 
+enum router_dialect router_dialect(const char *path)
+{
+	if (path == NULL)
+		return ROUTER_DIALECT_OTHER;
+	if (strncmp(path, "/api/", 5) == 0)
+		return ROUTER_DIALECT_VERS;
+	if (strncmp(path, "/v1/", 4) == 0)
+		return ROUTER_DIALECT_SS;
+	return ROUTER_DIALECT_OTHER;
+}
+
+bool router_is_ss(const char *path)
+{
+	return router_dialect(path) == ROUTER_DIALECT_SS;
+}
+
 static bool compile(const struct route *r, struct compiled *out)
 {
 	const char *p = r->template;

@@ -248,7 +248,7 @@ static bool drain(struct http_server *h, const sigset_t *sigs, unsigned deadline
 
 int serve_run(const struct config_args *args)
 {
-	struct config cfg;
+	struct config cfg = {0}; /* config_release is safe on it */
 	struct store *store = NULL;
 	struct app *app = NULL;
 	struct http_server *http = NULL;
@@ -256,6 +256,7 @@ int serve_run(const struct config_args *args)
 	int fds[HTTP_MAX_LISTEN];
 	size_t nfds = 0;
 	bool activated = false;
+	bool served = false; /* came up; "stopped" is logged on the way out */
 	char *err = NULL;
 	int rc = 1;
 
@@ -265,8 +266,7 @@ int serve_run(const struct config_args *args)
 			fprintf(stderr, "tagd serve: %.*s\n", (int)n, p);
 			p += n + (p[n] == '\n');
 		}
-		free(err);
-		return 1;
+		goto out;
 	}
 	health_set_state(HEALTH_STARTING);
 	apply_logging(&cfg);
@@ -281,7 +281,9 @@ int serve_run(const struct config_args *args)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct store_options sopts = {.synchronous_normal = cfg.synchronous == CONFIG_SYNC_NORMAL,
-	                              .max_batch = cfg.write_batch};
+	                              .max_batch = cfg.write_batch,
+	                              .db_timeout_s = cfg.db_timeout,
+	                              .pool_size = cfg.db_pool_size};
 	store = store_open(cfg.db, &sopts, &err);
 	if (store == NULL) {
 		/* One line, for the operator and the journal alike. */
@@ -301,6 +303,7 @@ int serve_run(const struct config_args *args)
 	        .listen_fd = -1,
 	        .listen_fds = fds,
 	        .nlisten_fds = nfds,
+	        .listen_shared = activated,
 	        .threads = cfg.threads,
 	        .max_body = cfg.max_body,
 	        .timeout_s = cfg.connection_timeout,
@@ -315,6 +318,10 @@ int serve_run(const struct config_args *args)
 		fprintf(stderr, "tagd serve: %s\n", err ? err : "out of memory");
 		goto out;
 	}
+	served = true;
+	/* From here on access lines leave through a buffer, off the request path. */
+	if (!log_async_start())
+		log_msg(LOG_WARN, "log written line by line: cannot start its writer thread", NULL);
 	for (size_t i = 0; i < nfds; i++) {
 		char name[80];
 		sock_name(fds[i], name, sizeof(name));
@@ -380,8 +387,9 @@ int serve_run(const struct config_args *args)
 		/*
 		 * The operator asked for an immediate stop: no cleanup, as after a
 		 * crash.  SQLite's WAL keeps every committed write; the next start
-		 * recovers.
+		 * recovers.  The log is written out: it is what says why.
 		 */
+		log_flush();
 		_exit(EXIT_FAILURE);
 	}
 	rc = 0;
@@ -390,8 +398,9 @@ out:
 	hook_dispatch_stop(&hooks);
 	app_free(&app);
 	store_close(&store);
-	if (rc == 0)
+	if (served && rc == 0)
 		log_msg(LOG_INFO, "stopped", NULL);
+	log_async_stop(); /* every buffered line is out before exit */
 	free(err);
 	config_release(&cfg);
 	return rc;

@@ -42,6 +42,10 @@ bool ss_authenticate(struct call *c)
 	}
 	struct token_identity who;
 	enum auth_result r = auth_check(c->store, token, len, &who);
+	if (r == AUTH_UNAVAILABLE) {
+		ss_store_error(c, STORE_UNAVAILABLE);
+		return false;
+	}
 	if (r == AUTH_ERROR) {
 		ss_internal_error(c, "store failure while checking the token");
 		return false;

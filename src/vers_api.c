@@ -34,6 +34,10 @@ bool vers_authenticate(struct call *c)
 		free(who.project_id);
 		return true;
 	}
+	if (r == AUTH_UNAVAILABLE) {
+		vers_store_error(c, STORE_UNAVAILABLE);
+		return false;
+	}
 	if (r == AUTH_ERROR) {
 		vers_error_reason(c, 500, "internal server error",
 		                  "store failure while checking the token");

@@ -147,39 +147,13 @@ json_t *vers_commit_tag_json(const struct vers_tag *t)
 void vers_list_init(struct vers_list *l)
 {
 	memset(l, 0, sizeof(*l));
-}
-
-/* Make room for need more bytes (plus a NUL). */
-static bool list_reserve(struct vers_list *l, size_t need)
-{
-	if (l->failed)
-		return false;
-	if (need > VERS_LIST_MAX - l->len - 1) {
-		l->failed = true;
-		return false;
-	}
-	if (l->len + need + 1 <= l->cap)
-		return true;
-	size_t cap = l->cap ? l->cap : 4096;
-	while (cap < l->len + need + 1)
-		cap = cap > VERS_LIST_MAX / 2 ? VERS_LIST_MAX : cap * 2;
-	char *b = realloc(l->buf, cap);
-	if (b == NULL) {
-		l->failed = true;
-		return false;
-	}
-	l->buf = b;
-	l->cap = cap;
-	return true;
+	dynbuf_init(&l->text, VERS_LIST_MAX);
 }
 
 static void list_append(struct vers_list *l, const char *text, size_t n)
 {
-	if (!list_reserve(l, n))
-		return;
-	memcpy(l->buf + l->len, text, n);
-	l->len += n;
-	l->buf[l->len] = '\0';
+	if (!l->failed && dynbuf_add(&l->text, text, n) != DYNBUF_OK)
+		l->failed = true;
 }
 
 void vers_list_raw(struct vers_list *l, const char *text)
@@ -190,27 +164,27 @@ void vers_list_raw(struct vers_list *l, const char *text)
 
 static void list_dump(struct vers_list *l, json_t *v)
 {
+	struct dynbuf *b = &l->text;
 	if (v == NULL || l->failed) {
 		l->failed = true;
 		json_decref(v);
 		return;
 	}
-	size_t room = l->cap > l->len ? l->cap - l->len - 1 : 0;
-	size_t n = json_dumpb(v, l->buf ? l->buf + l->len : NULL, room,
+	size_t room = dynbuf_room(b);
+	size_t n = json_dumpb(v, b->buf ? b->buf + b->len : NULL, room,
 	                      JSON_COMPACT | JSON_ENCODE_ANY);
-	if (n == 0) {
-		l->failed = true;
-	} else if (n > room) {
-		if (list_reserve(l, n))
-			n = json_dumpb(v, l->buf + l->len, l->cap - l->len - 1,
+	if (n > room) {
+		/* It did not fit: make room and dump again. */
+		if (dynbuf_reserve(b, n) == DYNBUF_OK)
+			n = json_dumpb(v, b->buf + b->len, dynbuf_room(b),
 			               JSON_COMPACT | JSON_ENCODE_ANY);
 		else
 			n = 0;
 	}
-	if (!l->failed) {
-		l->len += n;
-		l->buf[l->len] = '\0';
-	}
+	if (n == 0)
+		l->failed = true;
+	else
+		dynbuf_commit(b, n);
 	json_decref(v);
 }
 
@@ -337,13 +311,15 @@ void vers_list_respond(struct call *c, int status, struct vers_list *l)
 		                  "the list answer is over 1 GiB, or out of memory");
 		return;
 	}
-	call_respond_take(c, status, l->buf, l->len, JSON_TYPE);
-	l->buf = NULL;
+	size_t len;
+	char *text = dynbuf_take(&l->text, &len);
+	call_respond_take(c, status, text, len, JSON_TYPE);
 	vers_list_release(l);
 }
 
 void vers_list_release(struct vers_list *l)
 {
-	free(l->buf);
-	memset(l, 0, sizeof(*l));
+	dynbuf_release(&l->text);
+	l->failed = false;
+	l->need_comma = false;
 }

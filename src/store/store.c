@@ -80,11 +80,14 @@ static const struct store_backend *backend_of(const char *path)
  * Each thread keeps the last reader it released for the next request, so the
  * common path takes no lock: a mutex on a shared pool showed up as futex
  * waits in a GET's profile.  A nested borrow (the thread's reader is busy)
- * falls back to the pool.
+ * falls back to the pool.  A read scope (store_read_scope_begin) pins one
+ * reader in a read transaction until the scope ends.
  */
 static _Thread_local struct {
 	uint64_t store_id;
 	struct store_conn *conn;
+	uint64_t scope_store_id;       /* 0: no scope open */
+	struct store_conn *scope_conn; /* the scope's reader once a read took it */
 } thread_reader;
 
 static _Atomic uint64_t next_store_id = 1;
@@ -137,6 +140,8 @@ struct store_conn *store_connect(struct store *s, bool writer)
 static void reader_drop(struct store *s, struct store_conn *c)
 {
 	pthread_mutex_lock(&s->pool_lock);
+	s->nreaders--;
+	pthread_cond_signal(&s->pool_cond);
 	for (struct store_conn **p = &s->all; *p != NULL; p = &(*p)->next_all) {
 		if (*p == c) {
 			*p = c->next_all;
@@ -149,17 +154,110 @@ static void reader_drop(struct store *s, struct store_conn *c)
 	s->be->disconnect(c);
 }
 
-struct store_conn *store_reader(struct store *s)
+/*
+ * Room for one more reader: true with *c NULL (the caller opens one, counted
+ * already) or with *c an idle reader that came back meanwhile; false after
+ * db_timeout without either (PostgreSQL's connections are bounded:
+ * pool_size, the writer's and the listener's included).  SQLite's are not bounded.
+ */
+static unsigned reader_cap(const struct store *s)
+{
+	/* The writer's connection, and the token epoch listener's on PostgreSQL, count too. */
+	unsigned others = s->pg_listen != NULL ? 2 : 1;
+	return s->opts.pool_size > others ? s->opts.pool_size - others : 1;
+}
+
+static bool reader_slot(struct store *s, struct store_conn **c)
+{
+	unsigned cap = reader_cap(s);
+	bool bounded = s->be != &store_sqlite_backend; /* see store_reader_release */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += s->opts.db_timeout_s ? s->opts.db_timeout_s : 5;
+	*c = NULL;
+	pthread_mutex_lock(&s->pool_lock);
+	while (bounded && s->nreaders >= cap && s->pool == NULL)
+		if (pthread_cond_timedwait(&s->pool_cond, &s->pool_lock, &until) != 0)
+			break;
+	bool ok = true;
+	if (s->pool != NULL) {
+		*c = s->pool;
+		s->pool = (*c)->next_free;
+	} else if (!bounded || s->nreaders < cap) {
+		s->nreaders++;
+	} else {
+		ok = false;
+	}
+	pthread_mutex_unlock(&s->pool_lock);
+	if (!ok)
+		log_msg(LOG_WARN, "no database connection free", "db_pool_size=%u",
+		        s->opts.pool_size);
+	return ok;
+}
+
+struct store_conn *store_connect_own(struct store *s)
+{
+	bool bounded = s->be != &store_sqlite_backend;
+	if (bounded) {
+		/*
+		 * Requests keep at least one reader: with the smallest pool there is
+		 * no room.  Idle readers stay open, so one may have to give way.
+		 */
+		unsigned cap = reader_cap(s);
+		struct store_conn *idle = NULL;
+		pthread_mutex_lock(&s->pool_lock);
+		bool room = cap >= 2 && s->nreaders < cap;
+		if (room) {
+			s->nreaders++;
+		} else if (cap >= 2 && s->pool != NULL) {
+			idle = s->pool;
+			s->pool = idle->next_free;
+		}
+		pthread_mutex_unlock(&s->pool_lock);
+		if (idle != NULL) {
+			reader_drop(s, idle);
+			pthread_mutex_lock(&s->pool_lock);
+			room = s->nreaders < cap;
+			if (room)
+				s->nreaders++;
+			pthread_mutex_unlock(&s->pool_lock);
+		}
+		if (!room)
+			return NULL;
+	}
+	struct store_conn *c = store_connect(s, false);
+	if (c == NULL && bounded) {
+		pthread_mutex_lock(&s->pool_lock);
+		s->nreaders--;
+		pthread_cond_signal(&s->pool_cond);
+		pthread_mutex_unlock(&s->pool_lock);
+	}
+	return c;
+}
+
+void store_disconnect_own(struct store *s, struct store_conn *c)
+{
+	if (c == NULL)
+		return;
+	c->be->disconnect(c);
+	if (s->be != &store_sqlite_backend) {
+		pthread_mutex_lock(&s->pool_lock);
+		s->nreaders--;
+		pthread_cond_signal(&s->pool_cond);
+		pthread_mutex_unlock(&s->pool_lock);
+	}
+}
+
+/* A reader no one uses: the thread's own when idle, else one from the pool or a new one. */
+static struct store_conn *reader_take(struct store *s)
 {
 	struct store_conn *c = NULL;
 
 	if (thread_reader.store_id == s->id && thread_reader.conn != NULL &&
 	    !thread_reader.conn->in_use) {
 		c = thread_reader.conn;
-		if (s->be->healthy(c)) {
-			c->in_use = true;
+		if (s->be->healthy(c))
 			return c;
-		}
 		reader_drop(s, c);
 		c = NULL;
 	}
@@ -172,28 +270,38 @@ struct store_conn *store_reader(struct store *s)
 		reader_drop(s, c);
 		c = NULL;
 	}
+	if (c == NULL && !reader_slot(s, &c))
+		return NULL;
 	if (c == NULL) {
 		c = store_connect(s, false);
+		pthread_mutex_lock(&s->pool_lock);
+		if (c != NULL) {
+			c->next_all = s->all;
+			s->all = c;
+		} else {
+			s->nreaders--;
+			pthread_cond_signal(&s->pool_cond);
+		}
+		pthread_mutex_unlock(&s->pool_lock);
 		if (c == NULL)
 			return NULL;
-		pthread_mutex_lock(&s->pool_lock);
-		c->next_all = s->all;
-		s->all = c;
-		pthread_mutex_unlock(&s->pool_lock);
 	}
-	c->in_use = true;
 	return c;
 }
 
-void store_reader_release(struct store *s, struct store_conn *c)
+/* Give back a reader with no transaction open: it becomes the thread's, or goes to the pool. */
+static void reader_give(struct store *s, struct store_conn *c)
 {
-	if (c == NULL)
-		return;
-	store_read_end(c);
 	c->in_use = false;
 	if (thread_reader.store_id == s->id && thread_reader.conn == c)
 		return;
-	if (thread_reader.store_id != s->id || thread_reader.conn == NULL) {
+	/*
+	 * A thread keeps its SQLite reader for its next request.  PostgreSQL's
+	 * connections are few (db_pool_size): an idle thread must not sit on
+	 * one while another waits, so they all go back to the pool.
+	 */
+	bool bounded = s->be != &store_sqlite_backend;
+	if (!bounded && (thread_reader.store_id != s->id || thread_reader.conn == NULL)) {
 		thread_reader.store_id = s->id;
 		thread_reader.conn = c;
 		return;
@@ -201,7 +309,61 @@ void store_reader_release(struct store *s, struct store_conn *c)
 	pthread_mutex_lock(&s->pool_lock);
 	c->next_free = s->pool;
 	s->pool = c;
+	pthread_cond_signal(&s->pool_cond);
 	pthread_mutex_unlock(&s->pool_lock);
+}
+
+struct store_conn *store_reader(struct store *s)
+{
+	bool scoped = thread_reader.scope_store_id == s->id;
+
+	if (scoped && thread_reader.scope_conn != NULL) {
+		if (!thread_reader.scope_conn->in_use) {
+			thread_reader.scope_conn->in_use = true;
+			return thread_reader.scope_conn;
+		}
+		scoped = false; /* a nested read: a snapshot of its own */
+	}
+	struct store_conn *c = reader_take(s);
+	if (c == NULL)
+		return NULL;
+	c->in_use = true;
+	/* The scope's first read opens its transaction; without one, reads still work. */
+	if (scoped && store_read_begin(c) == STORE_OK)
+		thread_reader.scope_conn = c;
+	return c;
+}
+
+void store_reader_release(struct store *s, struct store_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c == thread_reader.scope_conn) {
+		c->in_use = false; /* the transaction stays open until the scope ends */
+		return;
+	}
+	store_read_end(c);
+	reader_give(s, c);
+}
+
+void store_read_scope_begin(struct store *s)
+{
+	if (!s->be->read_scopes)
+		return; /* each read on its own (see struct store_backend) */
+	thread_reader.scope_store_id = s->id;
+	thread_reader.scope_conn = NULL;
+}
+
+void store_read_scope_end(struct store *s)
+{
+	struct store_conn *c = thread_reader.scope_conn;
+
+	thread_reader.scope_store_id = 0;
+	thread_reader.scope_conn = NULL;
+	if (c == NULL)
+		return;
+	store_read_end(c);
+	reader_give(s, c);
 }
 
 /* ---- versions ---- */
@@ -239,6 +401,7 @@ static void store_free(struct store *s)
 	if (s->wconn != NULL)
 		s->be->disconnect(s->wconn);
 	pthread_mutex_destroy(&s->pool_lock);
+	pthread_cond_destroy(&s->pool_cond);
 	pthread_mutex_destroy(&s->queue_lock);
 	pthread_cond_destroy(&s->queue_cond);
 	pthread_mutex_destroy(&s->touch_lock);
@@ -285,7 +448,12 @@ struct store *store_open(const char *path, const struct store_options *opts, cha
 		s->opts.max_batch = DEFAULT_MAX_BATCH;
 	if (s->opts.busy_timeout_ms == 0)
 		s->opts.busy_timeout_ms = DEFAULT_BUSY_TIMEOUT;
+	if (s->opts.pool_size == 0)
+		s->opts.pool_size = 8;
+	if (s->opts.db_timeout_s == 0)
+		s->opts.db_timeout_s = 5;
 	pthread_mutex_init(&s->pool_lock, NULL);
+	pthread_cond_init(&s->pool_cond, NULL);
 	s->id = atomic_fetch_add(&next_store_id, 1);
 	pthread_mutex_init(&s->queue_lock, NULL);
 	pthread_cond_init(&s->queue_cond, NULL);

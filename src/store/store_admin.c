@@ -12,7 +12,9 @@
 
 #include "errmsg.h"
 #include "store_admin.h"
+#include "store_history.h"
 #include "store_internal.h"
+#include "store_org.h"
 
 static const char SQL_PING[] = "SELECT 1";
 static const char SQL_COUNT_ORGS[] = "SELECT count(*) FROM orgs";
@@ -78,6 +80,42 @@ bool store_backup(const char *db_path, const char *out_path, char **err)
 	return be->backup(db_path, out_path, err);
 }
 
+/* Every organization's history chain, and its tags against it: problems found, -1 on error. */
+static long check_history(const char *path, store_check_report_fn report, void *arg, char **err)
+{
+	struct store_options opts = {.check_only = true};
+	struct store *s = store_open(path, &opts, err);
+	if (s == NULL)
+		return -1;
+	if (store_schema_version(s) != store_known_version()) {
+		store_close(&s); /* an older backup: its rows were checked, its chains come later */
+		return 0;
+	}
+	struct org_summary *orgs = NULL;
+	size_t n = 0;
+	enum store_status st = store_org_list(s, &orgs, &n);
+	if (st != STORE_OK) {
+		*err = errmsg_fmt("cannot list the organizations: %s", store_status_str(st));
+		store_close(&s);
+		return -1;
+	}
+	long problems = 0;
+	char line[512];
+	for (size_t i = 0; i < n; i++) {
+		struct history_verify v;
+		st = store_history_verify(s, orgs[i].org.id, &v);
+		if (st == STORE_OK && v.ok)
+			continue;
+		snprintf(line, sizeof(line), "history of %s: %s", orgs[i].org.name,
+		         st != STORE_OK ? store_status_str(st) : v.problem);
+		report(arg, line);
+		problems++;
+	}
+	org_list_free(&orgs, n);
+	store_close(&s);
+	return problems;
+}
+
 long store_check(const char *path, store_check_report_fn report, void *arg, char **err)
 {
 	const struct store_backend *be =
@@ -86,5 +124,8 @@ long store_check(const char *path, store_check_report_fn report, void *arg, char
 		*err = errmsg_fmt("this tagd was built without PostgreSQL");
 		return -1;
 	}
-	return be->check(path, report, arg, err);
+	long problems = be->check(path, report, arg, err);
+	if (problems != 0)
+		return problems; /* the chains of a damaged database say nothing more */
+	return check_history(path, report, arg, err);
 }

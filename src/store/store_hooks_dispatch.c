@@ -81,7 +81,7 @@ enum store_status store_hooks_hold(struct store_conn *c, int64_t org_id, int64_t
 
 struct store_hook_claims {
 	struct store *store;
-	struct store_conn *conn; /* of its own: its claims end when it closes */
+	struct store_conn *conn; /* of its own (one of db_pool_size): its claims end with it */
 };
 
 struct store_hook_claims *store_hook_claims_open(struct store *s)
@@ -90,7 +90,7 @@ struct store_hook_claims *store_hook_claims_open(struct store *s)
 	if (cl == NULL)
 		return NULL;
 	cl->store = s;
-	cl->conn = store_connect(s, false);
+	cl->conn = store_connect_own(s);
 	if (cl->conn == NULL) {
 		free(cl);
 		return NULL;
@@ -103,7 +103,7 @@ void store_hook_claims_close(struct store_hook_claims **cp)
 	struct store_hook_claims *cl = *cp;
 	if (cl == NULL)
 		return;
-	cl->conn->be->disconnect(cl->conn);
+	store_disconnect_own(cl->store, cl->conn);
 	free(cl);
 	*cp = NULL;
 }

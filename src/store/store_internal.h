@@ -36,6 +36,22 @@ struct db_stmt;
  * A connection: what every backend's connection begins with (each backend
  * embeds it as its first member and keeps its engine state after it).
  */
+/*
+ * What the writer knows of one organization's history chain in its open
+ * transaction, so that a batch of that organization's changes takes its lock
+ * and reads its head once, not once per change.  Valid until the
+ * transaction ends or rolls back to a savepoint (store_txn forgets it then):
+ * the lock and every event appended meanwhile are the transaction's own, and
+ * no other writer can append while the lock is held.
+ */
+struct chain_memo {
+	int64_t org_id; /* 0: nothing known */
+	bool locked;    /* lock_chain was taken in this transaction */
+	bool head_known;
+	int64_t head_seq;
+	uint8_t head_hash[HISTORY_HASH_LEN];
+};
+
 struct store_conn {
 	const struct store_backend *be;
 	struct store *store;
@@ -43,11 +59,20 @@ struct store_conn {
 	struct store_conn *next_all;  /* every reader the store opened, to close them */
 	bool in_use;
 	bool writer; /* opened for writing (else read-only) */
+	struct chain_memo chain;
 };
 
 /* What every backend's statement begins with. */
 struct db_stmt {
 	struct store_conn *conn;
+};
+
+/* What a column of the current row holds. */
+enum db_type {
+	DB_TYPE_NULL,
+	DB_TYPE_INT, /* integers and flags */
+	DB_TYPE_TEXT,
+	DB_TYPE_BLOB,
 };
 
 /* What a step gives. */
@@ -97,14 +122,49 @@ struct store_backend {
 	const char *(*col_text)(struct db_stmt *st, int col); /* NULL for NULL */
 	size_t (*col_bytes)(struct db_stmt *st, int col);
 	const void *(*col_blob)(struct db_stmt *st, int col);
+	enum db_type (*col_type)(struct db_stmt *st, int col);
 	/* Rows changed by the last statement that ran on c. */
 	int64_t (*changes)(struct store_conn *c);
+	/* Rows inserted, updated or deleted on c since it opened (cascades too). */
+	int64_t (*total_changes)(struct store_conn *c);
+
+	/*
+	 * A statement of SQL made at run time (a copy's, table by table): not
+	 * cached, finalized by the caller.  NULL when it cannot be prepared.
+	 */
+	struct db_stmt *(*prepare)(struct store_conn *c, const char *sql);
+	void (*finalize)(struct db_stmt *st);
+	/* The names of the columns of sql's result (each < 64 bytes): their number, -1 on error. */
+	int (*columns)(struct store_conn *c, const char *sql, char names[][64], int max);
+	/*
+	 * Whether a request's reads share one read transaction (a read scope:
+	 * store_read_scope_begin).  SQLite: yes, a transaction is nearly free
+	 * and saves its locks.  PostgreSQL: no, BEGIN and COMMIT would be two
+	 * more round trips for reads that are single statements.
+	 */
+	bool read_scopes;
+	/*
+	 * The token epoch without a query, when the backend is told of its
+	 * changes (PostgreSQL's LISTEN): true and *epoch while it is current
+	 * within a second; false, or NULL: read it (store_org.c).
+	 */
+	bool (*token_epoch)(struct store *s, int64_t *epoch);
+
+	/* One column: the name of every table of the database (the copy's check). */
+	const char *tables_sql;
+	/* After rows were inserted with their ids: the ids table generates next follow them. */
+	enum store_status (*sync_ids)(struct store_conn *c, const char *table, const char *column);
 
 	/* Run a transaction statement. */
 	enum store_status (*txn)(struct store_conn *c, enum db_txn what);
-	/* Whether c is inside a transaction that can still commit (false after the engine aborted
-	 * it). */
+	/*
+	 * Whether c is inside a transaction: false once the engine ended it by
+	 * itself (SQLite after some errors, PostgreSQL when the connection is
+	 * lost).  A PostgreSQL transaction a failed statement aborted is still
+	 * one (ROLLBACK [TO] ends it), but runs nothing else: aborted says so.
+	 */
 	bool (*in_txn)(struct store_conn *c);
+	bool (*aborted)(struct store_conn *c);
 	/*
 	 * Serialize the history chain of org_id until the transaction ends (a
 	 * lock every node takes before appending; nothing on a single-writer
@@ -215,17 +275,22 @@ struct touch_slot {
 	int64_t at;
 };
 
+struct pg_listen;
+
 struct store {
 	const struct store_backend *be;
 	char *path; /* a file path (SQLite) or a connection URI (PostgreSQL) */
 	struct store_options opts;
 	int schema_version;
+	struct pg_listen *pg_listen; /* PostgreSQL: the token epoch's listener (pg_listen.c) */
 
 	/* Readers: a free list of idle connections. */
 	pthread_mutex_t pool_lock;
-	struct store_conn *pool; /* idle readers not kept by a thread */
-	struct store_conn *all;  /* every reader, under pool_lock */
-	uint64_t id;             /* unique in the process: tells a thread's reader apart */
+	pthread_cond_t pool_cond; /* a reader came back, or room for one */
+	unsigned nreaders;        /* readers open, under pool_lock */
+	struct store_conn *pool;  /* idle readers not kept by a thread */
+	struct store_conn *all;   /* every reader, under pool_lock */
+	uint64_t id;              /* unique in the process: tells a thread's reader apart */
 
 	/* The writer: its connection, its queue and its thread. */
 	struct store_conn *wconn;
@@ -256,6 +321,16 @@ struct store {
  */
 struct store_conn *store_connect(struct store *s, bool writer);
 
+/*
+ * A read connection of the caller's own, outside the pool (the hook claims'
+ * of store_hooks.h), counted in db_pool_size as a reader is (an idle reader
+ * is closed to make room), and never the readers' last one; NULL when there
+ * is no room (db_pool_size 3 has none) or the database cannot be reached.
+ * Close it with store_disconnect_own.
+ */
+struct store_conn *store_connect_own(struct store *s);
+void store_disconnect_own(struct store *s, struct store_conn *c);
+
 /* The writer thread's body (store_writer.c); arg is the store. */
 void *store_writer_main(void *arg);
 
@@ -277,7 +352,14 @@ char *store_column_dup(struct db_stmt *st, int col, bool *oom);
 /* Copy a text column of at most cap-1 bytes into buf (UUIDs); empty for NULL. */
 void store_column_copy(struct db_stmt *st, int col, char *buf, size_t cap);
 
-/* Start and end a read transaction, so that several statements see one snapshot. */
+/* Run a transaction statement on c, forgetting c->chain when it ends or rolls back. */
+enum store_status store_txn(struct store_conn *c, enum db_txn what);
+
+/*
+ * Start and end a read transaction, so that several statements see one
+ * snapshot.  Inside a read scope's transaction, begin does nothing (the
+ * scope's snapshot is the one) and end is left to the scope.
+ */
 enum store_status store_read_begin(struct store_conn *c);
 void store_read_end(struct store_conn *c);
 

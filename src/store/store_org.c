@@ -1,12 +1,14 @@
 /*
  * store_org.c - organizations and tokens.  See store_org.h.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
 #include "clock.h"
+#include "dynbuf.h"
 #include "store_internal.h"
 #include "store_org.h"
 
@@ -222,14 +224,10 @@ enum store_status store_token_list(struct store *s, const char *org_name, struct
 	db_bind_text(st, 1, org_name);
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW) {
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct token_info *grown = realloc(list, ncap * sizeof(*list));
-			if (grown == NULL) {
-				oom = true;
-				break;
-			}
-			list = grown, cap = ncap;
+		if (dynbuf_array_reserve((void **)&list, &cap, count, sizeof(*list), SIZE_MAX) !=
+		    DYNBUF_OK) {
+			oom = true;
+			break;
 		}
 		struct token_info *t = &list[count++];
 		memset(t, 0, sizeof(*t));
@@ -309,54 +307,238 @@ void token_identity_release(struct token_identity *id)
 	id->org_name = id->project_id = id->label = NULL;
 }
 
+/*
+ * Verified tokens, kept per thread (no lock on the request path).  An entry
+ * is the token row and its organization as read at some token epoch (the
+ * 0004_token_epoch migration of each backend); it is used only while the
+ * epoch read in the request's own transaction is the same, so a revocation,
+ * a change of expiry or label, or a change of the organization made by
+ * anyone (another process, another node) is seen by the very next request.
+ * The epoch is read before the row, so a row is never older than the epoch
+ * it is kept under (also where each statement sees its own snapshot).
+ * Expiry is checked against the clock on every use.  Names, project ids and
+ * labels too long for an entry are simply not cached.  Direct-mapped by
+ * public id: a collision costs a read, never a wrong answer (the id and
+ * digest are compared).
+ */
+#define TOKEN_CACHE_SLOTS 32
+#define TOKEN_CACHE_TEXT  160 /* project ids and labels are at most 128 bytes (cli.c) */
+
+struct token_cache_entry {
+	bool valid;
+	int64_t epoch;
+	char public_id[AUTH_PUBLIC_ID_LEN + 1];
+	uint8_t digest[STORE_DIGEST_LEN]; /* the stored digest */
+	int64_t org_id;
+	int64_t expires_at; /* 0: never */
+	int64_t last_used_at;
+	bool has_project, has_label;
+	char org_name[TOKEN_CACHE_TEXT];
+	char project_id[TOKEN_CACHE_TEXT];
+	char label[TOKEN_CACHE_TEXT];
+};
+
+static _Thread_local struct {
+	uint64_t store_id; /* the store the entries are of */
+	struct token_cache_entry slot[TOKEN_CACHE_SLOTS];
+} token_cache;
+
+/* The slot for public_id in this thread's cache of store s. */
+static struct token_cache_entry *cache_slot(const struct store *s, const char *public_id)
+{
+	if (token_cache.store_id != s->id) {
+		memset(&token_cache, 0, sizeof(token_cache));
+		token_cache.store_id = s->id;
+	}
+	uint32_t h = 2166136261u; /* FNV-1a; the id is random already */
+	for (const char *p = public_id; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return &token_cache.slot[h % TOKEN_CACHE_SLOTS];
+}
+
+/* Copy text (may be NULL) into an entry's field; false when it does not fit. */
+static bool cache_text(char *field, bool *has, const char *text)
+{
+	size_t n = text ? strlen(text) : 0;
+	if (n >= TOKEN_CACHE_TEXT)
+		return false;
+	if (has != NULL)
+		*has = text != NULL;
+	memcpy(field, text ? text : "", n + 1);
+	return true;
+}
+
+/* A token row as the backend holds it (views, valid until the statement moves). */
+struct token_row {
+	const void *digest; /* STORE_DIGEST_LEN bytes, or NULL when the row has another size */
+	int64_t org_id;
+	int64_t expires_at;
+	int64_t last_used_at;
+	const char *org_name;
+	const char *project_id;
+	const char *label;
+};
+
+/* Fill entry e from a row read at epoch; false (e invalid) when its texts do not fit. */
+static bool cache_fill(struct token_cache_entry *e, const struct token_row *r,
+                       const char *public_id, int64_t epoch)
+{
+	e->valid = strlen(public_id) <= AUTH_PUBLIC_ID_LEN && r->org_name != NULL &&
+	           cache_text(e->org_name, NULL, r->org_name) &&
+	           cache_text(e->project_id, &e->has_project, r->project_id) &&
+	           cache_text(e->label, &e->has_label, r->label);
+	if (!e->valid)
+		return false;
+	memcpy(e->digest, r->digest, STORE_DIGEST_LEN);
+	e->org_id = r->org_id;
+	e->expires_at = r->expires_at;
+	e->last_used_at = r->last_used_at;
+	snprintf(e->public_id, sizeof(e->public_id), "%s", public_id);
+	e->epoch = epoch;
+	return true;
+}
+
+/* True when a token with this stored digest and expiry lets digest in now. */
+static bool token_lets_in(const void *stored, int64_t expires_at, const uint8_t *digest,
+                          int64_t now)
+{
+	return stored != NULL && auth_digest_equal(stored, digest) &&
+	       (expires_at == 0 || expires_at > now);
+}
+
+/* An identity of owned copies of the texts. */
+static enum store_status identity_make(struct token_identity *out, const char *public_id,
+                                       int64_t org_id, const char *org_name, const char *project_id,
+                                       const char *label)
+{
+	memset(out, 0, sizeof(*out));
+	out->org_id = org_id;
+	out->org_name = strdup(org_name ? org_name : "");
+	out->project_id = project_id ? strdup(project_id) : NULL;
+	out->label = label ? strdup(label) : NULL;
+	snprintf(out->token_id, sizeof(out->token_id), "%s", public_id);
+	if (out->org_name == NULL || (project_id && out->project_id == NULL) ||
+	    (label && out->label == NULL)) {
+		token_identity_release(out);
+		return STORE_NOMEM;
+	}
+	return STORE_OK;
+}
+
+static const char SQL_TOKEN_EPOCH[] = "SELECT epoch FROM token_epoch"; /* one row */
+
 static const char SQL_TOKEN_VERIFY[] =
         "SELECT t.digest, t.org_id, o.name, t.expires_at, t.last_used_at, o.project_id, "
         "t.label "
         "FROM tokens t "
         "JOIN orgs o ON o.id = t.org_id WHERE t.public_id = $1 AND t.revoked_at IS NULL";
 
-enum store_status store_token_verify(struct store *s, const char *public_id,
-                                     const uint8_t digest[STORE_DIGEST_LEN],
-                                     struct token_identity *out)
+static void token_row_view(struct db_stmt *st, struct token_row *r)
 {
-	struct store_conn *c = store_reader(s);
-	enum store_status ret = STORE_NOT_FOUND;
-	bool oom = false;
-	int64_t now = clock_now_us(), last_used = 0;
+	r->digest = db_col_bytes(st, 0) == STORE_DIGEST_LEN ? db_col_blob(st, 0) : NULL;
+	r->org_id = db_col_int(st, 1);
+	r->org_name = db_col_text(st, 2);
+	r->expires_at = db_col_int(st, 3);
+	r->last_used_at = db_col_int(st, 4);
+	r->project_id = db_col_text(st, 5);
+	r->label = db_col_text(st, 6);
+}
 
-	if (c == NULL)
-		return STORE_UNAVAILABLE;
+/*
+ * The token row of public_id on c into entry e, read at epoch.  On a row
+ * whose texts do not fit an entry, the check is made from the row itself
+ * (*answered set, *ret its result).
+ */
+static enum store_status token_read(struct store_conn *c, const char *public_id, int64_t epoch,
+                                    const uint8_t *digest, int64_t now, struct token_cache_entry *e,
+                                    struct token_identity *out, bool *answered, int64_t *last_used)
+{
+	enum store_status ret = STORE_NOT_FOUND;
+
+	e->valid = false;
+	*answered = false;
 	struct db_stmt *st = store_stmt(c, SQL_TOKEN_VERIFY);
-	if (st == NULL) {
-		store_reader_release(s, c);
-		return STORE_ERROR;
-	}
+	if (st == NULL)
+		return store_conn_error(c);
 	db_bind_text(st, 1, public_id);
-	int rc = db_step(st);
+	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
-		const void *stored = db_col_blob(st, 0);
-		int64_t expires = db_col_int(st, 3);
-		bool live = expires == 0 || expires > now;
-		last_used = db_col_int(st, 4);
-		if (stored != NULL && db_col_bytes(st, 0) == STORE_DIGEST_LEN &&
-		    auth_digest_equal(stored, digest) && live) {
-			memset(out, 0, sizeof(*out));
-			out->org_id = db_col_int(st, 1);
-			out->org_name = store_column_dup(st, 2, &oom);
-			out->project_id = store_column_dup(st, 5, &oom);
-			out->label = store_column_dup(st, 6, &oom);
-			snprintf(out->token_id, sizeof(out->token_id), "%s", public_id);
-			ret = oom ? STORE_NOMEM : STORE_OK;
-			if (oom)
-				token_identity_release(out);
+		struct token_row r;
+		token_row_view(st, &r);
+		*last_used = r.last_used_at;
+		if (r.digest != NULL && cache_fill(e, &r, public_id, epoch)) {
+			ret = STORE_OK;
+		} else {
+			*answered = true; /* too long to cache: answered from the row itself */
+			ret = token_lets_in(r.digest, r.expires_at, digest, now)
+			              ? identity_make(out, public_id, r.org_id, r.org_name,
+			                              r.project_id, r.label)
+			              : STORE_NOT_FOUND;
 		}
 	} else if (rc != DB_DONE) {
 		ret = store_conn_error(c);
 	}
 	db_reset(st);
+	return ret;
+}
+
+/* The token epoch, read on c in the request's transaction (its read scope, on SQLite). */
+static enum store_status epoch_read(struct store *s, struct store_conn *c, int64_t *epoch)
+{
+	enum store_status ret = s->be->read_scopes ? store_read_begin(c) : STORE_OK;
+	struct db_stmt *st = ret == STORE_OK ? store_stmt(c, SQL_TOKEN_EPOCH) : NULL;
+	if (st != NULL)
+		ret = store_step_id(st, STORE_ERROR, epoch);
+	else if (ret == STORE_OK)
+		ret = store_conn_error(c);
+	return ret;
+}
+
+enum store_status store_token_verify(struct store *s, const char *public_id,
+                                     const uint8_t digest[STORE_DIGEST_LEN],
+                                     struct token_identity *out)
+{
+	int64_t now = clock_now_us(), epoch = 0, last_used = 0;
+	bool answered = false;
+	enum store_status ret = STORE_OK;
+
+	/*
+	 * The epoch first: told by the database (PostgreSQL's listener; then a
+	 * cached token needs no query at all), else read; then the row if the
+	 * cache has no entry of this epoch.
+	 */
+	bool told = s->be->token_epoch != NULL && s->be->token_epoch(s, &epoch);
+	struct store_conn *c = NULL;
+	if (!told) {
+		c = store_reader(s);
+		if (c == NULL)
+			return STORE_UNAVAILABLE;
+		ret = epoch_read(s, c, &epoch);
+	}
+	struct token_cache_entry *e = cache_slot(s, public_id);
+	bool hit = ret == STORE_OK && e->valid && e->epoch == epoch &&
+	           strcmp(e->public_id, public_id) == 0;
+	if (ret == STORE_OK && !hit) {
+		if (c == NULL && (c = store_reader(s)) == NULL)
+			return STORE_UNAVAILABLE;
+		ret = token_read(c, public_id, epoch, digest, now, e, out, &answered, &last_used);
+		hit = ret == STORE_OK && !answered;
+	}
+	if (hit) {
+		ret = token_lets_in(e->digest, e->expires_at, digest, now)
+		              ? identity_make(out, public_id, e->org_id, e->org_name,
+		                              e->has_project ? e->project_id : NULL,
+		                              e->has_label ? e->label : NULL)
+		              : STORE_NOT_FOUND;
+		last_used = e->last_used_at;
+	}
 	store_reader_release(s, c);
-	if (ret == STORE_OK)
+	if (ret == STORE_OK) {
 		token_touch(s, public_id, last_used, now);
+		/* A write is queued, or was claimed this minute: no need to try again before. */
+		if (hit && now - e->last_used_at >= STORE_TOUCH_INTERVAL_US)
+			e->last_used_at = now;
+	}
 	return ret;
 }
 
@@ -397,14 +579,10 @@ enum store_status store_org_list(struct store *s, struct org_summary **out, size
 	}
 	db_bind_int(st, 1, clock_now_us());
 	while ((rc = db_step(st)) == DB_ROW) {
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct org_summary *grown = realloc(list, ncap * sizeof(*list));
-			if (grown == NULL) {
-				oom = true;
-				break;
-			}
-			list = grown, cap = ncap;
+		if (dynbuf_array_reserve((void **)&list, &cap, count, sizeof(*list), SIZE_MAX) !=
+		    DYNBUF_OK) {
+			oom = true;
+			break;
 		}
 		struct org_summary *e = &list[count++];
 		memset(e, 0, sizeof(*e));

@@ -2,11 +2,13 @@
  * store_ss.c - ServiceStage repository authorizations, and resolving the
  * namespace, project and ref a call names.  See store_ss.h.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "dynbuf.h"
 #include "store_org.h"
 #include "store_ss_internal.h"
 
@@ -168,14 +170,10 @@ static enum store_status collect_text(struct store_conn *c, struct db_stmt *st, 
 	*items = NULL;
 	*n = 0;
 	while ((rc = db_step(st)) == DB_ROW) {
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			char **grown = realloc(*items, ncap * sizeof(**items));
-			if (grown == NULL) {
-				oom = true;
-				break;
-			}
-			*items = grown, cap = ncap;
+		if (dynbuf_array_reserve((void **)items, &cap, *n, sizeof(**items), SIZE_MAX) !=
+		    DYNBUF_OK) {
+			oom = true;
+			break;
 		}
 		char *v = store_column_dup(st, 0, &oom);
 		if (oom)
@@ -203,7 +201,7 @@ static enum store_status auth_list_read(struct store_conn *c, int64_t org_id, st
 {
 	struct ss_auth *list = NULL;
 	int64_t *ids = NULL;
-	size_t count = 0, cap = 0;
+	size_t count = 0, cap = 0, ids_cap = 0;
 	bool oom = false;
 	int rc;
 
@@ -212,17 +210,12 @@ static enum store_status auth_list_read(struct store_conn *c, int64_t org_id, st
 		return store_conn_error(c);
 	db_bind_int(st, 1, org_id);
 	while ((rc = db_step(st)) == DB_ROW) {
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct ss_auth *grown = realloc(list, ncap * sizeof(*list));
-			int64_t *gids = grown ? realloc(ids, ncap * sizeof(*ids)) : NULL;
-			if (grown != NULL)
-				list = grown;
-			if (gids == NULL) {
-				oom = true;
-				break;
-			}
-			ids = gids, cap = ncap;
+		if (dynbuf_array_reserve((void **)&list, &cap, count, sizeof(*list), SIZE_MAX) !=
+		            DYNBUF_OK ||
+		    dynbuf_array_reserve((void **)&ids, &ids_cap, count, sizeof(*ids), SIZE_MAX) !=
+		            DYNBUF_OK) {
+			oom = true;
+			break;
 		}
 		struct ss_auth *a = &list[count++];
 		memset(a, 0, sizeof(*a));

@@ -3,10 +3,12 @@
  * commit history.  Each runs in one read transaction so that resolving the
  * where and listing see the same snapshot.  See store_ss.h.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynbuf.h"
 #include "store_ss_internal.h"
 
 /* A reader in a read transaction; NULL when none can be had. */
@@ -30,14 +32,10 @@ static enum store_status collect_named(struct store_conn *c, struct db_stmt *st,
 	int rc;
 
 	while ((rc = db_step(st)) == DB_ROW) {
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct ss_named *grown = realloc(list, ncap * sizeof(*list));
-			if (grown == NULL) {
-				oom = true;
-				break;
-			}
-			list = grown, cap = ncap;
+		if (dynbuf_array_reserve((void **)&list, &cap, count, sizeof(*list), SIZE_MAX) !=
+		    DYNBUF_OK) {
+			oom = true;
+			break;
 		}
 		struct ss_named *e = &list[count++];
 		snprintf(e->id, sizeof(e->id), "%lld", (long long)db_col_int(st, 0));

@@ -88,8 +88,18 @@ void store_new_uuid(char buf[37])
 	uuid_unparse_lower(u, buf);
 }
 
+enum store_status store_txn(struct store_conn *c, enum db_txn what)
+{
+	if (what != DB_SAVEPOINT && what != DB_RELEASE)
+		memset(&c->chain, 0, sizeof(c->chain));
+	return c->be->txn(c, what);
+}
+
 enum store_status store_read_begin(struct store_conn *c)
 {
+	/* Inside a read scope's transaction already: its snapshot is the one to read. */
+	if (c->be->in_txn(c))
+		return STORE_OK;
 	return c->be->txn(c, DB_BEGIN_READ);
 }
 
@@ -98,4 +108,7 @@ void store_read_end(struct store_conn *c)
 	/* A read transaction has nothing to keep: COMMIT of a reader cannot lose data. */
 	if (c->be->in_txn(c))
 		c->be->txn(c, DB_COMMIT);
+	/* A reader must never go back to the pool inside a transaction (a stale snapshot). */
+	if (c->be->in_txn(c))
+		c->be->txn(c, DB_ROLLBACK);
 }

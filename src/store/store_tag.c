@@ -36,7 +36,8 @@ static const struct tag_sql tag_sql[] = {
                                 "WHERE t.repo_id = $1 AND t.name = $2 FOR UPDATE OF t",
                         .insert = "INSERT INTO repo_tags(uuid, repo_id, name, commit_id, "
                                   "description, created_at, updated_at, rev) "
-                                  "VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+                                  "VALUES ($1, $2, $3, $4, $5, $6, $6, $7) "
+                                  "ON CONFLICT (repo_id, name) DO NOTHING",
                         .update = "UPDATE repo_tags SET commit_id = $2, description = $3, "
                                   "updated_at = $4, rev = $5 WHERE id = $1",
                         .del = "DELETE FROM repo_tags WHERE id = $1",
@@ -51,7 +52,8 @@ static const struct tag_sql tag_sql[] = {
                                 "WHERE t.org_id = $1 AND t.name = $2 FOR UPDATE OF t",
                         .insert = "INSERT INTO commit_tags(uuid, org_id, name, commit_id, "
                                   "description, created_at, updated_at, rev) "
-                                  "VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+                                  "VALUES ($1, $2, $3, $4, $5, $6, $6, $7) "
+                                  "ON CONFLICT (org_id, name) DO NOTHING",
                         .update = "UPDATE commit_tags SET commit_id = $2, description = $3, "
                                   "updated_at = $4, rev = $5 WHERE id = $1",
                         .del = "DELETE FROM commit_tags WHERE id = $1",
@@ -66,7 +68,8 @@ static const struct tag_sql tag_sql[] = {
                                 "FROM ss_tags t JOIN ss_commits c ON c.id = t.commit_id "
                                 "WHERE t.project_id = $1 AND t.name = $2 FOR UPDATE OF t",
                         .insert = "INSERT INTO ss_tags(project_id, name, commit_id, message, "
-                                  "created_at, rev) VALUES ($1, $2, $3, coalesce($4, ''), $5, $6)",
+                                  "created_at, rev) VALUES ($1, $2, $3, coalesce($4, ''), $5, $6) "
+                                  "ON CONFLICT (project_id, name) DO NOTHING",
                         .update = "UPDATE ss_tags SET commit_id = $2, "
                                   "message = coalesce($3, ''), rev = $4 WHERE id = $1",
                         .del = "DELETE FROM ss_tags WHERE id = $1",
@@ -216,6 +219,11 @@ static enum store_status seq_hash(struct store_conn *c, const char *sql, int64_t
 static enum store_status head_read(struct store_conn *c, int64_t org_id, int64_t *seq,
                                    uint8_t hash[HISTORY_HASH_LEN])
 {
+	if (c->chain.org_id == org_id && c->chain.head_known) {
+		*seq = c->chain.head_seq;
+		memcpy(hash, c->chain.head_hash, HISTORY_HASH_LEN);
+		return STORE_OK;
+	}
 	bool found;
 	*seq = 0;
 	memcpy(hash, zero_hash, HISTORY_HASH_LEN);
@@ -223,6 +231,16 @@ static enum store_status head_read(struct store_conn *c, int64_t org_id, int64_t
 	if (ret == STORE_OK && !found)
 		ret = seq_hash(c, SQL_FLOOR, org_id, seq, hash, &found);
 	return ret;
+}
+
+/* ev, just written, is org_id's head now: remember it while the chain is held. */
+static void head_moved(struct store_conn *c, int64_t org_id, const struct history_event *ev)
+{
+	if (c->chain.org_id != org_id || !c->chain.locked)
+		return;
+	c->chain.head_known = true;
+	c->chain.head_seq = ev->seq;
+	memcpy(c->chain.head_hash, ev->hash, HISTORY_HASH_LEN);
 }
 
 /* Write ev, whose seq and previous_hash follow the head just read. */
@@ -256,7 +274,10 @@ static enum store_status event_write(struct store_conn *c, int64_t org_id, struc
 	db_bind_text(st, 18, ev->request_id);
 	db_bind_blob(st, 19, ev->previous_hash, HISTORY_HASH_LEN);
 	db_bind_blob(st, 20, ev->hash, HISTORY_HASH_LEN);
-	return store_step_done(st);
+	enum store_status ret = store_step_done(st);
+	if (ret == STORE_OK)
+		head_moved(c, org_id, ev);
+	return ret;
 }
 
 enum store_status store_event_append(struct store_conn *c, int64_t org_id, struct history_event *ev)
@@ -341,7 +362,15 @@ static enum store_status tag_write(struct store_conn *c, const struct tag_change
 		db_bind_text(st, k + 4, description);
 		db_bind_int(st, k + 5, now);
 		db_bind_int(st, k + 6, rev);
-		return store_step_done(st);
+		/*
+		 * A taken name inserts nothing rather than failing: the statement
+		 * has not written, so the writer needs no savepoint to undo it
+		 * (see store_writer.c) and PostgreSQL's transaction stays usable.
+		 */
+		enum store_status ret = store_step_done(st);
+		if (ret == STORE_OK && db_changes(c) == 0)
+			ret = STORE_CONFLICT;
+		return ret;
 	case TAG_SET:
 		st = store_stmt(c, sql->update);
 		if (st == NULL)
@@ -372,7 +401,7 @@ enum store_status store_tag_change(struct store_conn *c, struct tag_change *ch)
 
 	if ((size_t)w->scope >= sizeof(tag_sql) / sizeof(tag_sql[0]))
 		return STORE_INVALID;
-	/* A create finds a taken name by the table's unique key, when it inserts. */
+	/* A create finds a taken name by the table's unique key, when it inserts (nothing). */
 	bool exists = false;
 	if (ch->verb != TAG_CREATE) {
 		ret = tag_find(c, w, &old);

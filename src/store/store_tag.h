@@ -20,6 +20,8 @@
 #include <stdint.h>
 
 #include "history.h"
+#include <string.h>
+
 #include "store_internal.h"
 
 #define STORE_TAG_REF_MAX 40 /* a commit's id as the API shows it: a UUID or a SHA */
@@ -82,7 +84,15 @@ struct tag_change {
  */
 static inline enum store_status store_tag_lock(struct store_conn *c, int64_t org_id)
 {
-	return c->be->lock_chain(c, org_id);
+	if (c->chain.org_id == org_id && c->chain.locked)
+		return STORE_OK; /* taken earlier in this transaction (see struct chain_memo) */
+	enum store_status st = c->be->lock_chain(c, org_id);
+	if (st == STORE_OK) {
+		memset(&c->chain, 0, sizeof(c->chain));
+		c->chain.org_id = org_id;
+		c->chain.locked = true;
+	}
+	return st;
 }
 
 /*

@@ -40,7 +40,20 @@ void vers_commit_release(struct vers_commit *c)
 
 static const char SQL_REPO_INSERT[] =
         "INSERT INTO repos(uuid, org_id, name, description, created_at) "
-        "VALUES ($1, $2, $3, $4, $5)";
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, name) DO NOTHING";
+
+/*
+ * A statement of an INSERT ... ON CONFLICT DO NOTHING: a taken key is
+ * STORE_CONFLICT having written nothing, which keeps the writer's batch
+ * going without a savepoint (see store_writer.c).
+ */
+static enum store_status insert_new(struct db_stmt *st)
+{
+	enum store_status ret = store_step_done(st);
+	if (ret == STORE_OK && db_changes(st->conn) == 0)
+		ret = STORE_CONFLICT;
+	return ret;
+}
 
 static enum store_status repo_create_run(struct store_conn *c, struct store_op *op)
 {
@@ -54,7 +67,7 @@ static enum store_status repo_create_run(struct store_conn *c, struct store_op *
 	db_bind_text(st, 3, o->name);
 	db_bind_text(st, 4, o->description);
 	db_bind_int(st, 5, clock_now_us());
-	return store_step_done(st);
+	return insert_new(st);
 }
 
 void vers_repo_create_op_init(struct vers_repo_create_op *o)
@@ -67,7 +80,7 @@ void vers_repo_create_op_init(struct vers_repo_create_op *o)
 
 static const char SQL_COMMIT_INSERT[] =
         "INSERT INTO commits(uuid, org_id, name, description, is_public, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6)";
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (uuid) DO NOTHING";
 static const char SQL_ORG_UUID[] = "SELECT uuid FROM orgs WHERE id = $1";
 
 static enum store_status commit_create_run(struct store_conn *c, struct store_op *op)
@@ -90,7 +103,7 @@ static enum store_status commit_create_run(struct store_conn *c, struct store_op
 	db_bind_text(st, 4, o->description);
 	db_bind_int(st, 5, o->is_public);
 	db_bind_int(st, 6, now);
-	enum store_status ret = store_step_done(st);
+	enum store_status ret = insert_new(st);
 	if (ret != STORE_OK)
 		return ret;
 

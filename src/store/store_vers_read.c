@@ -167,9 +167,20 @@ enum store_status store_vers_repo_get(struct store *s, const struct vers_repo_ke
 static const char SQL_REPO_TAGS[] =
         "SELECT " TAG_COLS "FROM repo_tags t JOIN commits c ON c.id = t.commit_id "
         "WHERE t.repo_id = $1 ORDER BY t.name";
-static const char SQL_REPO_TAG[] =
-        "SELECT " TAG_COLS "FROM repo_tags t JOIN commits c ON c.id = t.commit_id "
-        "WHERE t.repo_id = $1 AND t.name = $2";
+/*
+ * One tag with its repository in one statement (a single statement sees one
+ * snapshot: no read transaction, one round trip on PostgreSQL): no row, no
+ * repository; a row of NULLs, no tag of that name in it.
+ */
+#define REPO_TAG_JOIN                                                                              \
+	"LEFT JOIN repo_tags t ON t.repo_id = r.id AND t.name = $3 "                               \
+	"LEFT JOIN commits c ON c.id = t.commit_id "
+static const char SQL_REPO_TAG_PRIVATE[] =
+        "SELECT " TAG_COLS "FROM repos r " REPO_TAG_JOIN "WHERE r.org_id = $1 AND r.name = $2";
+static const char SQL_REPO_TAG_PUBLIC[] =
+        "SELECT " TAG_COLS
+        "FROM orgs o JOIN repos r ON r.org_id = o.id AND r.is_public " REPO_TAG_JOIN
+        "WHERE o.name = $1 AND r.name = $2";
 static const char SQL_COMMIT_TAGS[] =
         "SELECT " TAG_COLS "FROM commit_tags t JOIN commits c ON c.id = t.commit_id "
         "WHERE t.org_id = $1 ORDER BY t.name";
@@ -241,6 +252,20 @@ static enum store_status tag_rows(struct store_conn *c, const char *sql, int64_t
 }
 
 /* One tag row of sql keyed by ($1 = key, $2 = name) into *out (owned). */
+/* The current row of a TAG_COLS statement into *out (owned). */
+static enum store_status tag_copy(struct db_stmt *st, struct vers_tag *out)
+{
+	bool oom = false;
+	tag_view(st, out);
+	out->name = store_column_dup(st, 1, &oom);
+	out->description = store_column_dup(st, 3, &oom);
+	if (oom) {
+		vers_tag_release(out);
+		return STORE_NOMEM;
+	}
+	return STORE_OK;
+}
+
 static enum store_status tag_one(struct store_conn *c, const char *sql, int64_t key,
                                  const char *name, struct vers_tag *out)
 {
@@ -251,18 +276,10 @@ static enum store_status tag_one(struct store_conn *c, const char *sql, int64_t 
 	db_bind_text(st, 2, name);
 	int rc = db_step(st);
 	enum store_status ret = STORE_OK;
-	if (rc == DB_ROW) {
-		bool oom = false;
-		tag_view(st, out);
-		out->name = store_column_dup(st, 1, &oom);
-		out->description = store_column_dup(st, 3, &oom);
-		if (oom) {
-			vers_tag_release(out);
-			ret = STORE_NOMEM;
-		}
-	} else {
+	if (rc == DB_ROW)
+		ret = tag_copy(st, out);
+	else
 		ret = step_status(c, rc, STORE_TAG_NOT_FOUND);
-	}
 	db_reset(st);
 	return ret;
 }
@@ -306,16 +323,32 @@ enum store_status store_vers_repo_tag_get(struct store *s, const struct vers_rep
                                           const char *tag_name, struct vers_tag *out)
 {
 	struct store_conn *c = store_reader(s);
-	int64_t row = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (c == NULL)
 		return STORE_UNAVAILABLE;
-	enum store_status ret = store_read_begin(c);
-	if (ret == STORE_OK)
-		ret = repo_find(c, key, &row, NULL);
-	if (ret == STORE_OK)
-		ret = tag_one(c, SQL_REPO_TAG, row, tag_name, out);
+	bool public = key->org_name != NULL;
+	struct db_stmt *st = store_stmt(c, public ? SQL_REPO_TAG_PUBLIC : SQL_REPO_TAG_PRIVATE);
+	if (st == NULL) {
+		enum store_status ret = store_conn_error(c);
+		store_reader_release(s, c);
+		return ret;
+	}
+	if (public)
+		db_bind_text(st, 1, key->org_name);
+	else
+		db_bind_int(st, 1, key->org_id);
+	db_bind_text(st, 2, key->name);
+	db_bind_text(st, 3, tag_name);
+	int rc = db_step(st);
+	enum store_status ret = STORE_OK;
+	if (rc != DB_ROW)
+		ret = step_status(c, rc, STORE_REPO_NOT_FOUND);
+	else if (db_col_null(st, 0))
+		ret = STORE_TAG_NOT_FOUND;
+	else
+		ret = tag_copy(st, out);
+	db_reset(st);
 	store_reader_release(s, c);
 	return ret;
 }

@@ -1,7 +1,8 @@
 /*
  * store_writer.c - the single writer: a queue of store operations, run in
- * batches, each batch one transaction with a savepoint per operation, one
- * durable commit per batch (group commit).  See store.h.
+ * batches, each batch one transaction (an operation that fails after writing
+ * gets it run again with a savepoint per operation), one durable commit per
+ * batch (group commit).  See store.h.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -31,18 +32,36 @@ static void fail_ops(struct store_op *first, const struct store_op *end, enum st
 			op->status = st;
 }
 
+/* How an attempt at a batch ended. */
+enum attempt_end {
+	ATTEMPT_DONE,  /* committed, or failed for good: every op has its status */
+	ATTEMPT_RETRY, /* a conflict with another node's transaction: all rolled back, run again */
+	ATTEMPT_SAVEPOINTS, /* an op failed after writing: all rolled back, run again with them */
+};
+
 /*
- * One attempt at the batch in one transaction.  Returns true when it must
- * be run again from the start: an operation or the commit met a conflict
- * with another node's transaction (a deadlock, a serialization failure), and
- * the whole transaction has been rolled back so that the other one can go on.
+ * One attempt at the batch in one transaction.
+ *
+ * Without savepoints (the first attempt): each op runs straight in the
+ * transaction.  An op that fails without having written anything (a name
+ * taken, a tag not found, a precondition: what failures are) leaves nothing
+ * to undo, so two statements per op are saved.  An op that fails after
+ * writing, or that made the database abort the transaction, rolls it all
+ * back: ATTEMPT_SAVEPOINTS, and the batch runs again with a savepoint per op,
+ * where a failing op is rolled back to its savepoint without touching the
+ * others.
+ *
+ * Either way an op or the commit that meets a conflict with another node's
+ * transaction (a deadlock, a serialization failure) rolls everything back so
+ * that the other one can go on: ATTEMPT_RETRY.
  */
-static bool attempt(struct store *s, struct store_op *batch, size_t *n, bool *failed)
+static enum attempt_end attempt(struct store *s, struct store_op *batch, bool savepoints, size_t *n,
+                                bool *failed)
 {
 	struct store_conn *c = s->wconn;
 	struct store_op *txn_first = batch; /* first op of the open transaction */
 	const struct store_backend *be = c->be;
-	enum store_status begin = be->txn(c, DB_BEGIN_WRITE);
+	enum store_status begin = store_txn(c, DB_BEGIN_WRITE);
 
 	*n = 0;
 	*failed = begin != STORE_OK;
@@ -54,19 +73,33 @@ static bool attempt(struct store *s, struct store_op *batch, size_t *n, bool *fa
 			op->status = begin;
 			continue;
 		}
-		enum store_status st = be->txn(c, DB_SAVEPOINT);
+		enum store_status st;
+		if (!savepoints) {
+			int64_t before = be->total_changes(c);
+			st = op->run(c, op);
+			op->status = st;
+			if (st == STORE_RETRY ||
+			    (st != STORE_OK && be->total_changes(c) != before) || !be->in_txn(c) ||
+			    be->aborted(c)) {
+				if (be->in_txn(c))
+					store_txn(c, DB_ROLLBACK);
+				return st == STORE_RETRY ? ATTEMPT_RETRY : ATTEMPT_SAVEPOINTS;
+			}
+			continue;
+		}
+		st = store_txn(c, DB_SAVEPOINT);
 		if (st == STORE_OK) {
 			st = op->run(c, op);
 			if (st != STORE_OK)
-				be->txn(c, DB_ROLLBACK_TO);
-			enum store_status rel = be->txn(c, DB_RELEASE);
+				store_txn(c, DB_ROLLBACK_TO);
+			enum store_status rel = store_txn(c, DB_RELEASE);
 			if (st == STORE_OK)
 				st = rel;
 		}
 		op->status = st;
 		if (st == STORE_RETRY && be->in_txn(c)) {
-			be->txn(c, DB_ROLLBACK);
-			return true;
+			store_txn(c, DB_ROLLBACK);
+			return ATTEMPT_RETRY;
 		}
 		if (!be->in_txn(c)) {
 			/*
@@ -83,27 +116,27 @@ static bool attempt(struct store *s, struct store_op *batch, size_t *n, bool *fa
 			*failed = true;
 			txn_first = op->next;
 			if (txn_first != NULL)
-				begin = be->txn(c, DB_BEGIN_WRITE);
+				begin = store_txn(c, DB_BEGIN_WRITE);
 		}
 	}
 
 	if (begin == STORE_OK && txn_first != NULL) {
-		enum store_status commit = be->txn(c, DB_COMMIT);
+		enum store_status commit = store_txn(c, DB_COMMIT);
 		if (commit == STORE_RETRY) {
 			if (be->in_txn(c))
-				be->txn(c, DB_ROLLBACK);
-			return true;
+				store_txn(c, DB_ROLLBACK);
+			return ATTEMPT_RETRY;
 		}
 		if (commit != STORE_OK) {
 			*failed = true;
 			log_msg(LOG_ERROR, "commit failed", "ops=%zu error=\"%s\"", *n,
 			        be->errmsg(c));
 			if (be->in_txn(c))
-				be->txn(c, DB_ROLLBACK);
+				store_txn(c, DB_ROLLBACK);
 			fail_ops(txn_first, NULL, commit);
 		}
 	}
-	return false;
+	return ATTEMPT_DONE;
 }
 
 #define MAX_ATTEMPTS 8
@@ -131,6 +164,7 @@ static void run_batch(struct store *s, struct store_op *batch)
 	size_t n = 0;
 	bool failed = false;
 
+	bool savepoints = false;
 	for (int tries = 1;; tries++) {
 		if (!writer_ready(s)) {
 			for (struct store_op *op = batch; op != NULL; op = op->next, n++)
@@ -138,8 +172,14 @@ static void run_batch(struct store *s, struct store_op *batch)
 			failed = true;
 			break;
 		}
-		if (!attempt(s, batch, &n, &failed))
+		enum attempt_end end = attempt(s, batch, savepoints, &n, &failed);
+		if (end == ATTEMPT_DONE)
 			break;
+		if (end == ATTEMPT_SAVEPOINTS) {
+			savepoints = true; /* at once: no other transaction to wait for */
+			tries--;
+			continue;
+		}
 		if (tries == MAX_ATTEMPTS) {
 			for (struct store_op *op = batch; op != NULL; op = op->next)
 				op->status = STORE_UNAVAILABLE;

@@ -32,7 +32,7 @@ TAGD_SETTING_VARS = ("TAGD_CONFIG", "TAGD_LISTEN", "TAGD_DB", "TAGD_THREADS",
                      "TAGD_CLONE_BASE_URL", "TAGD_LOG_LEVEL", "TAGD_LOG_FORMAT", "TAGD_LOG_FILE",
                      "TAGD_SHUTDOWN_TIMEOUT", "TAGD_TLS_CERT", "TAGD_TLS_KEY",
                      "TAGD_TLS_PRIORITIES", "TAGD_WRITE_BATCH", "TAGD_HISTORY_RETENTION",
-                     "TAGD_HOOK_ALLOW_PRIVATE")
+                     "TAGD_DB_POOL_SIZE", "TAGD_DB_TIMEOUT", "TAGD_HOOK_ALLOW_PRIVATE")
 LISTENING_RE = re.compile(r'msg="listening" addr=\S*:(\d+)|"msg":"listening","addr":"[^"]*:(\d+)"')
 
 
@@ -298,6 +298,19 @@ class Tagd:
             if own:
                 c.close()
 
+
+def wait_for_text(path, text, timeout=10.0):
+    """Wait until the file at path exists and contains text (tagd writes it on its own)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                if text in f.read():
+                    return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.02)
+    raise AssertionError(f"{path} never contained {text!r}")
 
 class TagdCase(unittest.TestCase):
     """A server shared by the tests of one class, with two organizations."""

@@ -179,6 +179,7 @@ class ReadmeReceiverTest(HookCase):
         printed = []
         ns = {"print": lambda *a: printed.append(a)}
         exec(readme_receiver(), ns)  # noqa: S102 -- README's own example
+        ns["Hook"].log_message = lambda *args: None  # http.server's access lines
         server = ns["HTTPServer"](("127.0.0.1", 0), ns["Hook"])
         self.addCleanup(server.server_close)
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -10,7 +10,7 @@ import subprocess
 import threading
 import unittest
 
-from dbtest import only_sqlite
+from dbtest import PgDatabase, create_database, on_postgres, only_sqlite, pg_bin
 from tagdtest import TAGD_BIN, Tagd, clean_env
 
 
@@ -141,6 +141,62 @@ class BackupTest(unittest.TestCase):
         self.assertEqual(tool("backup", "--db", self.tagd.db).returncode, 2)  # no --out
 
 
+@unittest.skipUnless(on_postgres(), "tagd backup wraps pg_dump on PostgreSQL only")
+class PgBackupTest(unittest.TestCase):
+    """On PostgreSQL, tagd backup runs pg_dump --format=custom: one snapshot
+    that pg_restore puts into a new database, which then serves."""
+
+    def setUp(self):
+        self.t = Tagd()
+        self.addCleanup(self.t.cleanup)
+        self.token = self.t.new_org("acme")
+        self.commit = self.t.new_commit("acme")
+        self.t.start()
+        r = self.t.request("POST", "/api/v1/repositories", {"name": "app"}, token=self.token)
+        self.assertEqual(r.status, 201, r)
+        for i in range(20):
+            r = self.t.request("POST", "/api/v1/repositories/app/tags",
+                               {"tag_name": f"v{i}", "commit_id": self.commit}, token=self.token)
+            self.assertEqual(r.status, 201, r)
+
+    def test_backup_and_restore(self):
+        out = os.path.join(self.t.dir, "tagd.dump")
+        r = tool("backup", "--db", self.t.db, "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(os.path.exists(out + ".partial"))
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(5), b"PGDMP")  # pg_dump's custom format
+        restored = PgDatabase(create_database())
+        self.addCleanup(restored.drop)
+        p = subprocess.run([pg_bin("pg_restore"), "--no-owner", "-h", restored.host, "-U",
+                            "postgres", "-d", restored.name, out], capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(tool("db", "check", "--db", restored.target).stdout, "ok\n")
+        t = Tagd(database=restored)
+        try:
+            t.start()
+            r = t.request("GET", "/api/v1/repositories/app/tags?limit=100", token=self.token)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(len(r.json()["tags"]), 20)
+            want = self.t.request("GET", "/api/v1/events/head", token=self.token).json()
+            got = t.request("GET", "/api/v1/events/head", token=self.token).json()
+            self.assertEqual(got, want)
+            self.assertEqual(t.stop(), 0)
+        finally:
+            t.cleanup()
+
+    def test_without_pg_dump(self):
+        out = os.path.join(self.t.dir, "never.dump")
+        env = clean_env({"PATH": "/nonexistent"})
+        r = subprocess.run([TAGD_BIN, "backup", "--db", self.t.db, "--out", out],
+                           capture_output=True, text=True, timeout=60, env=env)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot run pg_dump", r.stderr)
+        self.assertFalse(os.path.exists(out))
+        self.assertFalse(os.path.exists(out + ".partial"))
+
+
 class DbCheckTest(unittest.TestCase):
     def setUp(self):
         self.t = Tagd()
@@ -170,6 +226,37 @@ class DbCheckTest(unittest.TestCase):
             f.write(b"\x00" * 8)
         r = tool("db", "check", "--db", self.t.db)
         self.assertNotEqual(r.returncode, 0, r.stdout)
+
+    def test_a_rewritten_history_event(self):
+        token = self.t.cli("token", "create", "--org", "acme").stdout.strip()
+        commit = self.t.new_commit("acme")
+        self.t.start()
+        try:
+            r = self.t.request("POST", "/api/v1/repositories", {"name": "app"}, token=token)
+            self.assertEqual(r.status, 201, r)
+            r = self.t.request("POST", "/api/v1/repositories/app/tags",
+                               {"tag_name": "v1", "commit_id": commit}, token=token)
+            self.assertEqual(r.status, 201, r)
+        finally:
+            self.assertEqual(self.t.stop(), 0)
+        self.assertEqual(tool("db", "check", "--db", self.t.db).stdout, "ok\n")
+        self.t.sql_exec("UPDATE events SET description = 'quietly' WHERE seq = 1")
+        r = tool("db", "check", "--db", self.t.db)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("history of acme: ", r.stdout)
+        self.assertIn("1 problem", r.stderr)
+
+    @only_sqlite("the committed fixture is an older SQLite file")
+    def test_an_older_backup_is_checked_as_it_is(self):
+        path = os.path.join(self.t.dir, "old.db")
+        shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures",
+                                 "schema2", "tagd.db"), path)
+        with open(path, "rb") as f:
+            before = f.read()
+        r = tool("db", "check", "--db", path)
+        self.assertEqual((r.returncode, r.stdout), (0, "ok\n"), r.stderr)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), before, "db check changed the file")
 
     def test_missing_database_is_not_created(self):
         path = os.path.join(self.t.dir, "absent.db")

@@ -62,7 +62,22 @@ class ConfigTest(unittest.TestCase):
                                     "synchronous", "clone_base_url", "log_level", "log_format",
                                     "log_file", "shutdown_timeout", "tls_cert", "tls_key",
                                     "tls_priorities", "write_batch", "history_retention",
-                                    "hook_allow_private"})
+                                    "db_pool_size", "db_timeout", "hook_allow_private"})
+
+    def test_a_database_password_is_never_printed(self):
+        for uri in ("postgresql://tagd:s3cr3t-pw@db.example/tagd",
+                    "postgresql:///tagd?host=/run/postgresql&password=s3cr3t-pw&sslmode=require"):
+            r = run(["config", "check", "--config", "/dev/null", "--db", uri])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertNotIn("s3cr3t-pw", r.stdout + r.stderr)
+            self.assertIn("db = postgresql://", r.stdout)
+            self.assertIn("***", r.stdout)
+
+    def test_pool_and_timeout_bounds(self):
+        for flag, bad in (("--db-pool-size", "2"), ("--db-pool-size", "1001"),
+                          ("--db-timeout", "0")):
+            r = run(["config", "check", "--config", "/dev/null", flag, bad])
+            self.assertEqual(r.returncode, 1, (flag, bad, r.stdout))
 
     def test_credentials_in_url_are_refused(self):
         """Every clone_url answered would carry them: refused, and never echoed."""

@@ -10,7 +10,7 @@ import time
 import unittest
 
 from dbtest import on_postgres
-from tagdtest import Tagd
+from tagdtest import Tagd, wait_for_text
 
 
 class HeldRequest:
@@ -244,19 +244,6 @@ class SignalTest(unittest.TestCase):
         self.assertNotIn("after-rotation", old)
         self.assertIn('msg="stopped"', new)
 
-
-def wait_for_text(path, text, timeout=10.0):
-    """Wait until the file at path exists and contains text (tagd writes it on its own)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with open(path) as f:
-                if text in f.read():
-                    return
-        except FileNotFoundError:
-            pass
-        time.sleep(0.02)
-    raise AssertionError(f"{path} never contained {text!r}")
 
 
 if __name__ == "__main__":

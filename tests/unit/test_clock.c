@@ -1,5 +1,6 @@
-/* Unit tests: clock.c - RFC 3339 formatting and parsing. */
+/* Unit tests: clock.c - RFC 3339 formatting and parsing, timed-wait deadlines. */
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "testutil.h"
@@ -119,6 +120,22 @@ START_TEST(parse_invalid)
 }
 END_TEST
 
+START_TEST(realtime_deadlines)
+{
+	for (unsigned ms = 0; ms <= 2500; ms += 499) {
+		struct timespec before, at;
+		clock_gettime(CLOCK_REALTIME, &before);
+		clock_realtime_after_ms(ms, &at);
+		ck_assert_int_ge(at.tv_nsec, 0);
+		ck_assert_int_lt(at.tv_nsec, 1000000000L);
+		int64_t diff_us = ((int64_t)at.tv_sec - before.tv_sec) * 1000000 +
+		                  (at.tv_nsec - before.tv_nsec) / 1000;
+		ck_assert_int_ge(diff_us, (int64_t)ms * 1000);
+		ck_assert_int_lt(diff_us, (int64_t)ms * 1000 + 1000000); /* within a second */
+	}
+}
+END_TEST
+
 static Suite *clock_suite(void)
 {
 	Suite *s = suite_create("clock");
@@ -127,6 +144,7 @@ static Suite *clock_suite(void)
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, parse_variants);
 	tcase_add_test(tc, parse_invalid);
+	tcase_add_test(tc, realtime_deadlines);
 	suite_add_tcase(s, tc);
 	return s;
 }

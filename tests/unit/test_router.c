@@ -1,7 +1,11 @@
-/* Unit tests: router.c - priority, 404/405 and Allow, parameter decoding. */
+/*
+ * Unit tests: router.c - priority, 404/405 and Allow, parameter decoding, the
+ * dialect of a path; and app_refuse, which answers in that dialect.
+ */
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "router.h"
 #include "testutil.h"
 
@@ -243,6 +247,77 @@ START_TEST(allow_buffer_bounded)
 }
 END_TEST
 
+START_TEST(dialect_of_paths)
+{
+	ck_assert_int_eq(router_dialect("/api/v1/repositories"), ROUTER_DIALECT_VERS);
+	ck_assert_int_eq(router_dialect("/api/anything"), ROUTER_DIALECT_VERS);
+	ck_assert_int_eq(router_dialect("/v1/p/git/repos"), ROUTER_DIALECT_SS);
+	ck_assert_int_eq(router_dialect("/v1"), ROUTER_DIALECT_OTHER);
+	ck_assert_int_eq(router_dialect("/api"), ROUTER_DIALECT_OTHER);
+	ck_assert_int_eq(router_dialect("/livez"), ROUTER_DIALECT_OTHER);
+	ck_assert_int_eq(router_dialect(NULL), ROUTER_DIALECT_OTHER);
+	ck_assert(router_is_ss("/v1/x"));
+	ck_assert(!router_is_ss("/api/v1/x"));
+}
+END_TEST
+
+/* A refusal of the HTTP layer, in the envelope of the path's dialect. */
+static json_t *refused(const char *path, enum call_refusal why, int *status)
+{
+	struct call c;
+	call_init(&c, NULL, NULL, NULL);
+	c.path = path;
+	app_refuse(&c, why);
+	*status = c.status;
+	json_error_t err;
+	json_t *doc = json_loadb(c.resp_body, c.resp_len, 0, &err);
+	ck_assert_msg(doc != NULL, "not JSON: %s", err.text);
+	ck_assert_str_eq(c.resp_type, strncmp(path ? path : "", "/v1/", 4) == 0
+	                                      ? "application/json;charset=utf8"
+	                                      : "application/json");
+	call_release(&c);
+	return doc;
+}
+
+START_TEST(refusals_in_each_envelope)
+{
+	int status;
+	json_t *v = refused("/api/v1/commits", CALL_REFUSE_TOO_MANY_QUERY, &status);
+	ck_assert_int_eq(status, 414);
+	ck_assert(json_is_false(json_object_get(v, "success")));
+	ck_assert_str_eq(json_string_value(json_object_get(v, "error")),
+	                 "too many query parameters");
+	json_decref(v);
+
+	v = refused("/v1/p/git/repos", CALL_REFUSE_FRAMING, &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert_str_eq(json_string_value(json_object_get(v, "error_code")), "SVCSTG.REPO.0400");
+	ck_assert_str_eq(json_string_value(json_object_get(v, "error_msg")),
+	                 "Content-Length and Transfer-Encoding cannot be used together");
+	json_decref(v);
+
+	v = refused("/v1/p/git/repos", CALL_REFUSE_CODING_UNSUPPORTED, &status);
+	ck_assert_int_eq(status, 501);
+	ck_assert_str_eq(json_string_value(json_object_get(v, "error_code")), "SVCSTG.REPO.0501");
+	json_decref(v);
+
+	/* No path (or tagd's own): the Vers envelope. */
+	v = refused(NULL, CALL_REFUSE_BAD_HOST, &status);
+	ck_assert_int_eq(status, 400);
+	ck_assert_ptr_nonnull(json_object_get(v, "error"));
+	json_decref(v);
+	v = refused("/livez", CALL_REFUSE_TOO_MANY_HEADERS, &status);
+	ck_assert_int_eq(status, 431);
+	json_decref(v);
+	/* Every refusal has an answer. */
+	for (int why = CALL_REFUSE_NONE; why <= CALL_REFUSE_CODING_UNSUPPORTED; why++) {
+		v = refused("/api/v1/x", (enum call_refusal)why, &status);
+		ck_assert_int_ge(status, 400);
+		json_decref(v);
+	}
+}
+END_TEST
+
 static Suite *router_suite(void)
 {
 	Suite *s = suite_create("router");
@@ -254,6 +329,8 @@ static Suite *router_suite(void)
 	tcase_add_test(tc, percent_decoding);
 	tcase_add_test(tc, trailing_and_empty_segments);
 	tcase_add_test(tc, allow_buffer_bounded);
+	tcase_add_test(tc, dialect_of_paths);
+	tcase_add_test(tc, refusals_in_each_envelope);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -638,6 +638,62 @@ START_TEST(readers)
 }
 END_TEST
 
+/* Create organization name on s through the writer. */
+static void add_org(struct store *s, const char *name)
+{
+	struct org_create_op o;
+	org_create_op_init(&o);
+	o.name = name;
+	ck_assert_int_eq(store_execute(s, &o.op), STORE_OK);
+}
+
+static int64_t orgs(struct store *s)
+{
+	int64_t n = -1;
+	ck_assert_int_eq(store_org_count(s, &n), STORE_OK);
+	return n;
+}
+
+START_TEST(read_scope_is_one_snapshot)
+{
+	char *path;
+	struct store *s = tu_store(&path);
+
+	/* A scope with no read costs nothing and leaves nothing open. */
+	store_read_scope_begin(s);
+	store_read_scope_end(s);
+
+	store_read_scope_begin(s);
+	ck_assert_int_eq(orgs(s), 0);
+	struct store_conn *c = store_reader(s);
+	ck_assert(!sqlite3_get_autocommit(sqlite_db(c))); /* the scope's transaction */
+	/* A read while the scope's connection is busy: a connection and snapshot of its own. */
+	add_org(s, "first");
+	ck_assert_int_eq(orgs(s), 1);
+	store_reader_release(s, c);
+	ck_assert(!sqlite3_get_autocommit(sqlite_db(c))); /* still open: the scope holds it */
+	/* Every later read of the scope: the snapshot it began with. */
+	ck_assert_int_eq(orgs(s), 0);
+	store_read_scope_end(s);
+	ck_assert(sqlite3_get_autocommit(sqlite_db(c)));
+	ck_assert_int_eq(orgs(s), 1);
+
+	/* The scope belongs to its store: another store's reads are not in it. */
+	char *other_path;
+	struct store *other = tu_store(&other_path);
+	store_read_scope_begin(s);
+	ck_assert_int_eq(orgs(s), 1);
+	add_org(other, "elsewhere");
+	ck_assert_int_eq(orgs(other), 1);
+	add_org(s, "second");
+	ck_assert_int_eq(orgs(s), 1);
+	store_read_scope_end(s);
+	ck_assert_int_eq(orgs(s), 2);
+	tu_store_done(&other, other_path);
+	tu_store_done(&s, path);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -654,6 +710,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, lost_transaction_reported);
 	tcase_add_test(tc, close_runs_queued_ops);
 	tcase_add_test(tc, readers);
+	tcase_add_test(tc, read_scope_is_one_snapshot);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,8 @@
 /*
  * Unit tests: the token lifecycle through the app and the store - expiry,
- * the throttled last-use write, and the failure budget answering 429.
+ * the throttled last-use write, the failure budget answering 429, and the
+ * cache of verified tokens, which a revocation (by another process too)
+ * invalidates at once.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -220,6 +222,126 @@ START_TEST(budget_answers_429_but_never_to_a_valid_token)
 }
 END_TEST
 
+static enum store_status verify(struct store *s, const struct auth_token *t)
+{
+	struct token_identity who;
+	enum store_status st = store_token_verify(s, t->public_id, t->digest, &who);
+	if (st == STORE_OK)
+		token_identity_release(&who);
+	return st;
+}
+
+static int64_t token_epoch(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT epoch FROM token_epoch", -1, &st, NULL),
+	                 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	int64_t epoch = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return epoch;
+}
+
+START_TEST(revocation_by_another_process_is_seen_at_once)
+{
+	char *path, token[128];
+	struct store *s = tu_store(&path);
+	struct auth_token t;
+	tu_org(s, "acme", NULL, token);
+	ck_assert(auth_token_parse(token, strlen(token), &t));
+	for (int i = 0; i < 3; i++) /* the second and third from the cache */
+		ck_assert_int_eq(verify(s, &t), STORE_OK);
+
+	/* `tagd token revoke` is another process: another store on the same file. */
+	char *err = NULL;
+	struct store *cli = store_open(path, NULL, &err);
+	ck_assert_msg(cli != NULL, "%s", err ? err : "");
+	int64_t before = token_epoch(path);
+	struct token_revoke_op o;
+	token_revoke_op_init(&o);
+	o.org_name = "acme";
+	o.public_id = t.public_id;
+
+	/* Inside one request (a read scope) the snapshot holds: the request began before. */
+	store_read_scope_begin(s);
+	ck_assert_int_eq(verify(s, &t), STORE_OK);
+	ck_assert_int_eq(store_execute(cli, &o.op), STORE_OK);
+	ck_assert_int_eq(verify(s, &t), STORE_OK);
+	store_read_scope_end(s);
+	ck_assert_int_gt(token_epoch(path), before);
+
+	/* The very next request sees it, from the cache's thread and from any other. */
+	ck_assert_int_eq(verify(s, &t), STORE_NOT_FOUND);
+	ck_assert_int_eq(verify(s, &t), STORE_NOT_FOUND);
+	store_close(&cli);
+	tu_store_done(&s, path);
+}
+END_TEST
+
+START_TEST(cached_token_still_expires)
+{
+	char *path, text[128];
+	struct store *s = tu_store(&path);
+	struct auth_token t;
+	tu_org(s, "acme", NULL, text);
+	int64_t expires = clock_now_us() + 50000;
+	make_token(s, "acme", expires, text);
+	ck_assert(auth_token_parse(text, strlen(text), &t));
+	ck_assert_int_eq(verify(s, &t), STORE_OK);
+	ck_assert_int_eq(verify(s, &t), STORE_OK); /* cached */
+	/* Expiry is a moment, not a write: no epoch moves.  Wait for the moment itself. */
+	while (clock_now_us() <= expires)
+		;
+	ck_assert_int_eq(verify(s, &t), STORE_NOT_FOUND);
+	tu_store_done(&s, path);
+}
+END_TEST
+
+START_TEST(cache_answers_what_the_database_says)
+{
+	char *path, token[128];
+	struct store *s = tu_store(&path);
+	struct auth_token t;
+	struct token_identity who;
+	tu_org(s, "acme", "proj-1", token);
+	ck_assert(auth_token_parse(token, strlen(token), &t));
+	ck_assert_int_eq(store_token_verify(s, t.public_id, t.digest, &who), STORE_OK);
+	ck_assert_str_eq(who.project_id, "proj-1");
+	token_identity_release(&who);
+
+	/* A wrong secret for a cached id is refused, and does not evict the right one. */
+	struct auth_token wrong = t;
+	wrong.digest[3] ^= 0x10;
+	ck_assert_int_eq(verify(s, &wrong), STORE_NOT_FOUND);
+	ck_assert_int_eq(verify(s, &t), STORE_OK);
+
+	/* Last-use writes do not move the epoch (nor empty the cache). */
+	int64_t epoch = token_epoch(path);
+	writer_barrier(s);
+	ck_assert_int_eq(token_epoch(path), epoch);
+
+	/* An organization changed behind the daemon's back (another process): seen at once. */
+	sqlite3 *db = NULL;
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	ck_assert_int_eq(sqlite3_exec(db,
+	                              "UPDATE orgs SET project_id = 'proj-2' WHERE name = "
+	                              "'acme'",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(store_token_verify(s, t.public_id, t.digest, &who), STORE_OK);
+	ck_assert_str_eq(who.project_id, "proj-2");
+	ck_assert_str_eq(who.org_name, "acme");
+	ck_assert_str_eq(who.token_id, t.public_id);
+	token_identity_release(&who);
+	tu_store_done(&s, path);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("tokens");
@@ -228,6 +350,9 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, last_use_written_once_a_minute);
 	tcase_add_test(tc, touch_claimed_once_per_interval);
 	tcase_add_test(tc, budget_answers_429_but_never_to_a_valid_token);
+	tcase_add_test(tc, revocation_by_another_process_is_seen_at_once);
+	tcase_add_test(tc, cached_token_still_expires);
+	tcase_add_test(tc, cache_answers_what_the_database_says);
 	suite_add_tcase(s, tc);
 	return s;
 }

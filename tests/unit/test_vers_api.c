@@ -49,7 +49,7 @@ START_TEST(list_writer_grows_and_stays_valid)
 	ck_assert(!l.failed);
 
 	json_error_t err;
-	json_t *doc = json_loadb(l.buf, l.len, 0, &err);
+	json_t *doc = json_loadb(l.text.buf, l.text.len, 0, &err);
 	ck_assert_msg(doc != NULL, "%s", err.text);
 	ck_assert_str_eq(json_string_value(json_object_get(doc, "name")), "x\"y");
 	json_t *items = json_object_get(doc, "items");
@@ -62,7 +62,7 @@ START_TEST(list_writer_grows_and_stays_valid)
 	vers_list_value(&l, NULL);
 	ck_assert(l.failed);
 	vers_list_release(&l);
-	ck_assert_ptr_null(l.buf);
+	ck_assert_ptr_null(l.text.buf);
 }
 END_TEST
 

@@ -36,7 +36,7 @@ static void check_tag(const char *name, const char *description, const char *rep
 	vers_list_tag(&l, &t, repo);
 	ck_assert(!l.failed);
 	char *want = expected(&t, repo);
-	ck_assert_str_eq(l.buf, want);
+	ck_assert_str_eq(l.text.buf, want);
 	free(want);
 	vers_list_release(&l);
 }
@@ -59,8 +59,8 @@ START_TEST(rows_are_comma_separated)
 	vers_list_tag(&l, &t, "r");
 	vers_list_raw(&l, "]");
 	json_error_t err;
-	json_t *v = json_loads(l.buf, 0, &err);
-	ck_assert_msg(v != NULL, "not JSON: %s", l.buf);
+	json_t *v = json_loads(l.text.buf, 0, &err);
+	ck_assert_msg(v != NULL, "not JSON: %s", l.text.buf);
 	ck_assert_uint_eq(json_array_size(v), 2);
 	json_decref(v);
 	vers_list_release(&l);

@@ -1,8 +1,10 @@
 /*
- * pg.c - the PostgreSQL backend: libpq, one connection per reader thread and
- * per writer, statements prepared once per connection, text parameters and
- * binary results, migrations under an advisory lock.  See store_internal.h
- * for the seam and pg.h for what its other files share.
+ * pg.c - the PostgreSQL backend's statements: prepared once per connection,
+ * text parameters and binary results, the status of each failure, the
+ * transactions and the chain lock, and the backend's table.  pg_open.c opens
+ * connections and migrates, pg_io.c bounds every round trip, pg_listen.c
+ * follows the token epoch, pg_admin.c backs up and checks.  See
+ * store_internal.h for the seam and pg.h for what the files share.
  *
  * Every connection is made with synchronous_commit = on (a write is answered
  * only once PostgreSQL has flushed its commit) and statement_timeout =
@@ -26,54 +28,12 @@
 #include "names.h"
 #include "pg.h"
 
-#define MAX_PARAMS 32
-
 /* Type oids of the columns tagd reads (pg_type.h is server-side: these are stable). */
 #define BOOLOID  16
 #define BYTEAOID 17
 #define INT8OID  20
 #define INT2OID  21
 #define INT4OID  23
-
-/* The advisory lock the migrations run under: org ids (chain locks) are positive. */
-#define MIGRATION_LOCK "-7262000001"
-
-struct pg_stmt {
-	struct db_stmt base;
-	const char *sql;
-	char name[16];
-	int nparams;
-	const char *values[MAX_PARAMS];
-	int lengths[MAX_PARAMS];
-	int formats[MAX_PARAMS];
-	char ints[MAX_PARAMS][24];
-	char *owned[MAX_PARAMS]; /* texts made valid UTF-8 by bind_text, freed at reset */
-	PGresult *res;
-	int row, nrows;
-	bool executed;
-};
-
-struct pg_conn {
-	struct store_conn base;
-	PGconn *pg;
-	int next_name;
-	int64_t changes;
-	char sqlstate[6];
-	char err[256];
-	bool failed_conn; /* the last failure was the connection, not the statement */
-	const char *stmt_sql[STORE_STMT_SLOTS];
-	struct pg_stmt *stmt[STORE_STMT_SLOTS];
-};
-
-static struct pg_conn *conn_of(struct store_conn *c)
-{
-	return (struct pg_conn *)c;
-}
-
-static struct pg_stmt *stmt_of(struct db_stmt *st)
-{
-	return (struct pg_stmt *)st;
-}
 
 PGconn *pg_handle(struct store_conn *c)
 {
@@ -105,19 +65,23 @@ enum store_status pg_status_of(const char *sqlstate, bool conn_bad)
 }
 
 /* Remember the failure of res (or of the connection when res is NULL). */
-static void note_failure(struct pg_conn *c, const PGresult *res)
+void pg_note_failure(struct pg_conn *c, const PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
 	snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
-	snprintf(c->err, sizeof(c->err), "%s", msg && *msg ? msg : "connection lost");
+	if (res == NULL && c->broken)
+		snprintf(c->err, sizeof(c->err), "no answer from PostgreSQL within %u ms",
+		         c->wait_ms);
+	else
+		snprintf(c->err, sizeof(c->err), "%s", msg && *msg ? msg : "connection lost");
 	for (char *p = c->err; *p != '\0'; p++)
 		if (*p == '\n' || *p == '"')
 			*p = ' '; /* one line, fit for a logfmt value */
-	c->failed_conn = PQstatus(c->pg) != CONNECTION_OK;
+	c->failed_conn = c->broken || PQstatus(c->pg) != CONNECTION_OK;
 }
 
-static enum store_status status(struct store_conn *base)
+enum store_status pg_status(struct store_conn *base)
 {
 	struct pg_conn *c = conn_of(base);
 	return pg_status_of(c->sqlstate, c->failed_conn);
@@ -129,6 +93,20 @@ static const char *errmsg(struct store_conn *base)
 }
 
 /* ---- statements ---- */
+
+/* The answer to what was just sent (sent: PQsend... said it went), within c->wait_ms. */
+static PGresult *answer(struct pg_conn *c, int sent)
+{
+	bool timed_out = false;
+	PGresult *res = sent ? pg_await(c->pg, c->wait_ms, &timed_out) : NULL;
+	if (timed_out) {
+		c->broken = true; /* once per connection: it is replaced */
+		log_msg(LOG_WARN,
+		        "no answer from PostgreSQL within the deadline: connection dropped",
+		        "waited_ms=%u", c->wait_ms);
+	}
+	return res;
+}
 
 static size_t slot_of(const char *sql)
 {
@@ -161,9 +139,9 @@ static struct pg_stmt *prepare(struct pg_conn *c, const char *sql)
 		return NULL;
 	}
 	snprintf(s->name, sizeof(s->name), "t%d", c->next_name++);
-	PGresult *res = PQprepare(c->pg, s->name, sql, s->nparams, NULL);
+	PGresult *res = answer(c, PQsendPrepare(c->pg, s->name, sql, s->nparams, NULL));
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
-		note_failure(c, res);
+		pg_note_failure(c, res);
 		log_msg(LOG_ERROR, "prepare failed", "error=\"%s\"", c->err);
 		PQclear(res);
 		free(s);
@@ -297,11 +275,11 @@ static enum db_rc step(struct db_stmt *st)
 	struct pg_conn *c = conn_of(st->conn);
 	if (!s->executed) {
 		s->executed = true;
-		s->res = PQexecPrepared(c->pg, s->name, s->nparams, s->values, s->lengths,
-		                        s->formats, 1);
+		s->res = answer(c, PQsendQueryPrepared(c->pg, s->name, s->nparams, s->values,
+		                                       s->lengths, s->formats, 1));
 		ExecStatusType rs = s->res ? PQresultStatus(s->res) : PGRES_FATAL_ERROR;
 		if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
-			note_failure(c, s->res);
+			pg_note_failure(c, s->res);
 			stmt_clear(s);
 			s->executed = true;
 			return DB_FAIL;
@@ -309,6 +287,11 @@ static enum db_rc step(struct db_stmt *st)
 		s->nrows = PQntuples(s->res);
 		const char *tuples = PQcmdTuples(s->res);
 		c->changes = tuples && *tuples ? strtoll(tuples, NULL, 10) : 0;
+		/* PQcmdTuples counts a SELECT's rows too: only a change is a write. */
+		const char *cmd = PQcmdStatus(s->res);
+		if (strncmp(cmd, "INSERT", 6) == 0 || strncmp(cmd, "UPDATE", 6) == 0 ||
+		    strncmp(cmd, "DELETE", 6) == 0)
+			c->total_changes += c->changes; /* RETURNING or not */
 	}
 	if (s->res == NULL)
 		return DB_FAIL;
@@ -379,22 +362,97 @@ static const void *col_blob(struct db_stmt *st, int col)
 	return col_text(st, col);
 }
 
+static enum db_type col_type(struct db_stmt *st, int col)
+{
+	struct pg_stmt *s = stmt_of(st);
+	if (col_null(st, col))
+		return DB_TYPE_NULL;
+	switch (PQftype(s->res, col)) {
+	case INT8OID:
+	case INT4OID:
+	case INT2OID:
+	case BOOLOID:
+		return DB_TYPE_INT;
+	case BYTEAOID:
+		return DB_TYPE_BLOB;
+	default:
+		return DB_TYPE_TEXT;
+	}
+}
+
 static int64_t changes(struct store_conn *c)
 {
 	return conn_of(c)->changes;
 }
 
+static int64_t total_changes(struct store_conn *c)
+{
+	return conn_of(c)->total_changes;
+}
+
+static struct db_stmt *prepare_once(struct store_conn *c, const char *sql)
+{
+	struct pg_stmt *s = prepare(conn_of(c), sql);
+	if (s != NULL)
+		s->row = -1;
+	return s ? &s->base : NULL;
+}
+
+static void finalize(struct db_stmt *st)
+{
+	if (st == NULL)
+		return;
+	struct pg_stmt *s = stmt_of(st);
+	struct pg_conn *c = conn_of(st->conn);
+	stmt_clear(s);
+	char sql[40];
+	snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
+	PQclear(answer(c, PQsendQuery(c->pg, sql)));
+	free(s);
+}
+
+static int columns(struct store_conn *base, const char *sql, char names[][64], int max)
+{
+	struct pg_conn *c = conn_of(base);
+	PGresult *res = answer(c, PQsendQuery(c->pg, sql));
+	int n = -1;
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		n = PQnfields(res);
+		if (n > max)
+			n = -1;
+		for (int i = 0; i < n; i++)
+			snprintf(names[i], 64, "%s", PQfname(res, i));
+	} else {
+		pg_note_failure(c, res);
+	}
+	PQclear(res);
+	return n;
+}
+
+/* The identity's sequence set after the largest id copied (or to start at 1). */
+static enum store_status sync_ids(struct store_conn *base, const char *table, const char *column)
+{
+	char *sql = errmsg_fmt("SELECT setval(pg_get_serial_sequence('%s', '%s'), "
+	                       "coalesce(max(%s), 0) + 1, false) FROM %s",
+	                       table, column, column, table);
+	if (sql == NULL)
+		return STORE_NOMEM;
+	enum store_status ret = pg_exec(conn_of(base), sql);
+	free(sql);
+	return ret;
+}
+
 /* ---- transactions ---- */
 
 /* Run a statement without parameters or result rows. */
-static enum store_status exec(struct pg_conn *c, const char *sql)
+enum store_status pg_exec(struct pg_conn *c, const char *sql)
 {
-	PGresult *res = PQexec(c->pg, sql);
+	PGresult *res = answer(c, PQsendQuery(c->pg, sql));
 	ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	enum store_status ret = STORE_OK;
 	if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
-		note_failure(c, res);
-		ret = status(&c->base);
+		pg_note_failure(c, res);
+		ret = pg_status(&c->base);
 	}
 	PQclear(res);
 	return ret;
@@ -417,14 +475,14 @@ static enum store_status txn(struct store_conn *base, enum db_txn what)
 		/* COMMIT of an aborted transaction answers ROLLBACK, not an error: tell them apart.
 		 */
 		bool aborted = PQtransactionStatus(c->pg) == PQTRANS_INERROR;
-		enum store_status ret = exec(c, txn_sql[what]);
+		enum store_status ret = pg_exec(c, txn_sql[what]);
 		if (ret == STORE_OK && aborted) {
 			snprintf(c->err, sizeof(c->err), "the transaction was aborted");
 			return STORE_ERROR;
 		}
 		return ret;
 	}
-	return exec(c, txn_sql[what]);
+	return pg_exec(c, txn_sql[what]);
 }
 
 static bool in_txn(struct store_conn *c)
@@ -433,13 +491,18 @@ static bool in_txn(struct store_conn *c)
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
 }
 
+static bool aborted(struct store_conn *c)
+{
+	return PQtransactionStatus(conn_of(c)->pg) == PQTRANS_INERROR;
+}
+
 static const char SQL_LOCK_CHAIN[] = "SELECT pg_advisory_xact_lock($1)";
 
 static enum store_status lock_chain(struct store_conn *c, int64_t org_id)
 {
 	struct db_stmt *st = stmt(c, SQL_LOCK_CHAIN);
 	if (st == NULL)
-		return status(c);
+		return pg_status(c);
 	bind_int(st, 1, org_id);
 	return store_step_done(st);
 }
@@ -460,13 +523,13 @@ static enum store_status hook_claim(struct store_conn *c, int64_t hook_id, bool 
 	*got = false;
 	struct db_stmt *st = stmt(c, SQL_HOOK_CLAIM);
 	if (st == NULL)
-		return status(c);
+		return pg_status(c);
 	bind_int(st, 1, HOOK_LOCK_BASE - hook_id);
 	enum db_rc rc = step(st);
 	if (rc == DB_ROW)
 		*got = col_int(st, 0) == 1;
 	reset(st);
-	return rc == DB_ROW ? STORE_OK : status(c);
+	return rc == DB_ROW ? STORE_OK : pg_status(c);
 }
 
 static void hook_unclaim(struct store_conn *c, int64_t hook_id)
@@ -493,7 +556,7 @@ static enum store_status explain(struct store_conn *base, const char *query, cha
 	free(sql);
 	enum store_status ret = STORE_OK;
 	if (prep == NULL || PQresultStatus(prep) != PGRES_COMMAND_OK) {
-		note_failure(c, prep);
+		pg_note_failure(c, prep);
 		PQclear(prep);
 		return STORE_ERROR;
 	}
@@ -503,7 +566,7 @@ static enum store_status explain(struct store_conn *base, const char *query, cha
 	res = PQexecPrepared(c->pg, "tagd_explain", n, values, NULL, NULL, 0);
 	size_t len = 0;
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		note_failure(c, res);
+		pg_note_failure(c, res);
 		ret = STORE_ERROR;
 	}
 	for (int i = 0; ret == STORE_OK && i < PQntuples(res); i++) {
@@ -524,202 +587,6 @@ static enum store_status explain(struct store_conn *base, const char *query, cha
 	return ret;
 }
 
-/* ---- connections ---- */
-
-static void disconnect(struct store_conn *base)
-{
-	struct pg_conn *c = conn_of(base);
-	if (c == NULL)
-		return;
-	for (size_t i = 0; i < STORE_STMT_SLOTS; i++) {
-		if (c->stmt[i] != NULL)
-			PQclear(c->stmt[i]->res);
-		free(c->stmt[i]);
-	}
-	PQfinish(c->pg);
-	free(c);
-}
-
-/* Why a connection could not be made, on one line. */
-static char *connect_error(const char *uri, PGconn *pg)
-{
-	char *why = errmsg_fmt("%s", pg ? PQerrorMessage(pg) : "out of memory");
-	for (char *p = why; p != NULL && *p != '\0'; p++)
-		if (*p == '\n')
-			*p = *(p + 1) != '\0' ? ' ' : '\0';
-	char *safe = pg_redact(uri);
-	char *msg = errmsg_fmt("%s: cannot connect to PostgreSQL: %s", safe ? safe : "?",
-	                       why ? why : "out of memory");
-	free(safe);
-	free(why);
-	return msg;
-}
-
-/* What every session of tagd's runs with (see the top of this file). */
-static enum store_status session_setup(struct pg_conn *c)
-{
-	unsigned t = c->base.store->opts.db_timeout_s ? c->base.store->opts.db_timeout_s : 5;
-	char set[256];
-	snprintf(set, sizeof(set),
-	         "SET synchronous_commit = on; SET statement_timeout = '%us'; "
-	         "SET idle_in_transaction_session_timeout = '%us'",
-	         t, 4 * t);
-	return exec(c, set);
-}
-
-static struct store_conn *open_connection(struct store *s, bool writer, char **err)
-{
-	struct pg_conn *c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		if (err)
-			*err = errmsg_fmt("out of memory");
-		return NULL;
-	}
-	c->base.be = store_pg_backend();
-	c->base.store = s;
-	c->base.writer = writer;
-
-	/* The URI as given, plus what tagd needs of every connection (later keys win). */
-	char timeout[16];
-	snprintf(timeout, sizeof(timeout), "%u", s->opts.db_timeout_s ? s->opts.db_timeout_s : 5);
-	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-	const char *vals[] = {s->path, timeout, "tagd", NULL};
-	c->pg = PQconnectdbParams(keys, vals, 1);
-	if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
-		if (err)
-			*err = connect_error(s->path, c->pg);
-		disconnect(&c->base);
-		return NULL;
-	}
-	if (session_setup(c) != STORE_OK) {
-		if (err)
-			*err = errmsg_fmt("cannot set up the PostgreSQL session: %s", c->err);
-		disconnect(&c->base);
-		return NULL;
-	}
-	return &c->base;
-}
-
-static bool healthy(struct store_conn *c)
-{
-	return PQstatus(conn_of(c)->pg) == CONNECTION_OK;
-}
-
-/* ---- migrations ---- */
-
-/* A one-value query's answer as an integer; false and *err when it fails. */
-static bool one_value(struct pg_conn *c, const char *sql, bool *null, long long *v, char **err)
-{
-	PGresult *res = PQexec(c->pg, sql);
-	bool ok = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
-	if (ok) {
-		*null = PQgetisnull(res, 0, 0);
-		*v = *null ? 0 : strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	} else {
-		note_failure(c, res);
-		*err = errmsg_fmt("cannot read the schema version: %s", c->err);
-	}
-	PQclear(res);
-	return ok;
-}
-
-/* max(version) of schema_migrations, 0 when the table does not exist yet. */
-static bool current_version(struct pg_conn *c, int *version, char **err)
-{
-	bool null;
-	long long v;
-	*version = 0;
-	if (!one_value(c, "SELECT to_regclass('schema_migrations')::oid", &null, &v, err))
-		return false;
-	if (null)
-		return true;
-	if (!one_value(c, "SELECT max(version) FROM schema_migrations", &null, &v, err))
-		return false;
-	*version = (int)v;
-	return true;
-}
-
-/*
- * Apply every migration newer than the database, each in its own
- * transaction, under a session advisory lock: N nodes starting at once on an
- * empty database migrate it once, the others wait and find it done.
- */
-static bool migrate(struct store *s, struct pg_conn *c, char **err)
-{
-	int current = 0, known = store_known_version();
-	char *safe = pg_redact(s->path);
-	bool ok = false;
-
-	if (pg_migrations_count == 0 || pg_migrations[pg_migrations_count - 1].version != known) {
-		*err = errmsg_fmt("this tagd has no PostgreSQL schema for version %d", known);
-		goto out;
-	}
-	if (s->opts.check_only) {
-		if (!current_version(c, &current, err))
-			goto out;
-		s->schema_version = current;
-		if (current != known)
-			*err = errmsg_fmt("%s: database schema version %d, this tagd knows %d",
-			                  safe, current, known);
-		ok = current == known;
-		goto out;
-	}
-	/* A migration may take longer than a request may. */
-	exec(c, "SET statement_timeout = 0");
-	if (exec(c, "SELECT pg_advisory_lock(" MIGRATION_LOCK ")") != STORE_OK) {
-		*err = errmsg_fmt("%s: cannot take the migration lock: %s", safe, c->err);
-		goto out;
-	}
-	if (!current_version(c, &current, err))
-		goto unlock;
-	if (current > known) {
-		*err = errmsg_fmt("%s: database schema version %d was written by a newer tagd "
-		                  "(this one knows up to %d); refusing to open it",
-		                  safe, current, known);
-		goto unlock;
-	}
-	s->schema_version = current;
-	for (size_t i = 0; i < pg_migrations_count; i++) {
-		const struct migration *m = &pg_migrations[i];
-		if (m->version <= current)
-			continue;
-		char record[200];
-		snprintf(record, sizeof(record),
-		         "INSERT INTO schema_migrations(version, name, applied_at) "
-		         "VALUES (%d, '%s', extract(epoch FROM now())::bigint)",
-		         m->version, m->name);
-		if (exec(c, "BEGIN") != STORE_OK || exec(c, m->sql) != STORE_OK ||
-		    exec(c, record) != STORE_OK || exec(c, "COMMIT") != STORE_OK) {
-			*err = errmsg_fmt("%s: migration %04d_%s failed: %s", safe, m->version,
-			                  m->name, c->err);
-			exec(c, "ROLLBACK");
-			goto unlock;
-		}
-		s->schema_version = m->version;
-	}
-	if (s->schema_version != current)
-		log_msg(LOG_INFO, "database migrated", "from=%d to=%d", current, s->schema_version);
-	ok = true;
-unlock:
-	exec(c, "SELECT pg_advisory_unlock(" MIGRATION_LOCK ")");
-	session_setup(c);
-out:
-	free(safe);
-	return ok;
-}
-
-static bool open_store(struct store *s, char **err)
-{
-	s->wconn = open_connection(s, true, err);
-	if (s->wconn == NULL)
-		return false;
-	return migrate(s, conn_of(s->wconn), err);
-}
-
-static void closing(struct store *s)
-{
-}
-
 static void global_init(void)
 {
 }
@@ -734,10 +601,10 @@ static const char *version(void)
 
 static const struct store_backend pg_backend = {
         .name = "postgresql",
-        .open = open_store,
-        .connect = open_connection,
-        .disconnect = disconnect,
-        .healthy = healthy,
+        .open = pg_open_store,
+        .connect = pg_open_connection,
+        .disconnect = pg_disconnect,
+        .healthy = pg_healthy,
         .stmt = stmt,
         .bind_int = bind_int,
         .bind_text = bind_text,
@@ -749,18 +616,29 @@ static const struct store_backend pg_backend = {
         .col_text = col_text,
         .col_bytes = col_bytes,
         .col_blob = col_blob,
+        .col_type = col_type,
         .changes = changes,
+        .total_changes = total_changes,
+        .prepare = prepare_once,
+        .finalize = finalize,
+        .columns = columns,
+        .tables_sql = "SELECT table_name::text FROM information_schema.tables "
+                      "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+        .sync_ids = sync_ids,
         .txn = txn,
         .in_txn = in_txn,
+        .aborted = aborted,
         .lock_chain = lock_chain,
         .hook_claim = hook_claim,
         .hook_unclaim = hook_unclaim,
         .explain = explain,
-        .status = status,
+        .status = pg_status,
         .errmsg = errmsg,
         .backup = pg_backup,
         .check = pg_check,
-        .closing = closing,
+        .closing = pg_closing,
+        .read_scopes = false,
+        .token_epoch = pg_epoch_now,
         .global_init = global_init,
         .version = version,
 };

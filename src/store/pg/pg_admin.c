@@ -1,7 +1,6 @@
 /*
  * pg_admin.c - the PostgreSQL backend's backup (pg_dump, wrapped) and check
- * (the schema version, the constraints, every organization's history
- * chain).  See store_admin.h.
+ * (the schema version, the constraints).  See store_admin.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +13,6 @@
 
 #include "errmsg.h"
 #include "pg.h"
-#include "store_history.h"
-#include "store_org.h"
 
 extern char **environ;
 
@@ -120,6 +117,16 @@ long pg_check(const char *uri, store_check_report_fn report, void *arg, char **e
 		return -1;
 	long problems = 0;
 	char line[512];
+	if (store_schema_version(s) != store_known_version()) {
+		char *safe = pg_redact(uri);
+		*err = errmsg_fmt("%s: database schema version %d, this tagd knows %d (any other "
+		                  "command migrates it)",
+		                  safe ? safe : "the database", store_schema_version(s),
+		                  store_known_version());
+		free(safe);
+		store_close(&s);
+		return -1;
+	}
 
 	/* What PostgreSQL leaves unenforced. */
 	PGconn *pg = pg_handle(s->wconn);
@@ -138,31 +145,6 @@ long pg_check(const char *uri, store_check_report_fn report, void *arg, char **e
 	}
 	PQclear(res);
 
-	/* The history: every organization's chain, and its tags against it. */
-	struct org_summary *orgs = NULL;
-	size_t n = 0;
-	enum store_status st = store_org_list(s, &orgs, &n);
-	if (st != STORE_OK) {
-		*err = errmsg_fmt("cannot list the organizations: %s", store_status_str(st));
-		store_close(&s);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct history_verify v;
-		st = store_history_verify(s, orgs[i].org.id, &v);
-		if (st != STORE_OK) {
-			snprintf(line, sizeof(line), "history of %s: %s", orgs[i].org.name,
-			         store_status_str(st));
-			report(arg, line);
-			problems++;
-		} else if (!v.ok) {
-			snprintf(line, sizeof(line), "history of %s: %s", orgs[i].org.name,
-			         v.problem);
-			report(arg, line);
-			problems++;
-		}
-	}
-	org_list_free(&orgs, n);
 	store_close(&s);
 	return problems;
 }

@@ -192,6 +192,26 @@ static bool startup_check(struct store *s, sqlite3 *db, char **err)
 	return why == NULL;
 }
 
+/* The schema version into s, for a store that changes nothing (check_only). */
+static bool read_version(struct store *s, sqlite3 *db, char **err)
+{
+	int current = 0;
+	int rc = read_user_version(db, &current);
+	if (rc != SQLITE_OK) {
+		*err = errmsg_fmt("%s: cannot read schema version: %s", s->path,
+		                  sqlite3_errstr(rc));
+		return false;
+	}
+	if (current > store_known_version()) {
+		*err = errmsg_fmt("%s: database schema version %d was written by a newer tagd "
+		                  "(this one knows up to %d)",
+		                  s->path, current, store_known_version());
+		return false;
+	}
+	s->schema_version = current;
+	return true;
+}
+
 /* Apply every migration newer than the database, all in one transaction. */
 static bool migrate(struct store *s, sqlite3 *db, char **err)
 {
@@ -463,9 +483,61 @@ static const void *col_blob(struct db_stmt *st, int col)
 	return sqlite3_column_blob(stmt_of(st)->st, col);
 }
 
+static enum db_type col_type(struct db_stmt *st, int col)
+{
+	switch (sqlite3_column_type(stmt_of(st)->st, col)) {
+	case SQLITE_INTEGER:
+		return DB_TYPE_INT;
+	case SQLITE_TEXT:
+		return DB_TYPE_TEXT;
+	case SQLITE_BLOB:
+		return DB_TYPE_BLOB;
+	default:
+		return DB_TYPE_NULL; /* tagd's schema has no REAL */
+	}
+}
+
 static int64_t changes(struct store_conn *c)
 {
 	return sqlite3_changes(conn_of(c)->db);
+}
+
+static int64_t total_changes(struct store_conn *c)
+{
+	return sqlite3_total_changes64(conn_of(c)->db);
+}
+
+static struct db_stmt *prepare_once(struct store_conn *c, const char *sql)
+{
+	struct sqlite_stmt *s = prepare(conn_of(c), sql);
+	return s ? &s->base : NULL;
+}
+
+static void finalize(struct db_stmt *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_finalize(stmt_of(st)->st);
+	free(stmt_of(st));
+}
+
+static int columns(struct store_conn *c, const char *sql, char names[][64], int max)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(conn_of(c)->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int n = sqlite3_column_count(st);
+	if (n > max)
+		n = -1;
+	for (int i = 0; i < n; i++)
+		snprintf(names[i], 64, "%s", sqlite3_column_name(st, i));
+	sqlite3_finalize(st);
+	return n;
+}
+
+static enum store_status sync_ids(struct store_conn *c, const char *table, const char *column)
+{
+	return STORE_OK; /* a rowid follows the largest one by itself */
 }
 
 static enum store_status status(struct store_conn *c)
@@ -502,6 +574,11 @@ static enum store_status txn(struct store_conn *c, enum db_txn what)
 static bool in_txn(struct store_conn *c)
 {
 	return !sqlite3_get_autocommit(conn_of(c)->db);
+}
+
+static bool aborted(struct store_conn *c)
+{
+	return false; /* a failed statement undoes itself; the transaction goes on */
 }
 
 static enum store_status lock_chain(struct store_conn *c, int64_t org_id)
@@ -611,9 +688,11 @@ static struct store_conn *open_conn(struct store *s, bool create, bool writer, c
 	c->base.store = s;
 	c->base.writer = writer;
 	c->claim_fd = -1;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
+	int flags = SQLITE_OPEN_NOMUTEX;
+	if (s->opts.check_only)
+		flags |= SQLITE_OPEN_READONLY;
+	else
+		flags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
 	int rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		/* SQLite's "unable to open database file" does not say why; errno does. */
@@ -660,6 +739,8 @@ static bool open_store(struct store *s, char **err)
 	if (s->wconn == NULL)
 		goto fail;
 	sqlite3 *db = conn_of(s->wconn)->db;
+	if (s->opts.check_only) /* as the file is: no WAL switch, no migration */
+		return startup_check(s, db, err) && read_version(s, db, err);
 
 	/*
 	 * WAL is a property of the file: set once here, every later connection
@@ -751,9 +832,18 @@ const struct store_backend store_sqlite_backend = {
         .col_text = col_text,
         .col_bytes = col_bytes,
         .col_blob = col_blob,
+        .col_type = col_type,
         .changes = changes,
+        .total_changes = total_changes,
+        .prepare = prepare_once,
+        .finalize = finalize,
+        .columns = columns,
+        .tables_sql = "SELECT name FROM sqlite_master "
+                      "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        .sync_ids = sync_ids,
         .txn = txn,
         .in_txn = in_txn,
+        .aborted = aborted,
         .lock_chain = lock_chain,
         .hook_claim = hook_claim,
         .hook_unclaim = hook_unclaim,
@@ -763,6 +853,7 @@ const struct store_backend store_sqlite_backend = {
         .backup = sqlite_backup,
         .check = sqlite_check,
         .closing = closing,
+        .read_scopes = true,
         .global_init = global_init,
         .version = version,
 };

@@ -1,4 +1,4 @@
--- Webhooks (issue 14), PostgreSQL's dialect of migrations/sqlite/0004_hooks.sql
+-- Webhooks (issue 14), PostgreSQL's dialect of migrations/sqlite/0005_hooks.sql
 -- (types as 0001_initial.sql says): every tag change delivered to the
 -- systems that wait for it.  Deliveries are not rows of their own: they are
 -- derived from the history events, which are written in the same
