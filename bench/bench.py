@@ -102,12 +102,12 @@ def parse_wrk(out):
             "errors": errors, "non2xx": non2xx, "requests": req}
 
 
-def tagd_server(binary, db, extra_env=None):
+def tagd_server(binary, db, extra_env=None, extra_args=()):
     port = free_port()
     env = dict(os.environ, **(extra_env or {}))
     env.pop("TAGD_DB", None)
-    s = Server([binary, "serve", "--listen", f"127.0.0.1:{port}", "--db", db], port, env=env,
-               ready_path="/livez")
+    s = Server([binary, "serve", "--listen", f"127.0.0.1:{port}", "--db", db, *extra_args], port,
+               env=env, ready_path="/livez")
     return s
 
 

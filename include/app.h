@@ -14,6 +14,7 @@ struct store;
 struct app_options {
 	const char *clone_base_url; /* ServiceStage clone URLs; NULL: "https://git.example.com" */
 	struct guard_options auth_guard; /* authentication failure budget; zeros: defaults */
+	bool hook_allow_private;         /* hook URLs may name private addresses (hook.h) */
 };
 
 struct app;

@@ -56,6 +56,7 @@ struct config {
 	char *tls_priorities;      /* "": tls.h's default */
 	unsigned write_batch;      /* writes per group commit at most; 0: the store's default */
 	int64_t history_retention; /* microseconds of history kept; 0: forever */
+	bool hook_allow_private;   /* webhooks may go to private addresses (hook.h) */
 
 	/* Per key (index in the table): the value as text and where it came from. */
 	char *text[CONFIG_MAX_KEYS];

@@ -5,8 +5,8 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev uuid-dev
-            libsqlite3-dev nettle-dev libgnutls28-dev libsystemd-dev libpq-dev curl
-            ca-certificates)
+            libsqlite3-dev nettle-dev libgnutls28-dev libsystemd-dev libpq-dev
+            libcurl4-gnutls-dev curl ca-certificates)
 test_pkgs=(check python3 clang-format sqlite3 procps openssl clang libclang-rt-dev postgresql)
 # postgresql: the server binaries (under /usr/lib/postgresql/*/bin) for the
 # private cluster scripts/pg-test-cluster.sh makes for the tests.  Nothing uses

@@ -59,6 +59,7 @@ struct app *app_new(struct store *store, const struct app_options *opts)
 	if (a == NULL)
 		return NULL;
 	a->store = store;
+	a->opts.hook_allow_private = opts != NULL && opts->hook_allow_private;
 	if (opts != NULL && opts->clone_base_url != NULL) {
 		a->opts.clone_base_url = strdup(opts->clone_base_url);
 		if (a->opts.clone_base_url == NULL)

@@ -11,7 +11,7 @@
  * added here must be documented in README.md and packaging/tagd.8.
  *
  * A module with commands exports one table (cli_admin.c, cli_ops.c,
- * cli_history.c, cli_protect.c); cli.c
+ * cli_history.c, cli_protect.c, cli_hooks.c); cli.c
  * lists the tables.
  */
 #ifndef TAGD_CLI_INTERNAL_H
@@ -103,8 +103,8 @@ int cli_fail(const struct cli_ctx *ctx, int status, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
 /*
- * The id of the organization --org names into *id; otherwise prints why
- * (exit 4 when there is none) and returns the exit status.
+ * The id of the organization --org names into *id; CLI_EXIT_OK, or the
+ * exit status after printing why (CLI_EXIT_NOT_FOUND when there is none).
  */
 int cli_org_id(const struct cli_ctx *ctx, int64_t *id);
 
@@ -126,6 +126,8 @@ extern const struct cli_command cli_history_commands[];
 extern const size_t cli_history_count;
 extern const struct cli_command cli_protect_commands[];
 extern const size_t cli_protect_count;
+extern const struct cli_command cli_hooks_commands[];
+extern const size_t cli_hooks_count;
 
 /* "tagd help [--json] [COMMAND...]" (cli.c). */
 int cli_help(struct cli_ctx *ctx);

@@ -156,6 +156,23 @@ static bool set_duration(struct config *cfg, const struct config_key *k, const c
 	return true;
 }
 
+/* true or false (also yes/no, on/off, 1/0). */
+static bool set_bool(struct config *cfg, const struct config_key *k, const char *text, char *why,
+                     size_t cap)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		bool on = strcmp(text, yes[i]) == 0;
+		if (on || strcmp(text, no[i]) == 0) {
+			*(bool *)((char *)cfg + k->offset) = on;
+			return true;
+		}
+	}
+	snprintf(why, cap, "%s takes true or false, not '%s'", k->name, text);
+	return false;
+}
+
 static bool set_enum(struct config *cfg, const struct config_key *k, const char *text, char *why,
                      size_t cap)
 {
@@ -375,6 +392,9 @@ static const struct config_key keys[] = {
         {"history_retention", "history-retention", "0", set_duration, KEY(history_retention), 0, 0,
          NULL, true, false,
          "prune history events older than this (365d, 52w...); 0: keep them forever"},
+        {"hook_allow_private", "hook-allow-private", "false", set_bool, KEY(hook_allow_private), 0,
+         0, NULL, false, false,
+         "deliver webhooks to loopback, private, link-local and multicast addresses too"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

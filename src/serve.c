@@ -30,6 +30,7 @@
 #include "clock.h"
 #include "config.h"
 #include "health_api.h"
+#include "hook_dispatch.h"
 #include "http.h"
 #include "log.h"
 #include "sdnotify.h"
@@ -251,6 +252,7 @@ int serve_run(const struct config_args *args)
 	struct store *store = NULL;
 	struct app *app = NULL;
 	struct http_server *http = NULL;
+	struct hook_dispatcher *hooks = NULL;
 	int fds[HTTP_MAX_LISTEN];
 	size_t nfds = 0;
 	bool activated = false;
@@ -288,7 +290,8 @@ int serve_run(const struct config_args *args)
 		fprintf(stderr, "tagd serve: %s\n", err ? err : "out of memory");
 		goto out;
 	}
-	struct app_options aopts = {.clone_base_url = cfg.clone_base_url};
+	struct app_options aopts = {.clone_base_url = cfg.clone_base_url,
+	                            .hook_allow_private = cfg.hook_allow_private};
 	app = app_new(store, &aopts);
 	if (app == NULL) {
 		fprintf(stderr, "tagd serve: out of memory\n");
@@ -324,6 +327,14 @@ int serve_run(const struct config_args *args)
 		sock_name(fds[i], name, sizeof(name));
 		log_msg(LOG_INFO, "listening", "addr=%s db=\"%s\" schema=%d%s", name, cfg.db,
 		        store_schema_version(store), activated ? " socket=systemd" : "");
+	}
+	/* Deliveries come from the history: a dispatcher started late misses nothing. */
+	struct hook_dispatch_options dopts = {.allow_private = cfg.hook_allow_private,
+	                                      .clone_base_url = cfg.clone_base_url};
+	hooks = hook_dispatch_start(store, &dopts, &err);
+	if (hooks == NULL) {
+		fprintf(stderr, "tagd serve: %s\n", err ? err : "out of memory");
+		goto out;
 	}
 	health_set_state(HEALTH_READY);
 	sdnotify_ready("serving");
@@ -384,6 +395,7 @@ int serve_run(const struct config_args *args)
 	rc = 0;
 out:
 	http_stop(&http);
+	hook_dispatch_stop(&hooks);
 	app_free(&app);
 	store_close(&store);
 	if (served && rc == 0)

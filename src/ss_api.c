@@ -309,7 +309,8 @@ static void tag_delete(struct call *c)
 /*
  * Every route and the least scope it takes: reads are read; commits and tag
  * changes write (the rules may ask for more, store_rule.h); projects
- * maintain; protection rules admin.
+ * maintain; protection rules admin; hooks maintain, reading them too (a
+ * receiver's URL can carry a credential).
  */
 const struct route ss_routes[] = {
         {CALL_POST, "/v1/{project_id}/git/repos/{namespace}/{project}/tags", ROUTE_AUTH_SS,
@@ -341,6 +342,12 @@ const struct route ss_routes[] = {
          ROUTE_AUTH_SS, TOKEN_SCOPE_ADMIN, ss_rule_add},
         {CALL_DELETE, "/v1/{project_id}/git/repos/{namespace}/{project}/protected_tags/{pattern}",
          ROUTE_AUTH_SS, TOKEN_SCOPE_ADMIN, ss_rule_remove},
+        {CALL_POST, "/v1/{project_id}/git/repos/{namespace}/{project}/hooks", ROUTE_AUTH_SS,
+         TOKEN_SCOPE_MAINTAIN, ss_hook_create},
+        {CALL_GET, "/v1/{project_id}/git/repos/{namespace}/{project}/hooks", ROUTE_AUTH_SS,
+         TOKEN_SCOPE_MAINTAIN, ss_hooks_list},
+        {CALL_DELETE, "/v1/{project_id}/git/repos/{namespace}/{project}/hooks/{hook_id}",
+         ROUTE_AUTH_SS, TOKEN_SCOPE_MAINTAIN, ss_hook_delete},
 };
 
 const size_t ss_routes_count = sizeof(ss_routes) / sizeof(ss_routes[0]);

@@ -77,5 +77,8 @@ void ss_auths_list(struct call *c);
 void ss_rules_list(struct call *c); /* ss_rules.c */
 void ss_rule_add(struct call *c);
 void ss_rule_remove(struct call *c);
+void ss_hook_create(struct call *c); /* ss_hooks.c */
+void ss_hooks_list(struct call *c);
+void ss_hook_delete(struct call *c);
 
 #endif

@@ -258,6 +258,20 @@ const struct route vers_routes[] = {
          TOKEN_SCOPE_WRITE, vers_tag_put},
         {CALL_PUT, "/api/v1/commit_tags/{tag_name}", ROUTE_AUTH_VERS, TOKEN_SCOPE_WRITE,
          vers_ctag_put},
+        /* webhooks (extensions; maintain, reading too: a receiver's URL can carry a
+           credential) */
+        {CALL_GET, "/api/v1/hooks", ROUTE_AUTH_VERS, TOKEN_SCOPE_MAINTAIN, vers_hooks_list},
+        {CALL_POST, "/api/v1/hooks", ROUTE_AUTH_VERS, TOKEN_SCOPE_MAINTAIN, vers_hook_create},
+        {CALL_DELETE, "/api/v1/hooks/{hook_id}", ROUTE_AUTH_VERS, TOKEN_SCOPE_MAINTAIN,
+         vers_hook_delete},
+        {CALL_GET, "/api/v1/hooks/{hook_id}/deliveries", ROUTE_AUTH_VERS, TOKEN_SCOPE_MAINTAIN,
+         vers_hook_deliveries},
+        {CALL_GET, "/api/v1/repositories/{repo_name}/hooks", ROUTE_AUTH_VERS, TOKEN_SCOPE_MAINTAIN,
+         vers_repo_hooks_list},
+        {CALL_POST, "/api/v1/repositories/{repo_name}/hooks", ROUTE_AUTH_VERS, TOKEN_SCOPE_MAINTAIN,
+         vers_repo_hook_create},
+        {CALL_DELETE, "/api/v1/repositories/{repo_name}/hooks/{hook_id}", ROUTE_AUTH_VERS,
+         TOKEN_SCOPE_MAINTAIN, vers_repo_hook_delete},
 };
 
 const size_t vers_routes_count = sizeof(vers_routes) / sizeof(vers_routes[0]);

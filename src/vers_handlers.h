@@ -212,4 +212,13 @@ void vers_ctag_history(struct call *c);
 void vers_events(struct call *c);
 void vers_events_head(struct call *c);
 
+/* Webhooks (vers_hooks.c). */
+void vers_hooks_list(struct call *c);
+void vers_hook_create(struct call *c);
+void vers_hook_delete(struct call *c);
+void vers_hook_deliveries(struct call *c);
+void vers_repo_hooks_list(struct call *c);
+void vers_repo_hook_create(struct call *c);
+void vers_repo_hook_delete(struct call *c);
+
 #endif

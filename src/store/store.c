@@ -162,11 +162,16 @@ static void reader_drop(struct store *s, struct store_conn *c)
  * db_timeout without either (PostgreSQL's connections are bounded:
  * pool_size, the writer's and the listener's included).  SQLite's are not bounded.
  */
-static bool reader_slot(struct store *s, struct store_conn **c)
+static unsigned reader_cap(const struct store *s)
 {
 	/* The writer's connection, and the token epoch listener's on PostgreSQL, count too. */
 	unsigned others = s->pg_listen != NULL ? 2 : 1;
-	unsigned cap = s->opts.pool_size > others ? s->opts.pool_size - others : 1;
+	return s->opts.pool_size > others ? s->opts.pool_size - others : 1;
+}
+
+static bool reader_slot(struct store *s, struct store_conn **c)
+{
+	unsigned cap = reader_cap(s);
 	bool bounded = s->be != &store_sqlite_backend; /* see store_reader_release */
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
@@ -190,6 +195,59 @@ static bool reader_slot(struct store *s, struct store_conn **c)
 		log_msg(LOG_WARN, "no database connection free", "db_pool_size=%u",
 		        s->opts.pool_size);
 	return ok;
+}
+
+struct store_conn *store_connect_own(struct store *s)
+{
+	bool bounded = s->be != &store_sqlite_backend;
+	if (bounded) {
+		/*
+		 * Requests keep at least one reader: with the smallest pool there is
+		 * no room.  Idle readers stay open, so one may have to give way.
+		 */
+		unsigned cap = reader_cap(s);
+		struct store_conn *idle = NULL;
+		pthread_mutex_lock(&s->pool_lock);
+		bool room = cap >= 2 && s->nreaders < cap;
+		if (room) {
+			s->nreaders++;
+		} else if (cap >= 2 && s->pool != NULL) {
+			idle = s->pool;
+			s->pool = idle->next_free;
+		}
+		pthread_mutex_unlock(&s->pool_lock);
+		if (idle != NULL) {
+			reader_drop(s, idle);
+			pthread_mutex_lock(&s->pool_lock);
+			room = s->nreaders < cap;
+			if (room)
+				s->nreaders++;
+			pthread_mutex_unlock(&s->pool_lock);
+		}
+		if (!room)
+			return NULL;
+	}
+	struct store_conn *c = store_connect(s, false);
+	if (c == NULL && bounded) {
+		pthread_mutex_lock(&s->pool_lock);
+		s->nreaders--;
+		pthread_cond_signal(&s->pool_cond);
+		pthread_mutex_unlock(&s->pool_lock);
+	}
+	return c;
+}
+
+void store_disconnect_own(struct store *s, struct store_conn *c)
+{
+	if (c == NULL)
+		return;
+	c->be->disconnect(c);
+	if (s->be != &store_sqlite_backend) {
+		pthread_mutex_lock(&s->pool_lock);
+		s->nreaders--;
+		pthread_cond_signal(&s->pool_cond);
+		pthread_mutex_unlock(&s->pool_lock);
+	}
 }
 
 /* A reader no one uses: the thread's own when idle, else one from the pool or a new one. */

@@ -42,6 +42,8 @@ static const struct copy_table {
         {"events", "org_id, seq", false},
         {"event_tombstones", "org_id, scope_kind, scope, tag", false},
         {"event_floors", "org_id", false},
+        {"hooks", "id", true},
+        {"hook_deliveries", "hook_id, seq", false},
 };
 
 #define NTABLES  (sizeof(tables) / sizeof(tables[0]))

@@ -863,13 +863,16 @@ static enum store_status org_seq_exec(struct store_conn *c, const char *sql, int
 static enum store_status prune_org(struct store_conn *c, int64_t org_id, int64_t before,
                                    int64_t budget, int64_t *n, bool *more)
 {
-	int64_t floor = 0;
+	int64_t floor = 0, hold = 0;
 	uint8_t hash[HISTORY_HASH_LEN];
-	bool found;
+	bool found, held = false;
 	/* Appends to this chain wait while it is cut (the checkpoint moves with it). */
 	enum store_status ret = store_tag_lock(c, org_id);
 	if (ret == STORE_OK)
 		ret = seq_hash(c, SQL_FLOOR, org_id, &floor, hash, &found);
+	/* An active hook's undelivered events stay, however old (store_hooks.h). */
+	if (ret == STORE_OK)
+		ret = store_hooks_hold(c, org_id, &hold, &held);
 	if (ret != STORE_OK)
 		return ret;
 	struct db_stmt *st = store_stmt(c, SQL_PRUNE_SCAN);
@@ -883,7 +886,7 @@ static enum store_status prune_org(struct store_conn *c, int64_t org_id, int64_t
 	*n = 0;
 	/* Oldest first, up to the first event that is recent enough to keep. */
 	while ((rc = db_step(st)) == DB_ROW) {
-		if (db_col_int(st, 1) >= before)
+		if (db_col_int(st, 1) >= before || (held && db_col_int(st, 0) > hold))
 			break;
 		if (count == budget) {
 			*more = true;

@@ -175,6 +175,13 @@ struct store_backend {
 	 * backend).
 	 */
 	enum store_status (*lock_chain)(struct store_conn *c, int64_t org_id);
+	/*
+	 * Claim hook_id's deliveries for this process on c (store_hooks.h): *got
+	 * false when another process holds the claim.  Held until unclaimed or
+	 * until c is closed (the process ends).
+	 */
+	enum store_status (*hook_claim)(struct store_conn *c, int64_t hook_id, bool *got);
+	void (*hook_unclaim)(struct store_conn *c, int64_t hook_id);
 
 	/* The status and the engine's words for the last failure on c. */
 	enum store_status (*status)(struct store_conn *c);
@@ -318,6 +325,16 @@ struct store {
  */
 struct store_conn *store_connect(struct store *s, bool writer);
 
+/*
+ * A read connection of the caller's own, outside the pool (the hook claims'
+ * of store_hooks.h), counted in db_pool_size as a reader is (an idle reader
+ * is closed to make room), and never the readers' last one; NULL when there
+ * is no room (db_pool_size 3 has none) or the database cannot be reached.
+ * Close it with store_disconnect_own.
+ */
+struct store_conn *store_connect_own(struct store *s);
+void store_disconnect_own(struct store *s, struct store_conn *c);
+
 /* The writer thread's body (store_writer.c); arg is the store. */
 void *store_writer_main(void *arg);
 
@@ -357,6 +374,12 @@ void store_read_end(struct store_conn *c);
  * most an extra write), so memory stays bounded whatever the number of tokens.
  */
 bool store_touch_claim(struct store *s, const char *public_id, int64_t now_us);
+
+/*
+ * The oldest delivered_seq of org_id's active hooks (store_hooks_dispatch.c), on c:
+ * retention keeps every event after it.  *any false when there is none.
+ */
+enum store_status store_hooks_hold(struct store_conn *c, int64_t org_id, int64_t *hold, bool *any);
 
 /* Fill buf (37 bytes) with a new random lower-case UUID. */
 void store_new_uuid(char buf[37]);

@@ -1,6 +1,7 @@
 /*
- * Private to store_ss*.c: resolving what a ServiceStage call names, on any
- * connection (a reader inside store_read_begin, or the writer).
+ * Private to the store (store_ss*.c, store_hooks.c): resolving what a
+ * ServiceStage call names, on any connection (a reader inside
+ * store_read_begin, or the writer).
  */
 #ifndef TAGD_STORE_SS_INTERNAL_H
 #define TAGD_STORE_SS_INTERNAL_H

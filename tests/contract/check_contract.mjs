@@ -12,6 +12,9 @@
 //    content type is declared and the body matches its schema, with objects
 //    closed (no properties beyond those listed).  HEAD is checked as GET,
 //    without a body.
+// Records with "webhook": NAME are deliveries tagd made to a test's receiver
+// (tests/integration/hooktest.py): the body must match that webhook's request
+// body schema and the headers its required header parameters.
 // Fails when it finds no exchange at all: a contract test that saw nothing
 // proves nothing.
 // Usage: node check_contract.mjs <log-dir> [openapi.json]
@@ -62,6 +65,9 @@ for (const f of files) {
     if (line.trim() === "") return;
     try {
       const rec = JSON.parse(line);
+      if (rec.webhook !== undefined && typeof rec.body !== "string") {
+        throw new Error("a webhook delivery needs its body");
+      }
       if (typeof rec.method !== "string" || typeof rec.path !== "string" || !Number.isInteger(rec.status)) {
         throw new Error("needs method, path and status");
       }
@@ -126,7 +132,47 @@ function checkBody(rec, response, pointer, where) {
   }
 }
 
+// A delivery tagd sent: the webhook's header parameters and request body.
+let deliveries = 0;
+function checkWebhook(rec) {
+  const where = `webhook ${rec.webhook}`;
+  const base = `/webhooks/${escapePointer(String(rec.webhook))}/post`;
+  const op = doc.webhooks?.[rec.webhook]?.post;
+  if (!op) {
+    fail(`webhook ${rec.webhook}`, `${where}: the document has no such webhook`, rec);
+    return;
+  }
+  deliveries++;
+  const got = Object.fromEntries(Object.entries(rec.headers || {}).map(([k, v]) => [k.toLowerCase(), v]));
+  (op.parameters || []).forEach((raw, i) => {
+    const { value: p, pointer } = deref(doc, raw, `${base}/parameters/${i}`);
+    if (!p || p.in !== "header" || !p.required) return;
+    const value = got[p.name.toLowerCase()];
+    if (value === undefined) {
+      fail(`${where} header ${p.name}`, `${where}: required header ${p.name} is missing`, rec);
+    } else if (p.schema) {
+      const problems = schemas.check(`${pointer}/schema`, value);
+      if (problems.length) fail(`${where} header ${p.name} value`, `${where}: header ${p.name}: ${problems.join("; ")}`, rec);
+    }
+  });
+  let value;
+  try {
+    value = JSON.parse(rec.body);
+  } catch (e) {
+    fail(`${where} json`, `${where}: the body is not JSON (${e.message})`, rec);
+    return;
+  }
+  const problems = schemas.check(`${base}/requestBody/content/application~1json/schema`, value);
+  if (problems.length) {
+    fail(`${where} schema ${problems.join("; ")}`, `${where}: the body does not match the schema: ${problems.join("; ")}`, rec);
+  }
+}
+
 for (const rec of records) {
+  if (rec.webhook !== undefined) {
+    checkWebhook(rec);
+    continue;
+  }
   const method = rec.method.toUpperCase();
   const m = method === "HEAD" ? "get" : method.toLowerCase();
   const status = String(rec.status);
@@ -169,6 +215,7 @@ for (const [p, item] of Object.entries(doc.paths)) {
 const unexercised = allOps.filter((k) => !exercised.has(k));
 console.log(`contract: ${records.length} exchanges in ${files.length} log file(s) from ${logDir}`);
 console.log(`contract: ${exercised.size} of ${allOps.length} operations exercised`);
+console.log(`contract: ${deliveries} webhook deliveries checked`);
 for (const [k, s] of [...exercised].sort()) console.log(`  ${k}: ${[...s].sort().join(" ")}`);
 if (unexercised.length) console.log(`contract: not exercised:\n  ${unexercised.sort().join("\n  ")}`);
 

@@ -140,3 +140,36 @@ test("a malformed log line fails", () => {
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, /not a valid exchange record/);
 });
+
+test("webhook deliveries are checked against the document's webhooks", () => {
+  const event = {
+    repository: "app", action: "create", actor: null, at: TIME, commit_id: UUID, description: null,
+    description_changed: false, dialect: "vers", hash: "a".repeat(64), id: UUID,
+    previous_commit_id: null, previous_description: null, previous_hash: "0".repeat(64),
+    previous_seq: null, request_id: null, scope: { kind: "repository", repository: "app" }, seq: 1,
+    tag: "v1",
+  };
+  const headers = {
+    "webhook-id": `msg_${"0".repeat(32)}`, "webhook-timestamp": "1796122117",
+    "webhook-signature": `v1,${"A".repeat(43)}=`, "x-hub-signature-256": `sha256=${"f".repeat(64)}`,
+  };
+  const delivery = (name, body, h = headers) => ({
+    webhook: name, method: "POST", path: "/h/x", status: 0, headers: h, body: JSON.stringify(body),
+    test: "selftest",
+  });
+  const good = run([delivery("tagEvent", event)]);
+  assert.equal(good.code, 0, good.out);
+  assert.match(good.out, /1 webhook deliveries checked/);
+  const { repository, ...bare } = event;
+  assert.equal(repository, "app");
+  const noRepo = run([delivery("tagEvent", bare)]);
+  assert.equal(noRepo.code, 1, noRepo.out);
+  assert.match(noRepo.out, /webhook tagEvent: the body does not match the schema/);
+  const { "webhook-signature": _, ...unsigned } = headers;
+  const noSig = run([delivery("tagEvent", event, unsigned)]);
+  assert.equal(noSig.code, 1, noSig.out);
+  assert.match(noSig.out, /required header webhook-signature is missing/);
+  const unknown = run([delivery("tagNope", event)]);
+  assert.equal(unknown.code, 1, unknown.out);
+  assert.match(unknown.out, /no such webhook/);
+});

@@ -32,7 +32,7 @@ TAGD_SETTING_VARS = ("TAGD_CONFIG", "TAGD_LISTEN", "TAGD_DB", "TAGD_THREADS",
                      "TAGD_CLONE_BASE_URL", "TAGD_LOG_LEVEL", "TAGD_LOG_FORMAT", "TAGD_LOG_FILE",
                      "TAGD_SHUTDOWN_TIMEOUT", "TAGD_TLS_CERT", "TAGD_TLS_KEY",
                      "TAGD_TLS_PRIORITIES", "TAGD_WRITE_BATCH", "TAGD_HISTORY_RETENTION",
-                     "TAGD_DB_POOL_SIZE", "TAGD_DB_TIMEOUT")
+                     "TAGD_DB_POOL_SIZE", "TAGD_DB_TIMEOUT", "TAGD_HOOK_ALLOW_PRIVATE")
 LISTENING_RE = re.compile(r'msg="listening" addr=\S*:(\d+)|"msg":"listening","addr":"[^"]*:(\d+)"')
 
 

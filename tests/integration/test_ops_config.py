@@ -62,7 +62,7 @@ class ConfigTest(unittest.TestCase):
                                     "synchronous", "clone_base_url", "log_level", "log_format",
                                     "log_file", "shutdown_timeout", "tls_cert", "tls_key",
                                     "tls_priorities", "write_batch", "history_retention",
-                                    "db_pool_size", "db_timeout"})
+                                    "db_pool_size", "db_timeout", "hook_allow_private"})
 
     def test_a_database_password_is_never_printed(self):
         for uri in ("postgresql://tagd:s3cr3t-pw@db.example/tagd",

@@ -177,6 +177,18 @@ class ProtectMatrixTest(TagdCase):
         def created(path):
             return lambda case, ctx: case.get(path(ctx))
 
+        # Hooks to a name, not an address: registration takes it without
+        # hook_allow_private (the dispatcher's attempts fail, which is no cell's business).
+        hook_body = lambda x: {"url": "https://hooks.example.com/" + fresh("m"),  # noqa: E731
+                               "secret": "matrix-hook-secret-0123"}
+
+        def hook_at(level):
+            def make(case, state):
+                status = 200 if level.startswith("/v1/") else 201
+                return {"id": case.admin("POST", f"{level}/hooks", hook_body(None), status)["id"]}
+            return make
+
+        hooks = lambda level: lambda case, ctx: case.get(level + "/hooks")  # noqa: E731
         rule_body = lambda x: {"pattern": fresh("zz-") + "-*", "mode": "immutable"}  # noqa: E731
         rules = lambda level: lambda case, ctx: case.get(level + "/protected_tags")  # noqa: E731
         return {
@@ -285,6 +297,26 @@ class ProtectMatrixTest(TagdCase):
             # -- Vers: history --
             ("GET", "/api/v1/events"): Cell("read", none, send("GET", "/api/v1/events")),
             ("GET", "/api/v1/events/head"): Cell("read", none, send("GET", "/api/v1/events/head")),
+            # -- Vers: hooks (maintain, reading too) --
+            ("GET", "/api/v1/hooks"): Cell("maintain", none, send("GET", "/api/v1/hooks")),
+            ("POST", "/api/v1/hooks"): Cell(
+                "maintain", none, send("POST", "/api/v1/hooks", hook_body), ok=201,
+                snapshot=hooks("/api/v1")),
+            ("DELETE", "/api/v1/hooks/{hook_id}"): Cell(
+                "maintain", hook_at("/api/v1"),
+                send("DELETE", lambda x: f"/api/v1/hooks/{x['id']}"), ok=204,
+                snapshot=hooks("/api/v1")),
+            ("GET", "/api/v1/hooks/{hook_id}/deliveries"): Cell(
+                "maintain", hook_at("/api/v1"),
+                send("GET", lambda x: f"/api/v1/hooks/{x['id']}/deliveries")),
+            ("GET", "/api/v1/repositories/{repo_name}/hooks"): Cell(
+                "maintain", none, send("GET", REPO + "/hooks")),
+            ("POST", "/api/v1/repositories/{repo_name}/hooks"): Cell(
+                "maintain", none, send("POST", REPO + "/hooks", hook_body), ok=201,
+                snapshot=hooks(REPO)),
+            ("DELETE", "/api/v1/repositories/{repo_name}/hooks/{hook_id}"): Cell(
+                "maintain", hook_at(REPO), send("DELETE", lambda x: f"{REPO}/hooks/{x['id']}"),
+                ok=204, snapshot=hooks(REPO)),
             # -- ServiceStage (the project's rules) --
             ("POST", "/v1/{project_id}/git/repos/{namespace}/{project}/tags"): Cell(
                 "write", lambda case, state: {"tag": fresh(LOCAL[state])},
@@ -308,6 +340,15 @@ class ProtectMatrixTest(TagdCase):
                 Cell("admin", rule_at(PROJECT),
                      send("DELETE", lambda x: f"{PROJECT}/protected_tags/{q(x['pattern'])}"),
                      ok=204, snapshot=rules(PROJECT)),
+            ("POST", "/v1/{project_id}/git/repos/{namespace}/{project}/hooks"): Cell(
+                "maintain", none, send("POST", PROJECT + "/hooks", hook_body),
+                snapshot=hooks(PROJECT)),
+            ("GET", "/v1/{project_id}/git/repos/{namespace}/{project}/hooks"): Cell(
+                "maintain", none, send("GET", PROJECT + "/hooks")),
+            ("DELETE", "/v1/{project_id}/git/repos/{namespace}/{project}/hooks/{hook_id}"): Cell(
+                "maintain", hook_at(PROJECT),
+                send("DELETE", lambda x: f"{PROJECT}/hooks/{x['id']}"), ok=204,
+                snapshot=hooks(PROJECT)),
             ("GET", "/v1/{project_id}/git/repos/{namespace}/{project}/branches"): Cell(
                 "read", none, send("GET", PROJECT + "/branches")),
             ("GET", "/v1/{project_id}/git/repos/{namespace}/{project}/commits"): Cell(

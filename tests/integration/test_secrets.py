@@ -18,6 +18,7 @@ import unittest
 import urllib.parse
 
 from routetables import ROOT, source_routes
+from hooktest import Receiver
 from sstest import JSON_TYPE, new_sha
 from tagdtest import TagdCase
 
@@ -75,12 +76,26 @@ class Fixture:
         ok("POST", "/api/v1/protected_tags", rule, 201)
         ok("POST", f"/api/v1/repositories/{self.repo}/protected_tags", rule, 201)
         ok("POST", f"{base}/{self.project}/protected_tags", rule, 200)
+        # Hooks: the organization's, the repository's, the project's; each secret its own.
+        self.hook_secrets = [f"secret-hook{i}-{tag}-0123456789" for i in range(3)]
+        type(case).hook_secrets.extend(self.hook_secrets)
+        self.hook_name = f"secret-hook-{tag}"
+        urls = [case.rx.register(f"{self.hook_name}-{i}", s)
+                for i, s in enumerate(self.hook_secrets)]
+        self.hook_url = case.rx.url(self.hook_name)  # for the matrix's own new hooks
+        self.hook_id = ok("POST", "/api/v1/hooks",
+                          {"url": urls[0], "secret": self.hook_secrets[0]}, 201)["id"]
+        self.repo_hook_id = ok("POST", f"/api/v1/repositories/{self.repo}/hooks",
+                               {"url": urls[1], "secret": self.hook_secrets[1]}, 201)["id"]
+        self.ss_hook_id = ok("POST", f"{base}/{self.project}/hooks",
+                             {"url": urls[2], "secret": self.hook_secrets[2]}, 200)["id"]
 
     def identifiers(self):
         """Text that only acme's data contains."""
         return [self.repo, self.tag, self.ctag, self.ns, self.project, self.sstag, self.sha,
                 self.repo_id, self.commit1, self.commit2, self.tag_id, self.ctag_id,
-                "secret-c1-", "secret-c2-", "secret-msg-", "secret-rule-"]
+                "secret-c1-", "secret-c2-", "secret-msg-", "secret-rule-", self.hook_id,
+                self.repo_hook_id, self.hook_name] + self.hook_secrets
 
 
 def vers_cases(fx):
@@ -88,6 +103,7 @@ def vers_cases(fx):
     A status alone: the other organization's own collection (2xx), checked for leaks."""
     fresh = "fresh-" + secrets.token_hex(4)
     repo = f"/api/v1/repositories/{fx.repo}"
+    hook = {"url": fx.hook_url, "secret": "fresh-hook-secret-" + secrets.token_hex(8)}
     return {
         ("GET", "/api/v1/repositories"): ("/api/v1/repositories", None, 200, 200),
         ("POST", "/api/v1/repositories"): ("/api/v1/repositories", {"name": fresh}, 201, 201),
@@ -158,6 +174,18 @@ def vers_cases(fx):
             (404, "repository not found"), 201),
         ("DELETE", "/api/v1/repositories/{repo_name}/protected_tags/{pattern}"): (
             f"{repo}/protected_tags/{q(fx.rule)}", None, (404, "repository not found"), 204),
+        ("GET", "/api/v1/hooks"): ("/api/v1/hooks", None, 200, 200),
+        ("POST", "/api/v1/hooks"): ("/api/v1/hooks", hook, 201, 201),
+        ("DELETE", "/api/v1/hooks/{hook_id}"): (
+            f"/api/v1/hooks/{fx.hook_id}", None, (404, "hook not found"), 204),
+        ("GET", "/api/v1/hooks/{hook_id}/deliveries"): (
+            f"/api/v1/hooks/{fx.hook_id}/deliveries", None, (404, "hook not found"), 200),
+        ("GET", "/api/v1/repositories/{repo_name}/hooks"): (
+            repo + "/hooks", None, (404, "repository not found"), 200),
+        ("POST", "/api/v1/repositories/{repo_name}/hooks"): (
+            repo + "/hooks", hook, (404, "repository not found"), 201),
+        ("DELETE", "/api/v1/repositories/{repo_name}/hooks/{hook_id}"): (
+            f"{repo}/hooks/{fx.repo_hook_id}", None, (404, "repository not found"), 204),
     }
 
 
@@ -199,6 +227,13 @@ def ss_cases(fx):
             p + "/protected_tags", "", {"pattern": fresh, "mode": "protected"}, not_found, 200),
         ("DELETE", "/v1/{project_id}/git/repos/{namespace}/{project}/protected_tags/{pattern}"): (
             f"{p}/protected_tags/{q(fx.rule)}", "", None, not_found, 204),
+        ("POST", "/v1/{project_id}/git/repos/{namespace}/{project}/hooks"): (
+            p + "/hooks", "", {"url": fx.hook_url, "secret": "fresh-" + secrets.token_hex(8)},
+            not_found, 200),
+        ("GET", "/v1/{project_id}/git/repos/{namespace}/{project}/hooks"): (
+            p + "/hooks", "", None, not_found, 200),
+        ("DELETE", "/v1/{project_id}/git/repos/{namespace}/{project}/hooks/{hook_id}"): (
+            f"{p}/hooks/{fx.ss_hook_id}", "", None, not_found, 204),
     }
 
 
@@ -209,12 +244,14 @@ def owner_order(key):
 
 
 class SecretsTest(TagdCase):
-    # Every level: whatever any log line says, no token text in it.
-    server_args = ("--log-level", "debug")
+    # Every level: whatever any log line says, no token text in it.  Hooks post to a
+    # receiver on loopback.
+    server_args = ("--log-level", "debug", "--hook-allow-private", "true")
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.rx = Receiver()
         try:
             cls.tagd.cli("repo-auth", "create", "--org", "acme", "--name", "all")
             cls.tagd.cli("repo-auth", "create", "--org", "other", "--name", "theirs")
@@ -226,6 +263,12 @@ class SecretsTest(TagdCase):
         cls.forged = cls.token[:-6] + ("AAAAAA" if not cls.token.endswith("AAAAAA") else "BBBBBB")
         cls.garbage = "garbage-" + secrets.token_urlsafe(24)
         cls.responses = []
+        cls.hook_secrets = []  # every Fixture's
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.rx.close()
+        super().tearDownClass()
 
     def fresh_source(self):
         """A client address of its own, so its failures have their own budget."""
@@ -269,7 +312,10 @@ class SecretsTest(TagdCase):
             f"SELECT * FROM ss_tags WHERE project_id IN {projects} ORDER BY id",
             f"SELECT * FROM ss_repo_auths WHERE org_id = {acme} ORDER BY id",
             f"SELECT * FROM tag_rules WHERE org_id = {acme} ORDER BY id",
-            f"SELECT * FROM events WHERE org_id = {acme} ORDER BY seq")}
+            f"SELECT * FROM events WHERE org_id = {acme} ORDER BY seq",
+            # Not their delivery state: the dispatcher moves it meanwhile.
+            f"SELECT id, uuid, dialect, scope_kind, scope, url, secret FROM hooks "
+            f"WHERE org_id = {acme} ORDER BY id")}
 
     def assertNoLeak(self, r, fx, what, sent=""):
         """None of acme's identifiers in r, except those the request itself named (sent)."""
@@ -375,6 +421,11 @@ class SecretsTest(TagdCase):
         for tok in (self.token, self.other_token, self.forged, self.garbage):
             self.send("GET", "/v1/proj-acme/git/auths", headers={"X-Auth-Token": tok},
                       source=self.fresh_source())
+        for path in ("/api/v1/hooks", f"/api/v1/repositories/{fx.repo}/hooks",
+                     f"/api/v1/hooks/{fx.hook_id}/deliveries",
+                     f"/api/v1/hooks/{fx.repo_hook_id}/deliveries"):
+            self.owner_ok("GET", path, None, 200)
+        self.owner_ok("GET", f"/v1/proj-acme/git/repos/{fx.ns}/{fx.project}/hooks", None, 200)
         texts = [self.token, self.other_token, self.forged, self.garbage]
         # The secret part alone (after "tagd_<public id>_") is what must never leak.
         texts += [t[22:] for t in (self.token, self.other_token, self.forged)]
@@ -387,6 +438,13 @@ class SecretsTest(TagdCase):
         self.assertIn('msg="request"', log)  # the access log is on: the check is not vacuous
         for t in texts:
             self.assertFalse(t in log, f"token text {t[:12]}... in the log")
+        # Hook secrets: never answered, never logged (the database keeps them: tagd signs
+        # with them).
+        self.assertGreaterEqual(len(type(self).hook_secrets), 3)
+        for secret in type(self).hook_secrets:
+            for r in type(self).responses:
+                self.assertNotIn(secret.encode(), r.body, r)
+            self.assertFalse(secret in log, "a hook secret in the log")
         data = self.tagd.database.contents()  # the files, or pg_dump's output
         for t in texts:
             self.assertNotIn(t.encode(), data, self.tagd.db)

@@ -27,7 +27,7 @@ EXPECTED_FILES = {
     "usr/share/man/man8/tagdctl.8.gz",
 }
 # What the binary links, by Debian package; dpkg-shlibdeps must find them all.
-EXPECTED_DEPENDS = {"libc6", "libgnutls30", "libjansson4", "libmicrohttpd12", "libnettle8",
+EXPECTED_DEPENDS = {"libc6", "libcurl3-gnutls", "libgnutls30", "libjansson4", "libmicrohttpd12", "libnettle8",
                     "libpq5", "libsqlite3-0", "libsystemd0", "libuuid1"}
 
 

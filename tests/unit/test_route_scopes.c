@@ -2,7 +2,7 @@
  * test_route_scopes.c - every route of every table names the scope it
  * takes, so that a new route cannot forget one: authenticated routes a real
  * scope (reads read, anything else write or more, the protection rules
- * admin), unauthenticated ones none.  And app.c checks it before the
+ * admin, hooks maintain), unauthenticated ones none.  And app.c checks it before the
  * handler: a token below the route's scope is answered 403 in the dialect's
  * envelope, the handler never runs.
  */
@@ -29,7 +29,7 @@ static const struct table tables[] = {
 
 START_TEST(every_route_names_its_scope)
 {
-	size_t authenticated = 0, rules = 0;
+	size_t authenticated = 0, rules = 0, hooks = 0;
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
 		for (size_t i = 0; i < *tables[t].n; i++) {
 			const struct route *r = &tables[t].routes[i];
@@ -42,7 +42,12 @@ START_TEST(every_route_names_its_scope)
 			authenticated++;
 			ck_assert_msg(r->scope >= TOKEN_SCOPE_READ && r->scope <= TOKEN_SCOPE_ADMIN,
 			              "%s names no scope", what);
-			if (r->method == CALL_GET)
+			if (strstr(what, "/hooks") != NULL) {
+				/* Reads too: a receiver's URL can carry a credential. */
+				ck_assert_msg(r->scope == TOKEN_SCOPE_MAINTAIN,
+				              "%s: hooks are maintain's", what);
+				hooks++;
+			} else if (r->method == CALL_GET)
 				ck_assert_msg(r->scope == TOKEN_SCOPE_READ, "%s: a read is read",
 				              what);
 			else
@@ -57,6 +62,8 @@ START_TEST(every_route_names_its_scope)
 	}
 	ck_assert_uint_ge(authenticated, 40);
 	ck_assert_uint_eq(rules, 6); /* add and remove: organization, repository, project */
+	ck_assert_uint_eq(hooks,
+	                  10); /* Vers: 4 of the organization's, 3 of a repository's; SS: 3 */
 }
 END_TEST
 

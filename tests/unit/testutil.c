@@ -42,6 +42,8 @@ void tu_store_done(struct store **s, char *path)
 	unlink(extra);
 	snprintf(extra, sizeof(extra), "%s-shm", path);
 	unlink(extra);
+	snprintf(extra, sizeof(extra), "%s-hooklock", path);
+	unlink(extra);
 	free(path);
 }
 

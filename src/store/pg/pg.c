@@ -507,6 +507,41 @@ static enum store_status lock_chain(struct store_conn *c, int64_t org_id)
 	return store_step_done(st);
 }
 
+/*
+ * Hook claims are session advisory locks on the claimer's connection:
+ * released by the server the moment that connection ends (a node that dies
+ * loses its claims at once), keyed apart from the chain locks (positive org
+ * ids) and the migration lock.
+ */
+#define HOOK_LOCK_BASE (-(INT64_C(1) << 40))
+
+static const char SQL_HOOK_CLAIM[] = "SELECT pg_try_advisory_lock($1)::int";
+static const char SQL_HOOK_UNCLAIM[] = "SELECT pg_advisory_unlock($1)::int";
+
+static enum store_status hook_claim(struct store_conn *c, int64_t hook_id, bool *got)
+{
+	*got = false;
+	struct db_stmt *st = stmt(c, SQL_HOOK_CLAIM);
+	if (st == NULL)
+		return pg_status(c);
+	bind_int(st, 1, HOOK_LOCK_BASE - hook_id);
+	enum db_rc rc = step(st);
+	if (rc == DB_ROW)
+		*got = col_int(st, 0) == 1;
+	reset(st);
+	return rc == DB_ROW ? STORE_OK : pg_status(c);
+}
+
+static void hook_unclaim(struct store_conn *c, int64_t hook_id)
+{
+	struct db_stmt *st = stmt(c, SQL_HOOK_UNCLAIM);
+	if (st == NULL)
+		return;
+	bind_int(st, 1, HOOK_LOCK_BASE - hook_id);
+	step(st);
+	reset(st);
+}
+
 /* EXPLAIN of a query with its parameters unknown: the plan's lines. */
 static enum store_status explain(struct store_conn *base, const char *query, char *out, size_t cap)
 {
@@ -594,6 +629,8 @@ static const struct store_backend pg_backend = {
         .in_txn = in_txn,
         .aborted = aborted,
         .lock_chain = lock_chain,
+        .hook_claim = hook_claim,
+        .hook_unclaim = hook_unclaim,
         .explain = explain,
         .status = pg_status,
         .errmsg = errmsg,

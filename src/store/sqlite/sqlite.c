@@ -5,10 +5,12 @@
  * seam it implements and sqlite.h for what its admin file shares.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "errmsg.h"
@@ -28,7 +30,8 @@ struct sqlite_stmt {
 struct sqlite_conn {
 	struct store_conn base;
 	sqlite3 *db;
-	int sys; /* the errno the last failing step left */
+	int sys;      /* the errno the last failing step left */
+	int claim_fd; /* the hook lock file, once this connection claimed hooks; -1: none */
 	/* Prepared statements keyed by the address of their (static) SQL text. */
 	const char *stmt_sql[STORE_STMT_SLOTS];
 	struct sqlite_stmt *stmt[STORE_STMT_SLOTS];
@@ -563,6 +566,43 @@ static enum store_status lock_chain(struct store_conn *c, int64_t org_id)
 	return STORE_OK; /* one writer: the chain is never raced */
 }
 
+/*
+ * One SQLite file has one deliverer: the process that holds an exclusive
+ * flock on DB-hooklock beside it claims every hook (flock, not fcntl: a
+ * POSIX lock on a file SQLite uses would be dropped by any close of it).
+ * The kernel ends the claim with the process.
+ */
+static enum store_status hook_claim(struct store_conn *base, int64_t hook_id, bool *got)
+{
+	struct sqlite_conn *c = conn_of(base);
+	*got = false;
+	if (c->claim_fd >= 0) {
+		*got = true;
+		return STORE_OK;
+	}
+	char *lock = NULL;
+	if (asprintf(&lock, "%s-hooklock", base->store->path) < 0)
+		return STORE_NOMEM;
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int sys = errno;
+	free(lock);
+	if (fd < 0)
+		return sys == EROFS || sys == EACCES || sys == EPERM ? STORE_READONLY : STORE_ERROR;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		sys = errno;
+		close(fd);
+		return sys == EWOULDBLOCK ? STORE_OK : STORE_ERROR;
+	}
+	c->claim_fd = fd;
+	*got = true;
+	return STORE_OK;
+}
+
+static void hook_unclaim(struct store_conn *c, int64_t hook_id)
+{
+	/* The file lock stays with the connection: this process remains the deliverer. */
+}
+
 /* SQLite's EXPLAIN QUERY PLAN, each step's detail ("SEARCH t USING INDEX ...") on a line. */
 static enum store_status explain(struct store_conn *c, const char *query, char *out, size_t cap)
 {
@@ -610,6 +650,8 @@ static void disconnect(struct store_conn *base)
 		free(c->stmt[i]);
 	}
 	sqlite3_close_v2(c->db);
+	if (c->claim_fd >= 0)
+		close(c->claim_fd);
 	free(c);
 }
 
@@ -625,6 +667,7 @@ static struct store_conn *open_conn(struct store *s, bool create, bool writer, c
 	c->base.be = &store_sqlite_backend;
 	c->base.store = s;
 	c->base.writer = writer;
+	c->claim_fd = -1;
 	int flags = SQLITE_OPEN_NOMUTEX;
 	if (s->opts.check_only)
 		flags |= SQLITE_OPEN_READONLY;
@@ -782,6 +825,8 @@ const struct store_backend store_sqlite_backend = {
         .in_txn = in_txn,
         .aborted = aborted,
         .lock_chain = lock_chain,
+        .hook_claim = hook_claim,
+        .hook_unclaim = hook_unclaim,
         .explain = explain,
         .status = status,
         .errmsg = errmsg,
