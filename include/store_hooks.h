@@ -102,6 +102,7 @@ struct store_hook_create_op {
 	int64_t id;
 	char uuid[STORE_UUID_LEN + 1];
 	int64_t created_at;
+	int64_t delivered_seq; /* the chain's head at creation: the hook hears what follows */
 };
 void store_hook_create_op_init(struct store_hook_create_op *o);
 

@@ -105,7 +105,8 @@ static void create_finish(struct call *c, struct store_op *op)
 		                                                       : HOOK_SCOPE_ORGANIZATION,
 		        .scope_name = (char *)(o->sel.repo_name ? o->sel.repo_name : ""),
 		        .url = (char *)o->url,
-		        .created_at = o->created_at};
+		        .created_at = o->created_at,
+		        .delivered_seq = o->delivered_seq};
 		memcpy(h.uuid, o->uuid, sizeof(h.uuid));
 		vers_json(c, 201, hook_json(&h));
 	} else if (op->status == STORE_INVALID) {

@@ -376,6 +376,7 @@ static enum store_status create_run(struct store_conn *c, struct store_op *op)
 	db_bind_text(st, 8, o->secret);
 	db_bind_int(st, 9, o->created_at);
 	db_bind_int(st, 10, head);
+	o->delivered_seq = head;
 	return store_step_id(st, STORE_ERROR, &o->id);
 }
 

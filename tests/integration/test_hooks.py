@@ -123,6 +123,15 @@ class DeliveryTest(HookCase):
         self.assertEqual(witness["repository"], None)
         self.assertEqual(h["repository"], repo)
 
+    def test_a_create_answers_the_hook_as_it_is_listed(self):
+        repo = self.repo()
+        self.tag(repo, "before", self.commit())  # the chain's head is past 0
+        head = self.req("GET", "/api/v1/events/head").json()["seq"]
+        h = self.hook("answer", repo=repo)
+        self.assertEqual(h["delivered_seq"], head)  # it hears what follows
+        r = self.req("GET", f"/api/v1/repositories/{q(repo)}/hooks")
+        self.assertEqual((r.status, r.json()), (200, {"hooks": [h]}))
+
     def test_organization_hook_hears_every_kind_of_tag(self):
         self.hook("kinds")
         c = self.commit()
