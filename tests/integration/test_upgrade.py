@@ -1,11 +1,12 @@
 """Upgrading in place: a database written by an older release (the committed
-fixtures tests/fixtures/schema2 and schema3, each made by that release's
+fixtures tests/fixtures/schema2, schema3 and schema5, each made by that release's
 binary with tests/fixtures/make_upgrade_fixture.py) opens with this tagd,
 keeps every row, answers every recorded read as the old tagd did (schema 3's
 history included, event for event: the canonical form of tag events did not
 change), and then takes part in what is new (history, ETags, scopes, rules)
-like any other data.  The tokens the old release made keep working with every
-right they had: they are admin now."""
+like any other data.  The tokens a release before scopes made keep working
+with every right they had: they are admin now; a release with scopes keeps
+its tokens' scopes and its rules."""
 import json
 import os
 import shutil
@@ -158,6 +159,59 @@ class UpgradeFromSchema3Test(Upgrade, unittest.TestCase):
         v = self.tagd.cli("history", "verify", "--org", "acme",
                           "--expect", f"{head['seq']}:{head['hash']}")
         self.assertIn(f"ok: {head['seq'] + 1} events from seq 1", v.stdout)
+
+
+@only_sqlite("the committed fixture is a database file of an older SQLite schema")
+class UpgradeFromSchema5Test(Upgrade, unittest.TestCase):
+    """Made by main's tagd before webhooks (scopes, rules, PUT): its scopes and
+    rules hold as they were, its chain verifies, and hooks can be added."""
+
+    FIXTURE = "schema5"
+
+    def test_every_read_and_every_event_answered_as_before(self):
+        paths = [read["path"] for read in self.fixture["reads"]]
+        self.assertIn("/api/v1/protected_tags", paths)
+        self.check_reads()
+        for org in ("acme", "other"):
+            self.tagd.cli("history", "verify", "--org", org)
+
+    def test_old_tokens_are_admin_and_keep_working(self):
+        """Here: the tokens keep the scopes they were made with."""
+        listing = json.loads(self.tagd.cli("token", "list", "--org", "acme", "--json").stdout)
+        self.assertEqual(sorted(t["scope"] for t in listing["tokens"]),
+                         ["admin", "read", "write"])
+        reader = self.token("reader")
+        r = self.tagd.request("GET", "/api/v1/repositories/app/tags", token=reader)
+        self.assertEqual(r.status, 200, r)
+        r = self.tagd.request("POST", "/api/v1/commits", {}, token=reader)
+        self.assertEqual((r.status, r.json()["error"]), (403, (
+            "insufficient scope: this request takes a token of scope write or above, "
+            "this one is read")))
+
+    def test_rules_hold_and_hooks_join(self):
+        acme = self.token("acme")
+        c1 = self.fixture["commits"]["c1"]
+        r = self.tagd.request("PATCH", "/api/v1/repositories/app/tags/v1.0",
+                              {"commit_id": c1}, token=acme)
+        self.assertEqual((r.status, r.json()["error"]),
+                         (403, "tag 'v1.0' is immutable (organization rule 'v1.*')"))
+        ss = {"X-Auth-Token": acme, "X-Repo-Auth": "all"}
+        api = "/v1/proj-acme/git/repos/team/svc"
+        r = self.tagd.request("DELETE", api + "/tags/rel%2F1", headers=ss)
+        self.assertEqual((r.status, r.json()["error_code"]), (400, "SVCSTG.REPO.0454"))
+        head = self.tagd.request("GET", "/api/v1/events/head", token=acme).json()
+        r = self.tagd.request("POST", "/api/v1/hooks",
+                              {"url": "https://hooks.example.com/upgrade",
+                               "secret": "upgrade-secret-0123456789"}, token=acme)
+        self.assertEqual(r.status, 201, r)
+        # A hook hears the events after it: its cursor starts at the old chain's head.
+        self.assertEqual(r.json()["delivered_seq"], head["seq"])
+        r = self.tagd.request("POST", api + "/hooks",
+                              {"url": "https://hooks.example.com/gitlab", "secret": "s"},
+                              headers=ss)
+        self.assertEqual((r.status, r.json()["type"]), (200, "tag_push"))
+        self.tagd.cli("history", "verify", "--org", "acme",
+                      "--expect", f"{head['seq']}:{head['hash']}")
 
 
 if __name__ == "__main__":
