@@ -75,8 +75,11 @@ def run(binary, scenario, seconds, conns, work, hooks=0, receiver_port=None):
     extra = ["--hook-allow-private", "true"] if receiver_port else []
     srv = bench.tagd_server(binary, db, extra_args=extra)
     try:
-        if hooks:
-            add_hooks(srv.port, token, hooks, receiver_port)
+        if hooks:  # registering hooks takes maintain; wrk keeps the seed's write token
+            owner = subprocess.run([binary, "token", "create", "--org", "bench", "--scope",
+                                    "maintain", "--name", "hooks", "--db", db],
+                                   capture_output=True, text=True, check=True).stdout.strip()
+            add_hooks(srv.port, owner, hooks, receiver_port)
         env = {"TOKEN": token, "COMMIT": commit, "COMMIT2": commit2, "CLOSE": "0",
                "CREATE_PATH": "/api/v1/repositories/r00002/tags", "MOVE_REPO": "r00003",
                "GET_PATH": "/api/v1/repositories/r00001/tags/t0042",
