@@ -21,9 +21,11 @@ static const struct {
 	const struct cli_command *commands;
 	const size_t *count;
 } tables[] = {
-        {cli_ops_commands, &cli_ops_count},         {cli_admin_commands, &cli_admin_count},
-        {cli_history_commands, &cli_history_count}, {cli_protect_commands, &cli_protect_count},
-        {cli_hooks_commands, &cli_hooks_count},
+        {.commands = cli_ops_commands, .count = &cli_ops_count},
+        {.commands = cli_admin_commands, .count = &cli_admin_count},
+        {.commands = cli_history_commands, .count = &cli_history_count},
+        {.commands = cli_protect_commands, .count = &cli_protect_count},
+        {.commands = cli_hooks_commands, .count = &cli_hooks_count},
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
