@@ -27,11 +27,7 @@ static void setup(void)
 	s = tu_store(&path);
 	acme = tu_org(s, "acme", "proj-acme", NULL);
 	tu_commit(s, "acme", c1);
-	struct vers_repo_create_op o;
-	vers_repo_create_op_init(&o);
-	o.org_id = acme;
-	o.name = "app";
-	ck_assert_int_eq(store_execute(s, &o.op), STORE_OK);
+	tu_repo(s, acme, "app");
 	ntags = 0;
 }
 

@@ -24,11 +24,7 @@ static void setup(void)
 	acme = tu_org(s, "acme", NULL, NULL);
 	tu_commit(s, "acme", c1);
 	tu_commit(s, "acme", c2);
-	struct vers_repo_create_op o;
-	vers_repo_create_op_init(&o);
-	o.org_id = acme;
-	o.name = "app";
-	ck_assert_int_eq(store_execute(s, &o.op), STORE_OK);
+	tu_repo(s, acme, "app");
 }
 
 static void teardown(void)

@@ -25,15 +25,6 @@ static void teardown(void)
 	tu_store_done(&s, path);
 }
 
-static void repo(int64_t org, const char *name)
-{
-	struct vers_repo_create_op o;
-	vers_repo_create_op_init(&o);
-	o.org_id = org;
-	o.name = name;
-	ck_assert_int_eq(store_execute(s, &o.op), STORE_OK);
-}
-
 static enum store_status tag(int64_t org, const char *repo_name, const char *name,
                              const char *commit)
 {
@@ -95,10 +86,10 @@ static bool on_commit(void *ctx, const struct vers_commit *c)
 START_TEST(repos_sorted_and_scoped)
 {
 	struct names x = {0};
-	repo(acme, "b");
-	repo(acme, "B");
-	repo(acme, "a/x");
-	repo(other, "a");
+	tu_repo(s, acme, "b");
+	tu_repo(s, acme, "B");
+	tu_repo(s, acme, "a/x");
+	tu_repo(s, other, "a");
 	ck_assert_int_eq(store_vers_repos(s, acme, on_repo, &x), STORE_OK);
 	ck_assert_str_eq(x.text, "B,a/x,b");
 	memset(&x, 0, sizeof(x));
@@ -111,10 +102,10 @@ START_TEST(public_repos)
 {
 	struct names x = {0};
 	struct vers_repo r;
-	repo(acme, "z");
-	repo(acme, "m");
-	repo(other, "m");
-	repo(other, "hidden");
+	tu_repo(s, acme, "z");
+	tu_repo(s, acme, "m");
+	tu_repo(s, other, "m");
+	tu_repo(s, other, "hidden");
 	visibility(acme, "z", true);
 	visibility(acme, "m", true);
 	visibility(other, "m", true);
@@ -146,7 +137,7 @@ START_TEST(repo_tags_and_delete_cascade)
 	struct vers_repo_key key = {.org_id = acme, .name = "app"};
 
 	tu_commit(s, "acme", c1);
-	repo(acme, "app");
+	tu_repo(s, acme, "app");
 	ck_assert_int_eq(tag(acme, "app", "v2", c1), STORE_OK);
 	ck_assert_int_eq(tag(acme, "app", "v1", c1), STORE_OK);
 	ck_assert_int_eq(tag(acme, "app", "v1", c1), STORE_CONFLICT);
@@ -168,7 +159,7 @@ START_TEST(repo_tags_and_delete_cascade)
 	ck_assert_int_eq(store_execute(s, &d.op), STORE_REPO_NOT_FOUND);
 	d.org_id = acme;
 	ck_assert_int_eq(store_execute(s, &d.op), STORE_OK);
-	repo(acme, "app");
+	tu_repo(s, acme, "app");
 	memset(&x, 0, sizeof(x));
 	ck_assert_int_eq(store_vers_repo_tags(s, &key, on_tag, &x), STORE_OK);
 	ck_assert_str_eq(x.text, "");
@@ -185,7 +176,7 @@ START_TEST(tag_update_tri_state)
 	tu_commit(s, "acme", c1);
 	tu_commit(s, "acme", c2);
 	tu_commit(s, "other", theirs);
-	repo(acme, "app");
+	tu_repo(s, acme, "app");
 	ck_assert_int_eq(tag(acme, "app", "v1", c1), STORE_OK);
 
 	vers_tag_update_op_init(&u);
@@ -274,7 +265,7 @@ START_TEST(commits_paged_newest_first)
 	ck_assert_int_eq(store_vers_commits(s, acme, true, 50, 0, &total, on_commit, &x), STORE_OK);
 	ck_assert_str_eq(x.text, "t0,c1");
 	ck_assert_int_eq(total, 2);
-	repo(acme, "app");
+	tu_repo(s, acme, "app");
 	ck_assert_int_eq(tag(acme, "app", "v1", ids[3]), STORE_COMMIT_NOT_FOUND);
 }
 END_TEST

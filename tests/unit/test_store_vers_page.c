@@ -31,15 +31,6 @@ static void teardown(void)
 	tu_store_done(&s, path);
 }
 
-static void repo(int64_t org, const char *name)
-{
-	struct vers_repo_create_op o;
-	vers_repo_create_op_init(&o);
-	o.org_id = org;
-	o.name = name;
-	ck_assert_int_eq(store_execute(s, &o.op), STORE_OK);
-}
-
 static void tag_on(int64_t org, const char *repo_name, const char *name, const char *commit)
 {
 	struct vers_tag_create_op o;
@@ -119,9 +110,9 @@ START_TEST(repo_tags_walk)
 	char theirs[37];
 
 	tu_commit(s, "other", theirs);
-	repo(acme, "app");
-	repo(acme, "empty");
-	repo(other, "app");
+	tu_repo(s, acme, "app");
+	tu_repo(s, acme, "empty");
+	tu_repo(s, other, "app");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		tag(acme, "app", names[i]);
 	tag_on(other, "app", "zz-theirs", theirs);
@@ -170,7 +161,7 @@ START_TEST(repo_tags_page_errors)
 
 	ck_assert_int_eq(store_vers_repo_tags_page(s, &key, &page, on_tag, &x),
 	                 STORE_REPO_NOT_FOUND);
-	repo(acme, "app");
+	tu_repo(s, acme, "app");
 	tag(acme, "app", "a");
 	tag(acme, "app", "b");
 	tag(acme, "app", "c");

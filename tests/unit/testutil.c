@@ -86,6 +86,15 @@ void tu_commit(struct store *s, const char *org, char *id)
 	org_release(&o);
 }
 
+void tu_repo(struct store *s, int64_t org, const char *name)
+{
+	struct vers_repo_create_op o;
+	vers_repo_create_op_init(&o);
+	o.org_id = org;
+	o.name = name;
+	ck_assert_int_eq(store_execute(s, &o.op), STORE_OK);
+}
+
 /* Run deferred operations at once, on this thread. */
 static void sync_defer(struct call *c, struct store_op *op)
 {

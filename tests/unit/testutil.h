@@ -35,6 +35,9 @@ void tu_token(struct store *s, const char *org, enum token_scope scope, char *to
 /* Register a commit for org; its UUID goes into id (37 bytes). */
 void tu_commit(struct store *s, const char *org, char *id);
 
+/* Create the Vers repository name in org (an id, as tu_org answers it). */
+void tu_repo(struct store *s, int64_t org, const char *name);
+
 /*
  * A call with method and path (query after '?'), an optional header pair
  * list ("Name", "Value", ..., NULL) and body, run through the app with
