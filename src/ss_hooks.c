@@ -18,16 +18,6 @@
 /* The one kind of hook tagd has: what it delivers. */
 #define SS_HOOK_TYPE "tag_push"
 
-struct hook_deferred {
-	json_t *body;
-	struct ss_where where;
-	union {
-		struct store_op op;
-		struct store_hook_create_op create;
-		struct store_hook_delete_op del;
-	} u;
-};
-
 static json_t *hook_json(int64_t id, const char *url)
 {
 	char text[24];
@@ -52,31 +42,16 @@ static struct store_hook_select project_hooks(const struct call *c, const struct
 	                                  .where = w};
 }
 
-static struct hook_deferred *deferred_new(struct call *c, json_t *body, const struct ss_where *w)
-{
-	struct hook_deferred *d = calloc(1, sizeof(*d));
-	if (d == NULL) {
-		json_decref(body);
-		ss_internal_error(c, "out of memory");
-		return NULL;
-	}
-	d->body = body;
-	d->where = *w;
-	c->handler_ctx = d;
-	return d;
-}
-
 /* ---- POST .../hooks ---- */
 
 static void create_finish(struct call *c, struct store_op *op)
 {
-	struct hook_deferred *d = c->handler_ctx;
+	struct ss_deferred *d = c->handler_ctx;
 	if (op->status == STORE_OK)
-		ss_json(c, 200, hook_json(d->u.create.id, d->u.create.url));
+		ss_json(c, 200, hook_json(d->u.hook_create.id, d->u.hook_create.url));
 	else
 		hook_store_error(c, op->status);
-	json_decref(d->body);
-	d->body = NULL;
+	ss_deferred_end(c);
 }
 
 void ss_hook_create(struct call *c)
@@ -101,10 +76,11 @@ void ss_hook_create(struct call *c)
 		ss_bad_param(c, reason);
 		return;
 	}
-	struct hook_deferred *d = deferred_new(c, body, &w);
+	struct ss_deferred *d = ss_deferred_new(c, body, NULL);
 	if (d == NULL)
 		return;
-	struct store_hook_create_op *o = &d->u.create;
+	d->where = w;
+	struct store_hook_create_op *o = &d->u.hook_create;
 	store_hook_create_op_init(o);
 	o->sel = project_hooks(c, &d->where);
 	o->url = f[1].str;
@@ -155,12 +131,13 @@ void ss_hook_delete(struct call *c)
 
 	if (!ss_repo_where(c, &w, true))
 		return;
-	struct hook_deferred *d = deferred_new(c, NULL, &w);
+	struct ss_deferred *d = ss_deferred_new(c, NULL, NULL);
 	if (d == NULL)
 		return;
-	struct store_hook_delete_op *o = &d->u.del;
+	d->where = w;
+	struct store_hook_delete_op *o = &d->u.hook_delete;
 	store_hook_delete_op_init(o);
 	o->sel = project_hooks(c, &d->where);
-	o->id = call_param(c, SS_P_TAG);
+	o->id = call_param(c, SS_P_TAG); /* the hook id stands where a tag name would */
 	call_defer(c, &o->op, delete_finish);
 }

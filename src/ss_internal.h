@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "call.h"
+#include "store_hooks.h"
 #include "store_rule.h"
 #include "store_ss.h"
 
@@ -36,11 +37,13 @@ json_t *ss_string_array(char *const *items, size_t n);
 
 /*
  * State kept between a handler and its finish function: the operation, the
- * parsed body whose strings it borrows and a query value it borrows.
+ * parsed body whose strings it borrows, a query value it borrows, and the
+ * repository an operation may point at (hooks' selections do).
  */
 struct ss_deferred {
 	json_t *body;
 	char *query;
+	struct ss_where where;
 	union {
 		struct store_op op;
 		struct ss_project_create_op project_create;
@@ -49,6 +52,8 @@ struct ss_deferred {
 		struct ss_tag_delete_op tag_delete;
 		struct store_rule_add_op rule_add;
 		struct store_rule_remove_op rule_remove;
+		struct store_hook_create_op hook_create;
+		struct store_hook_delete_op hook_delete;
 	} u;
 };
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "call.h"
+#include "store_hooks.h"
 #include "store_rule.h"
 #include "store_vers.h"
 
@@ -41,6 +42,8 @@ struct vers_deferred {
 		struct vers_commit_tag_delete_op ctag_delete;
 		struct store_rule_add_op rule_add;
 		struct store_rule_remove_op rule_remove;
+		struct store_hook_create_op hook_create;
+		struct store_hook_delete_op hook_delete;
 	} u;
 };
 

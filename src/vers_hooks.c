@@ -15,16 +15,6 @@
 #include "vers_handlers.h"
 #include "vers_reply.h"
 
-/* State between a handler and its finish function. */
-struct hook_deferred {
-	json_t *body;
-	union {
-		struct store_op op;
-		struct store_hook_create_op create;
-		struct store_hook_delete_op del;
-	} u;
-};
-
 /* ---- the JSON of a hook and of its log ---- */
 
 static json_t *status_json(int status)
@@ -94,8 +84,8 @@ static void list_answer(struct call *c, const struct store_hook_select *sel)
 
 static void create_finish(struct call *c, struct store_op *op)
 {
-	struct hook_deferred *d = c->handler_ctx;
-	struct store_hook_create_op *o = &d->u.create;
+	struct vers_deferred *d = c->handler_ctx;
+	struct store_hook_create_op *o = &d->u.hook_create;
 	if (op->status == STORE_OK) {
 		struct store_hook h = {
 		        .id = o->id,
@@ -114,8 +104,7 @@ static void create_finish(struct call *c, struct store_op *op)
 	} else {
 		hook_status_error(c, op->status);
 	}
-	json_decref(d->body);
-	d->body = NULL;
+	vers_deferred_end(c);
 }
 
 /* POST a hook of sel's scope: {url, secret}. */
@@ -130,25 +119,16 @@ static void create_defer(struct call *c, const struct store_hook_select *sel)
 	if (body == NULL)
 		return;
 	bool allow = c->app_opts != NULL && c->app_opts->hook_allow_private;
-	if (!hook_url_check(f[0].str, allow, why, sizeof(why))) {
+	if (!hook_url_check(f[0].str, allow, why, sizeof(why)) ||
+	    !hook_secret_check(f[1].str, HOOK_SECRET_MIN_VERS, why, sizeof(why))) {
 		json_decref(body);
 		vers_invalid(c, "invalid hook", why);
 		return;
 	}
-	if (!hook_secret_check(f[1].str, HOOK_SECRET_MIN_VERS, why, sizeof(why))) {
-		json_decref(body);
-		vers_invalid(c, "invalid hook", why);
+	struct vers_deferred *d = vers_deferred_new(c, body);
+	if (d == NULL)
 		return;
-	}
-	struct hook_deferred *d = calloc(1, sizeof(*d));
-	if (d == NULL) {
-		json_decref(body);
-		vers_error_reason(c, 500, "internal server error", "out of memory");
-		return;
-	}
-	d->body = body;
-	c->handler_ctx = d;
-	struct store_hook_create_op *o = &d->u.create;
+	struct store_hook_create_op *o = &d->u.hook_create;
 	store_hook_create_op_init(o);
 	o->sel = *sel;
 	o->url = f[0].str;
@@ -166,13 +146,10 @@ static void delete_finish(struct call *c, struct store_op *op)
 
 static void delete_defer(struct call *c, const struct store_hook_select *sel, const char *id)
 {
-	struct hook_deferred *d = calloc(1, sizeof(*d));
-	if (d == NULL) {
-		vers_error_reason(c, 500, "internal server error", "out of memory");
+	struct vers_deferred *d = vers_deferred_new(c, NULL);
+	if (d == NULL)
 		return;
-	}
-	c->handler_ctx = d;
-	struct store_hook_delete_op *o = &d->u.del;
+	struct store_hook_delete_op *o = &d->u.hook_delete;
 	store_hook_delete_op_init(o);
 	o->sel = *sel;
 	o->id = id;
