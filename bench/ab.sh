@@ -8,15 +8,7 @@ old=$1; shift
 new=""
 if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then new=$1; shift; fi
 
-scripts/deps.sh
-for p in wrk sqlite3 python3; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ -n "${need+x}" ]; then
-  sudo=(); [ "$(id -u)" -ne 0 ] && sudo=(sudo)
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+scripts/deps.sh --bench
 
 build_rev() {  # build_rev REV -> prints the binary
   local rev=$1 dir src

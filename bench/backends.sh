@@ -10,16 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-8}
 rounds=${2:-3}
 
-scripts/deps.sh --test
-need=()
-for p in wrk sqlite3 python3; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  sudo=(); [ "$(id -u)" -ne 0 ] && sudo=(sudo)
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+scripts/deps.sh --test --bench
 
 build=build/bench
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTAGD_TESTS=OFF >/dev/null

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages tagd needs: to build it, and with --test also to
-# test it; --package: what scripts/package.sh needs to build the .deb.
+# test it; --package: what scripts/package.sh needs to build the .deb;
+# --bench: what bench/ needs beside the build.
 # Installs only what is missing; uses sudo when not root.
 set -euo pipefail
 
@@ -22,6 +23,8 @@ test_cmds=(node:nodejs npm:npm)
 # (systemd-nspawn).
 package_pkgs=(debhelper)
 package_test_pkgs=(lintian debootstrap systemd-container)
+# bench/: the load generator, nginx as a baseline, sqlite3 for seeding.
+bench_pkgs=(wrk nginx-light sqlite3 python3)
 
 pkgs=("${build_pkgs[@]}")
 cmds=()
@@ -31,7 +34,8 @@ for arg in "$@"; do
       pkgs+=("${test_pkgs[@]}" "${package_pkgs[@]}" "${package_test_pkgs[@]}")
       cmds+=("${test_cmds[@]}") ;;
     --package) pkgs+=("${package_pkgs[@]}") ;;
-    *) echo "usage: scripts/deps.sh [--test] [--package]" >&2; exit 2 ;;
+    --bench) pkgs+=("${bench_pkgs[@]}") ;;
+    *) echo "usage: scripts/deps.sh [--test] [--package] [--bench]" >&2; exit 2 ;;
   esac
 done
 
