@@ -284,8 +284,8 @@ static enum store_status tag_entry(struct store_conn *c, const struct history_ta
 		}
 	}
 	*seq = 0;
-	enum store_status ret = STORE_ERROR;
 	struct db_stmt *st = store_stmt(c, SQL_TAG_REV[key->scope]);
+	enum store_status ret = st != NULL ? STORE_OK : store_conn_error(c);
 	if (st != NULL) {
 		int k = 2;
 		db_bind_int(st, 1, key->org_id);
@@ -411,7 +411,7 @@ enum store_status store_history_feed(struct store *s, int64_t org_id, int64_t af
 	if (c == NULL)
 		return STORE_UNAVAILABLE;
 	struct db_stmt *st = store_stmt(c, SQL_FEED);
-	enum store_status ret = STORE_ERROR;
+	enum store_status ret = st != NULL ? STORE_OK : store_conn_error(c);
 	if (st != NULL) {
 		db_bind_int(st, 1, org_id);
 		db_bind_int(st, 2, after > 0 ? after : 0);

@@ -59,8 +59,10 @@ static enum store_status org_lookup(struct store *s, const char *sql, const char
 	if (c == NULL)
 		return STORE_UNAVAILABLE;
 	struct db_stmt *st = store_stmt(c, sql);
-	if (st == NULL)
+	if (st == NULL) {
+		ret = store_conn_error(c);
 		goto out;
+	}
 	db_bind_text(st, 1, key);
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
@@ -103,7 +105,9 @@ enum store_status store_org_count(struct store *s, int64_t *out)
 	if (c == NULL)
 		return STORE_UNAVAILABLE;
 	struct db_stmt *st = store_stmt(c, SQL_ORG_COUNT);
-	if (st != NULL) {
+	if (st == NULL) {
+		ret = store_conn_error(c);
+	} else {
 		if (db_step(st) == DB_ROW) {
 			*out = db_col_int(st, 0);
 			ret = STORE_OK;
@@ -218,11 +222,12 @@ enum store_status store_token_list(struct store *s, const char *org_name, struct
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	struct db_stmt *st = store_stmt(c, SQL_TOKEN_LIST);
 	if (st == NULL) {
+		enum store_status why = store_conn_error(c);
 		store_reader_release(s, c);
-		return STORE_ERROR;
+		return why;
 	}
 	db_bind_text(st, 1, org_name);
 	int rc;
@@ -584,11 +589,12 @@ enum store_status store_org_list(struct store *s, struct org_summary **out, size
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	struct db_stmt *st = store_stmt(c, SQL_ORG_LIST);
 	if (st == NULL) {
+		enum store_status why = store_conn_error(c);
 		store_reader_release(s, c);
-		return STORE_ERROR;
+		return why;
 	}
 	db_bind_int(st, 1, clock_now_us());
 	while ((rc = db_step(st)) == DB_ROW) {

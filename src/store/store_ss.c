@@ -235,7 +235,7 @@ static enum store_status auth_list_read(struct store_conn *c, int64_t org_id, st
 			continue;
 		st = store_stmt(c, SQL_AUTH_NS_LIST);
 		if (st == NULL) {
-			ret = STORE_ERROR;
+			ret = store_conn_error(c);
 			break;
 		}
 		db_bind_int(st, 1, ids[i]);
@@ -272,8 +272,8 @@ enum store_status store_ss_auth_find(struct store *s, int64_t org_id, const char
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
 		return STORE_UNAVAILABLE;
-	enum store_status ret = STORE_ERROR;
 	struct db_stmt *st = store_stmt(c, SQL_AUTH_FIND);
+	enum store_status ret = st != NULL ? STORE_OK : store_conn_error(c);
 	if (st != NULL) {
 		db_bind_int(st, 1, org_id);
 		db_bind_text(st, 2, name);

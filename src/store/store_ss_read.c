@@ -12,10 +12,12 @@
 #include "store_ss_internal.h"
 
 /* A reader in a read transaction; NULL when none can be had. */
-static struct store_conn *begin(struct store *s)
+/* A reader inside a read transaction; NULL with *why when there is none. */
+static struct store_conn *begin(struct store *s, enum store_status *why)
 {
 	struct store_conn *c = store_reader(s);
-	if (c != NULL && store_read_begin(c) != STORE_OK) {
+	*why = c != NULL ? store_read_begin(c) : STORE_UNAVAILABLE;
+	if (c != NULL && *why != STORE_OK) {
 		store_reader_release(s, c);
 		return NULL;
 	}
@@ -89,14 +91,15 @@ static const char SQL_NAMESPACES[] =
 enum store_status store_ss_namespaces(struct store *s, int64_t org_id, int64_t auth_id,
                                       struct ss_named **out, size_t *n)
 {
-	struct store_conn *c = begin(s);
-	enum store_status ret = STORE_ERROR;
+	enum store_status why;
+	struct store_conn *c = begin(s, &why);
 
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
-		return STORE_ERROR;
+		return why;
 	struct db_stmt *st = store_stmt(c, SQL_NAMESPACES);
+	enum store_status ret = st != NULL ? STORE_OK : store_conn_error(c);
 	if (st != NULL) {
 		db_bind_int(st, 1, org_id);
 		db_bind_int(st, 2, auth_id);
@@ -112,17 +115,18 @@ static const char SQL_PROJECTS[] =
 enum store_status store_ss_projects(struct store *s, const struct ss_where *w,
                                     struct ss_named **out, size_t *n, char *ns_name)
 {
-	struct store_conn *c = begin(s);
+	enum store_status why;
+	struct store_conn *c = begin(s, &why);
 	struct ss_scope sc;
 
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
-		return STORE_ERROR;
+		return why;
 	enum store_status ret = ss_scope_resolve(c, w, false, &sc);
 	if (ret == STORE_OK) {
 		struct db_stmt *st = store_stmt(c, SQL_PROJECTS);
-		ret = STORE_ERROR;
+		ret = st != NULL ? STORE_OK : store_conn_error(c);
 		if (st != NULL) {
 			db_bind_int(st, 1, sc.ns_id);
 			ret = collect_named(c, st, out, n);
@@ -136,11 +140,12 @@ enum store_status store_ss_projects(struct store *s, const struct ss_where *w,
 enum store_status store_ss_project_info(struct store *s, const struct ss_where *w,
                                         struct ss_project_info *out)
 {
-	struct store_conn *c = begin(s);
+	enum store_status why;
+	struct store_conn *c = begin(s, &why);
 	struct ss_scope sc;
 
 	if (c == NULL)
-		return STORE_UNAVAILABLE;
+		return why;
 	enum store_status ret = ss_scope_resolve(c, w, true, &sc);
 	if (ret == STORE_OK) {
 		snprintf(out->namespace_id, sizeof(out->namespace_id), "%lld", (long long)sc.ns_id);
@@ -162,17 +167,18 @@ static const char SQL_BRANCH_NAMES[] =
 static enum store_status project_names(struct store *s, const struct ss_where *w, const char *sql,
                                        struct ss_names *out)
 {
-	struct store_conn *c = begin(s);
+	enum store_status why;
+	struct store_conn *c = begin(s, &why);
 	struct ss_scope sc;
 
 	out->items = NULL;
 	out->n = 0;
 	if (c == NULL)
-		return STORE_ERROR;
+		return why;
 	enum store_status ret = ss_scope_resolve(c, w, true, &sc);
 	if (ret == STORE_OK) {
 		struct db_stmt *st = store_stmt(c, sql);
-		ret = STORE_ERROR;
+		ret = st != NULL ? STORE_OK : store_conn_error(c);
 		if (st != NULL) {
 			db_bind_int(st, 1, sc.project_id);
 			ret = collect_names(c, st, out);
@@ -196,15 +202,16 @@ static const char SQL_TAG_EXISTS[] = "SELECT 1 FROM ss_tags WHERE project_id = $
 
 enum store_status store_ss_tag_exists(struct store *s, const struct ss_where *w, const char *name)
 {
-	struct store_conn *c = begin(s);
+	enum store_status why;
+	struct store_conn *c = begin(s, &why);
 	struct ss_scope sc;
 
 	if (c == NULL)
-		return STORE_UNAVAILABLE;
+		return why;
 	enum store_status ret = ss_scope_resolve(c, w, true, &sc);
 	if (ret == STORE_OK) {
 		struct db_stmt *st = store_stmt(c, SQL_TAG_EXISTS);
-		ret = STORE_ERROR;
+		ret = st != NULL ? STORE_OK : store_conn_error(c);
 		if (st != NULL) {
 			db_bind_int(st, 1, sc.project_id);
 			db_bind_text(st, 2, name);
@@ -295,20 +302,21 @@ static enum store_status history_anchor(struct store_conn *c, const struct ss_sc
 enum store_status store_ss_commits(struct store *s, const struct ss_where *w, const char *ref,
                                    struct ss_commit **out, size_t *n)
 {
-	struct store_conn *c = begin(s);
+	enum store_status why;
+	struct store_conn *c = begin(s, &why);
 	struct ss_scope sc;
 	int64_t branch_id, upto, commit_id;
 
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
-		return STORE_ERROR;
+		return why;
 	enum store_status ret = ss_scope_resolve(c, w, true, &sc);
 	if (ret == STORE_OK)
 		ret = history_anchor(c, &sc, ref, &branch_id, &upto, &commit_id);
 	if (ret == STORE_OK && (branch_id != 0 || commit_id != 0)) {
 		struct db_stmt *st = store_stmt(c, branch_id != 0 ? SQL_HISTORY : SQL_ONE_COMMIT);
-		ret = STORE_ERROR;
+		ret = st != NULL ? STORE_OK : store_conn_error(c);
 		if (st != NULL) {
 			if (branch_id != 0) {
 				db_bind_int(st, 1, branch_id);

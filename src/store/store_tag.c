@@ -544,7 +544,7 @@ enum store_status store_tag_delete_all(struct store_conn *c, const struct tag_wh
 		size_t n = 0;
 		struct db_stmt *st = store_stmt(c, tag_sql[where->scope].names_after);
 		if (st == NULL) {
-			ret = STORE_ERROR;
+			ret = store_conn_error(c);
 			break;
 		}
 		db_bind_int(st, 1, where->key);

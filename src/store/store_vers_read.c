@@ -79,11 +79,10 @@ static enum store_status repo_walk(struct store_conn *c, struct db_stmt *st, boo
 enum store_status store_vers_repos(struct store *s, int64_t org_id, vers_repo_fn fn, void *ctx)
 {
 	struct store_conn *c = store_reader(s);
-	enum store_status ret = STORE_ERROR;
-
 	if (c == NULL)
 		return STORE_UNAVAILABLE;
 	struct db_stmt *st = store_stmt(c, SQL_REPOS);
+	enum store_status ret = st != NULL ? STORE_OK : store_conn_error(c);
 	if (st != NULL) {
 		db_bind_int(st, 1, org_id);
 		ret = repo_walk(c, st, false, fn, ctx);
@@ -95,11 +94,10 @@ enum store_status store_vers_repos(struct store *s, int64_t org_id, vers_repo_fn
 enum store_status store_vers_public_repos(struct store *s, vers_repo_fn fn, void *ctx)
 {
 	struct store_conn *c = store_reader(s);
-	enum store_status ret = STORE_ERROR;
-
 	if (c == NULL)
 		return STORE_UNAVAILABLE;
 	struct db_stmt *st = store_stmt(c, SQL_PUBLIC_REPOS);
+	enum store_status ret = st != NULL ? STORE_OK : store_conn_error(c);
 	if (st != NULL)
 		ret = repo_walk(c, st, true, fn, ctx);
 	store_reader_release(s, c);
@@ -499,7 +497,7 @@ enum store_status store_vers_commits(struct store *s, int64_t org_id, bool publi
 		struct db_stmt *st =
 		        store_stmt(c, public_all ? SQL_COMMITS_PUBLIC : SQL_COMMITS_ORG);
 		if (st == NULL) {
-			ret = STORE_ERROR;
+			ret = store_conn_error(c);
 		} else {
 			/* The public list is every organization's: no $1 = org. */
 			int k = public_all ? 0 : 1;
@@ -559,7 +557,7 @@ enum store_status store_vers_commits_after(struct store *s, int64_t org_id, bool
 		struct db_stmt *st = store_stmt(c, public_all ? SQL_COMMITS_PUBLIC_AFTER
 		                                              : SQL_COMMITS_ORG_AFTER);
 		if (st == NULL) {
-			ret = STORE_ERROR;
+			ret = store_conn_error(c);
 		} else {
 			int k = public_all ? 0 : 1;
 			if (!public_all)
@@ -609,8 +607,8 @@ enum store_status store_vers_commit_get(struct store *s, int64_t org_id, const c
 	struct store_conn *c = store_reader(s);
 	if (c == NULL)
 		return STORE_UNAVAILABLE;
-	enum store_status ret = STORE_ERROR;
 	struct db_stmt *st = store_stmt(c, SQL_COMMIT_VISIBLE);
+	enum store_status ret = st != NULL ? STORE_OK : store_conn_error(c);
 	if (st != NULL) {
 		db_bind_text(st, 1, commit_id);
 		db_bind_int(st, 2, org_id);
